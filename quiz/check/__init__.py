@@ -1,0 +1,1 @@
+"""attnquiz check: run a user's NumPy solution in a sandbox against hidden references."""

@@ -1,0 +1,61 @@
+"""The attnquiz command line: one root group that loads each command module lazily.
+
+Command modules import only click at the top, so `attnquiz --help` stays fast; each
+command parses its options, calls one function of the flow it belongs to, and prints.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from quiz import __version__
+
+# command name -> "module:attribute"; the module is imported only when needed.
+COMMANDS = {
+    "start": "quiz.cli_quiz:start",
+    "review": "quiz.cli_quiz:review",
+    "stats": "quiz.cli_quiz:stats",
+    "reset": "quiz.cli_quiz:reset",
+    "check": "quiz.cli_check:check",
+    "new": "quiz.cli_check:new",
+    "list": "quiz.cli_bank:list_banks",
+    "validate": "quiz.cli_bank:validate",
+    "schema": "quiz.cli_bank:schema",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use (click's documented pattern)."""
+
+    def __init__(self, *args, lazy_subcommands: dict[str, str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_subcommands = lazy_subcommands
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.lazy_subcommands) + sorted(super().list_commands(ctx))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.lazy_subcommands:
+            return super().get_command(ctx, cmd_name)
+        module_name, attribute = self.lazy_subcommands[cmd_name].split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:  # a command whose module has not been written yet
+                return None
+            raise
+        command = getattr(module, attribute)
+        assert isinstance(command, click.Command), f"{module_name}:{attribute} is not a click command"
+        return command
+
+
+@click.group(cls=LazyGroup, lazy_subcommands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="attnquiz")
+def cli() -> None:
+    """Practise Transformer attention and KV-cache interview questions, and check your own NumPy code."""
+
+
+def main() -> None:
+    cli(prog_name="attnquiz")

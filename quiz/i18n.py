@@ -1,0 +1,75 @@
+"""Interface language: which one is in use, and the translated interface strings.
+
+Strings live in ``quiz/locales/*.yaml`` (one file per area), each entry a key with
+one text per language. ``t(key, **fields)`` formats the entry for the current language.
+The language comes from ``--lang``, else ``ATTNQUIZ_LANG``, else the locale
+(``LC_ALL``, ``LC_MESSAGES``, ``LANG``; ``zh*`` gives Chinese), else English.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+LANGUAGES = ("en", "zh")
+DEFAULT_LANGUAGE = "en"
+
+_LOCALES_DIR = Path(__file__).resolve().parent / "locales"
+_current: str | None = None
+
+
+def normalize_language(value: str | None) -> str | None:
+    """Map 'zh_CN.UTF-8', 'zh-Hans', 'EN' and the like to a supported code, else None."""
+    if not value:
+        return None
+    code = value.strip().lower().replace("-", "_").split(".")[0].split("_")[0]
+    return code if code in LANGUAGES else None
+
+
+def resolve_language(explicit: str | None = None) -> str:
+    """The language to use: explicit choice, ATTNQUIZ_LANG, the locale, else English."""
+    for candidate in (explicit, os.environ.get("ATTNQUIZ_LANG")):
+        code = normalize_language(candidate)
+        if code:
+            return code
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var)
+        if value:  # the first one set decides, as in POSIX
+            return normalize_language(value) or DEFAULT_LANGUAGE
+    return DEFAULT_LANGUAGE
+
+
+def use_language(code: str) -> None:
+    """Set the interface language for the rest of the process."""
+    global _current
+    _current = normalize_language(code) or DEFAULT_LANGUAGE
+
+
+def current_language() -> str:
+    global _current
+    if _current is None:
+        _current = resolve_language()
+    return _current
+
+
+@functools.cache
+def catalogue() -> dict[str, dict[str, str]]:
+    """Every interface string, merged from all files in quiz/locales."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    merged: dict[str, dict[str, str]] = {}
+    for path in sorted(_LOCALES_DIR.glob("*.yaml")):
+        entries = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
+        duplicated = merged.keys() & entries.keys()
+        assert not duplicated, f"{path.name} redefines {sorted(duplicated)}"
+        merged.update(entries)
+    return merged
+
+
+def t(key: str, /, lang: str | None = None, **fields: object) -> str:
+    """The interface string `key` in the current language, formatted with `fields`."""
+    entry = catalogue()[key]
+    text = entry.get(lang or current_language()) or entry[DEFAULT_LANGUAGE]
+    return text.format(**fields) if fields else text

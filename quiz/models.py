@@ -1,0 +1,244 @@
+"""The question-bank format as typed models: what a valid bank is.
+
+A bank file holds ``format_version``, an ``id``, a ``title``, the ``languages`` it
+provides and a list of ``questions``. Every text a user reads is a ``Text``: either a
+plain string (the same in every language) or a mapping from language code to text.
+Unknown keys are rejected everywhere, so a typo is an error, not a silent default.
+``Bank.model_json_schema()`` is the JSON Schema that `attnquiz schema` prints.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+FORMAT_VERSION = 1
+QUESTION_TYPES = ("single", "multiple", "truefalse", "short", "numeric", "open", "code")
+_LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]+)?$")
+_ID = r"^[a-z0-9][a-z0-9_.-]*$"
+
+
+def _check_per_language(value: Any, item_ok, item_error: str) -> Any:
+    if isinstance(value, dict):
+        if not value:
+            raise PydanticCustomError("text_empty_mapping", "needs at least one language")
+        for lang, item in value.items():
+            if not isinstance(lang, str) or not _LANG.match(lang):
+                raise PydanticCustomError("bad_language", "'{lang}' is not a language code", {"lang": lang})
+            if not item_ok(item):
+                raise PydanticCustomError(item_error, "", {"lang": lang})
+        return value
+    if not item_ok(value):
+        raise PydanticCustomError(item_error, "", {"lang": ""})
+    return value
+
+
+def _is_text(item: Any) -> bool:
+    return isinstance(item, str) and bool(item.strip())
+
+
+def _is_str_list(item: Any) -> bool:
+    return isinstance(item, list) and bool(item) and all(_is_text(x) for x in item)
+
+
+def _lang_schema(item: dict[str, Any], title: str) -> dict[str, Any]:
+    per_lang = {"type": "object", "propertyNames": {"pattern": _LANG.pattern}, "additionalProperties": item,
+                "minProperties": 1}
+    return {"title": title, "anyOf": [item, per_lang]}
+
+
+Text = Annotated[
+    Union[str, dict[str, str]],
+    BeforeValidator(lambda v: _check_per_language(v, _is_text, "text_type")),
+    WithJsonSchema(_lang_schema({"type": "string", "minLength": 1}, "Text (plain, or one per language)")),
+]
+"""A user-visible text: one string, or a mapping such as ``{en: ..., zh: ...}``."""
+
+TextList = Annotated[
+    Union[list[str], dict[str, list[str]]],
+    BeforeValidator(lambda v: _check_per_language(v, _is_str_list, "text_list_type")),
+    WithJsonSchema(
+        _lang_schema({"type": "array", "items": {"type": "string"}, "minItems": 1}, "Strings (plain, or per language)")
+    ),
+]
+"""A list of strings for every language, or one list per language."""
+
+Identifier = Annotated[str, Field(pattern=_ID, max_length=80)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class Choice(_Strict):
+    text: Text
+    correct: bool = False
+    explanation: Text | None = None
+    """Why this choice is right or wrong; shown after answering in practice mode."""
+
+
+class KeyPoint(_Strict):
+    point: Text
+    keywords: TextList
+    """Words whose presence in an answer shows the point is covered (any one suffices)."""
+
+
+class _QuestionBase(_Strict):
+    id: Identifier
+    topic: Identifier
+    tags: list[Identifier] = Field(default_factory=list)
+    difficulty: Annotated[int, Field(ge=1, le=3)]
+    prompt: Text
+    explanation: Text
+    """Markdown, shown after the answer in practice mode and in the exam walk-through."""
+    source: str | None = None
+    """Where the facts come from (paper, model card, configuration file)."""
+    errata: Text | None = None
+    """What the common (or the source note's) answer gets wrong."""
+
+
+def _correct_count(choices: list[Choice]) -> int:
+    return sum(choice.correct for choice in choices)
+
+
+class SingleQuestion(_QuestionBase):
+    type: Literal["single"]
+    choices: list[Choice] = Field(min_length=2)
+
+    @field_validator("choices")
+    @classmethod
+    def _one_correct(cls, choices: list[Choice]) -> list[Choice]:
+        if _correct_count(choices) != 1:
+            raise PydanticCustomError("single_correct", "", {"count": _correct_count(choices)})
+        return choices
+
+
+class MultipleQuestion(_QuestionBase):
+    type: Literal["multiple"]
+    choices: list[Choice] = Field(min_length=2)
+
+    @field_validator("choices")
+    @classmethod
+    def _some_correct(cls, choices: list[Choice]) -> list[Choice]:
+        if _correct_count(choices) == 0:
+            raise PydanticCustomError("no_correct", "", {})
+        return choices
+
+
+class TrueFalseQuestion(_QuestionBase):
+    type: Literal["truefalse"]
+    answer: bool
+
+
+class ShortQuestion(_QuestionBase):
+    type: Literal["short"]
+    answers: TextList
+    """Accepted answers, matched after normalising case, width, spaces and punctuation."""
+
+
+class NumericQuestion(_QuestionBase):
+    type: Literal["numeric"]
+    answer: float
+    tolerance: Annotated[float, Field(ge=0)]
+    """Absolute: an answer within answer ± tolerance is right."""
+    unit: Text | None = None
+
+
+class OpenQuestion(_QuestionBase):
+    type: Literal["open"]
+    reference: Text
+    """A model answer, shown after the user has written theirs."""
+    key_points: list[KeyPoint] = Field(min_length=1)
+
+
+class CodeQuestion(_QuestionBase):
+    type: Literal["code"]
+    exercise: Identifier
+    """The id of a checker exercise, as `attnquiz check --exercise` takes it."""
+
+
+Question = Annotated[
+    Union[
+        SingleQuestion,
+        MultipleQuestion,
+        TrueFalseQuestion,
+        ShortQuestion,
+        NumericQuestion,
+        OpenQuestion,
+        CodeQuestion,
+    ],
+    Field(discriminator="type"),
+]
+
+
+def _unique_languages(langs: list[str]) -> list[str]:
+    if len(set(langs)) != len(langs):
+        raise PydanticCustomError("duplicate_language", "", {})
+    return langs
+
+
+class Bank(_Strict):
+    format_version: int
+    id: Identifier
+    title: Text
+    description: Text | None = None
+    languages: Annotated[list[Annotated[str, Field(pattern=_LANG.pattern)]], Field(min_length=1),
+                         AfterValidator(_unique_languages)]
+    topics: dict[str, Text] = Field(default_factory=dict)
+    """Display names of the topic ids used in this bank."""
+    questions: list[Question]
+
+    @field_validator("format_version")
+    @classmethod
+    def _known_version(cls, version: int) -> int:
+        if version != FORMAT_VERSION:
+            raise PydanticCustomError("format_version", "", {"found": version, "supported": FORMAT_VERSION})
+        return version
+
+    @field_validator("questions")
+    @classmethod
+    def _not_empty(cls, questions: list[Any]) -> list[Any]:
+        if not questions:
+            raise PydanticCustomError("no_questions", "", {})
+        return questions
+
+
+AnyQuestion = Union[
+    SingleQuestion, MultipleQuestion, TrueFalseQuestion, ShortQuestion, NumericQuestion, OpenQuestion, CodeQuestion
+]
+
+
+def localize(text: Any, lang: str, fallback: str = "en") -> Any:
+    """The `lang` version of a Text or TextList (falling back to English, then any)."""
+    if not isinstance(text, dict):
+        return text
+    if lang in text:
+        return text[lang]
+    if fallback in text:
+        return text[fallback]
+    return next(iter(text.values()))
+
+
+def json_schema() -> str:
+    """The JSON Schema (draft 2020-12) of a bank file, as indented JSON text."""
+    import json
+
+    schema = Bank.model_json_schema()
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://attnquiz.invalid/schema/bank-v1.json",
+        "title": "attnquiz question bank",
+        **{k: v for k, v in schema.items() if k != "title"},
+    }
+    return json.dumps(schema, indent=2, ensure_ascii=False)

@@ -1,0 +1,38 @@
+"""The one place that knows where data lives.
+
+Built-in banks ship inside the package (``quiz/_data/questions`` in a wheel) or sit
+at the top of a source checkout (``questions/``, for an editable install). The user's
+own data (progress database, backups) lives under ``ATTNQUIZ_HOME`` if set, else the
+platform's user data directory. Tests set ``ATTNQUIZ_HOME`` to a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+DataKind = Literal["builtin_banks", "home", "database", "backups"]
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def data_path(kind: DataKind) -> Path:
+    """Return the path for one kind of data; folders are not created here."""
+    if kind == "builtin_banks":
+        packaged = _PACKAGE_DIR / "_data" / "questions"
+        return packaged if packaged.is_dir() else _PACKAGE_DIR.parent / "questions"
+    override = os.environ.get("ATTNQUIZ_HOME")
+    if override:
+        home = Path(override).expanduser()
+    else:
+        import platformdirs
+
+        home = platformdirs.user_data_path("attnquiz", appauthor=False)
+    if kind == "home":
+        return home
+    if kind == "database":
+        return home / "progress.sqlite3"
+    if kind == "backups":
+        return home / "backups"
+    raise ValueError(f"unknown data kind {kind!r}")

@@ -1,0 +1,34 @@
+"""Shared fixtures: every test gets its own ATTNQUIZ_HOME and a neutral environment."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+ATTNQUIZ = [sys.executable, "-m", "quiz"]
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh data directory per test; the user's real progress is never touched."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("ATTNQUIZ_HOME", str(home))
+    for var in ("ATTNQUIZ_BANKS", "ATTNQUIZ_LANG", "LC_ALL", "LC_MESSAGES", "NO_COLOR"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    from quiz import i18n
+
+    monkeypatch.setattr(i18n, "_current", None)
+    return home
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """The environment for running attnquiz as a child process in tests."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ATTNQUIZ_")}
+    env.update({"ATTNQUIZ_HOME": os.environ["ATTNQUIZ_HOME"], "LANG": "C.UTF-8"})
+    env.update(extra)
+    return env
