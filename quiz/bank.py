@@ -124,14 +124,33 @@ def _load_file(path: Path) -> tuple[models.Bank | None, yamlsource.Document | No
     try:
         bank = models.Bank.model_validate(doc.data)
     except ValidationError as exc:
-        problems += [_from_pydantic(shown, doc, error) for error in exc.errors()]
+        errors = exc.errors()
+        suggested = {_data_path(e["loc"], doc.data)[:-1] + (_suggest_key(e, doc),) for e in errors
+                     if e["type"] == "extra_forbidden"}
+        problems += [_from_pydantic(shown, doc, error) for error in errors
+                     if not (error["type"] == "missing" and _data_path(error["loc"], doc.data) in suggested)]
         return None, doc, _sorted(problems)
     problems += _warnings(shown, bank, doc)
     return bank, doc, _sorted(problems)
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:
-    return sorted(problems, key=lambda p: (p.line, p.col))
+    """In file order, one problem per node (the first found: YAML-level before schema)."""
+    seen: set[tuple[int, int]] = set()
+    unique = []
+    for problem in problems:
+        if (problem.line, problem.col) not in seen or not problem.line:
+            seen.add((problem.line, problem.col))
+            unique.append(problem)
+    return sorted(unique, key=lambda p: (p.line, p.col))
+
+
+def _suggest_key(error: dict[str, Any], doc: yamlsource.Document) -> str | None:
+    """For an unknown key, the closest allowed key of the same mapping (or None)."""
+    path = _data_path(error["loc"], doc.data)
+    model = _model_at(path[:-1], doc.data)
+    close = difflib.get_close_matches(str(path[-1]), list(model.model_fields) if model else [], n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def _from_yaml(shown: str, problem: yamlsource.YamlProblem) -> Problem:
@@ -185,12 +204,14 @@ def _from_pydantic(shown: str, doc: yamlsource.Document, error: dict[str, Any]) 
     path = _data_path(error["loc"], doc.data)
     name = next((str(s) for s in reversed(path) if isinstance(s, str)), "")
     mark = doc.mark_for(path)
+    if path and isinstance(path[-1], int):
+        name = t("bank.item", field=name, n=path[-1] + 1)
     if kind == "extra_forbidden":
         model = _model_at(path[:-1], doc.data)
         known = list(model.model_fields) if model else []
-        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-        key = "bank.unknown_key_suggest" if close else "bank.unknown_key"
-        message = t(key, key=name, suggestion=close[0] if close else "", known=", ".join(known))
+        suggestion = _suggest_key(error, doc)
+        key = "bank.unknown_key_suggest" if suggestion else "bank.unknown_key"
+        message = t(key, key=name, suggestion=suggestion, known=", ".join(known))
         mark = doc.mark_for(path, key=True)
     elif kind in ("union_tag_invalid", "union_tag_not_found"):
         found = ctx.get("tag", "")
@@ -215,7 +236,9 @@ def _from_pydantic(shown: str, doc: yamlsource.Document, error: dict[str, Any]) 
 
 
 def _shown(value: Any) -> str:
-    return ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value))
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def _catalogue_keys() -> set[str]:

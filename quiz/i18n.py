@@ -68,8 +68,8 @@ def catalogue() -> dict[str, dict[str, str]]:
     return merged
 
 
-def t(key: str, /, lang: str | None = None, **fields: object) -> str:
-    """The interface string `key` in the current language, formatted with `fields`."""
+def t(key: str, /, _lang: str | None = None, **fields: object) -> str:
+    """The interface string `key` in the current language (or `_lang`), formatted with `fields`."""
     entry = catalogue()[key]
-    text = entry.get(lang or current_language()) or entry[DEFAULT_LANGUAGE]
+    text = entry.get(_lang or current_language()) or entry[DEFAULT_LANGUAGE]
     return text.format(**fields) if fields else text

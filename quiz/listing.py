@@ -12,6 +12,7 @@ from quiz.models import QUESTION_TYPES, localize
 def render_listing(catalog: Catalog, width: int = 100) -> str:
     """A table per bank: one row per topic, one column per question type, and totals."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     lang = current_language()
@@ -19,7 +20,7 @@ def render_listing(catalog: Catalog, width: int = 100) -> str:
     if not catalog.banks:
         return t("list.none") + "\n"
     for bank in catalog.banks:
-        table = Table(title=f"{localize(bank.title, lang)}  [{bank.id}]", title_justify="left", box=None,
+        table = Table(title=escape(f"{localize(bank.title, lang)}  [{bank.id}]"), title_justify="left", box=None,
                       pad_edge=False)
         table.add_column(t("list.topic"))
         for qtype in QUESTION_TYPES:
@@ -30,7 +31,7 @@ def render_listing(catalog: Catalog, width: int = 100) -> str:
             counts.setdefault(question.topic, Counter())[question.type] += 1
         for topic, counter in counts.items():
             name = localize(bank.topics[topic], lang) if topic in bank.topics else topic
-            table.add_row(name, *(str(counter[q] or "") for q in QUESTION_TYPES), str(sum(counter.values())))
+            table.add_row(escape(name), *(str(counter[q] or "") for q in QUESTION_TYPES), str(sum(counter.values())))
         console.print(table)
         console.print()
     total = sum(len(bank.questions) for bank in catalog.banks)

@@ -98,6 +98,8 @@ def parse(text: str) -> Document:
         tab_at = _leading_tab(text, where.line)
         if tab_at:
             raise YamlReadError(YamlProblem(Mark(where.line, tab_at), "yaml.tab")) from None
+        if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
+            problem += f" ({exc.context} started at line {exc.context_mark.line + 1})"
         raise YamlReadError(YamlProblem(where, "yaml.syntax", {"problem": problem})) from None
     except yaml.YAMLError as exc:  # reader errors: control characters and the like
         raise YamlReadError(YamlProblem(Mark(1, 1), "yaml.syntax", {"problem": str(exc)})) from None
