@@ -11,6 +11,7 @@ to the 1-based line and column of its value node and, for mapping entries, of it
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STD = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_STD + name for name in ("str", "int", "float", "bool", "null")}
 _constructor = yaml.constructor.SafeConstructor()
+_YAML12_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)[eE][-+]?[0-9]+$")
 
 Path_ = tuple[str | int, ...]
 
@@ -154,6 +156,8 @@ def _build(node: yaml.Node, path: Path_, doc: Document) -> Any:
 
 
 def _scalar(node: yaml.ScalarNode, doc: Document) -> Any:
+    if node.tag == _STD + "str" and node.style is None and _YAML12_FLOAT.match(node.value):
+        return float(node.value)  # YAML 1.2 reads 1e-3 as a number; PyYAML (YAML 1.1) as text
     if node.tag in _SCALAR_TAGS:
         return node.value if node.tag == _STD + "str" else _constructor.construct_object(node)
     if node.tag == _STD + "timestamp":  # a date-like plain scalar: keep the text as written

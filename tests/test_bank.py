@@ -103,3 +103,12 @@ def test_extra_banks_from_environment_and_option(tmp_path: Path, monkeypatch: py
 def test_builtin_banks_are_valid() -> None:
     catalog = load_catalog(include_builtin=True)
     assert catalog.errors == []
+
+
+def test_authoring_guide_example_is_a_valid_bank(tmp_path: Path) -> None:
+    guide = (REPO / "docs" / "authoring.md").read_text(encoding="utf-8")
+    blocks = [part.split("```")[0] for part in guide.split("```yaml\n")[1:]]
+    bank = tmp_path / "my-course.yaml"
+    bank.write_text(next(block for block in blocks if "format_version" in block), encoding="utf-8")
+    code, lines = _validate(str(bank), strict=True)
+    assert (code, lines) == (0, ["1 file(s) checked: 0 error(s), 0 warning(s)"])

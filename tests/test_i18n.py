@@ -1,0 +1,59 @@
+"""Interface strings: every key in both languages, with the same fields; language resolution."""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+
+from quiz import i18n
+from tests.conftest import REPO
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@pytest.mark.parametrize("key", sorted(i18n.catalogue()), ids=str)
+def test_every_string_has_english_and_chinese_with_the_same_fields(key: str) -> None:
+    entry = i18n.catalogue()[key]
+    assert set(entry) >= {"en", "zh"}
+    assert entry["en"].strip() and entry["zh"].strip()
+    assert _fields(entry["en"]) == _fields(entry["zh"])
+
+
+def test_every_key_used_in_code_exists() -> None:
+    used = set()
+    for path in (REPO / "quiz").rglob("*.py"):
+        used |= set(re.findall(r"""\bt\(\s*["']([a-z_][\w.]*)["']""", path.read_text(encoding="utf-8")))
+    assert used, "no t() calls found"
+    assert sorted(used - set(i18n.catalogue())) == []
+
+
+@pytest.mark.parametrize(
+    ("explicit", "env", "expected"),
+    [
+        ("zh", {"ATTNQUIZ_LANG": "en"}, "zh"),
+        (None, {"ATTNQUIZ_LANG": "zh-Hans"}, "zh"),
+        (None, {"LANG": "zh_CN.UTF-8"}, "zh"),
+        (None, {"LC_ALL": "en_US.UTF-8", "LANG": "zh_CN.UTF-8"}, "en"),
+        (None, {"LANG": "fr_FR.UTF-8"}, "en"),
+        ("klingon", {}, "en"),
+        (None, {}, "en"),
+    ],
+    ids=["flag-wins", "env-var", "locale", "lc-all-first", "unsupported-locale", "unsupported-flag", "default"],
+)
+def test_resolve_language(explicit: str | None, env: dict[str, str], expected: str,
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("ATTNQUIZ_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(var, raising=False)
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    assert i18n.resolve_language(explicit) == expected
+
+
+def test_t_formats_in_the_current_language() -> None:
+    i18n.use_language("zh")
+    assert i18n.t("bank.no_questions") == "题库中没有题目"
+    assert i18n.t("bank.no_questions", _lang="en") == "the bank has no questions"
