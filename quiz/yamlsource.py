@@ -156,7 +156,7 @@ def _build(node: yaml.Node, path: Path_, doc: Document) -> Any:
 
 
 def _scalar(node: yaml.ScalarNode, doc: Document) -> Any:
-    if node.tag == _STD + "str" and node.style is None and _YAML12_FLOAT.match(node.value):
+    if node.tag == _STD + "str" and not node.style and _YAML12_FLOAT.match(node.value):
         return float(node.value)  # YAML 1.2 reads 1e-3 as a number; PyYAML (YAML 1.1) as text
     if node.tag in _SCALAR_TAGS:
         return node.value if node.tag == _STD + "str" else _constructor.construct_object(node)
