@@ -1,0 +1,112 @@
+"""Spaced repetition: when each question comes back, computed by FSRS (the fsrs package).
+
+Cards are kept in our own ``CardState`` (plain fields: a state name, step, stability,
+difficulty, due, last review, counts), which the store saves in its own columns. fsrs's
+``Card`` only exists for the length of one ``review`` call, so a change in fsrs's
+saved-card format (it has changed between releases) cannot break saved progress.
+
+Ratings: an objective question is rated from correctness and answer time
+(``objective_rating``); an open question uses the learner's own rating.
+Fuzzing is off, so the same answers at the same times give the same schedule.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+FAST_SECONDS = 10.0
+"""A right answer within this many seconds is Easy."""
+SLOW_SECONDS = 60.0
+"""A right answer that took longer than this is Hard."""
+
+_STATE_NAMES = {1: "learning", 2: "review", 3: "relearning"}  # fsrs.State values (fsrs 4 to 6)
+
+
+class Rating(enum.IntEnum):
+    """How well a question was known; the values are FSRS's and are stored in the database."""
+
+    AGAIN = 1
+    HARD = 2
+    GOOD = 3
+    EASY = 4
+
+
+@dataclass(frozen=True)
+class CardState:
+    """One question's schedule. `state` is 'learning', 'review' or 'relearning'."""
+
+    state: str
+    step: int | None
+    stability: float | None
+    difficulty: float | None
+    due: datetime
+    last_review: datetime | None
+    reps: int = 0
+    lapses: int = 0
+
+    def is_due(self, now: datetime) -> bool:
+        return self.due <= now
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def objective_rating(correct: bool, score: float, seconds: float) -> Rating:
+    """Wrong is Again; partly right (or right but slow) is Hard; right is Good, or Easy when fast."""
+    if not correct:
+        return Rating.HARD if score >= 0.5 else Rating.AGAIN
+    if seconds <= FAST_SECONDS:
+        return Rating.EASY
+    if seconds > SLOW_SECONDS:
+        return Rating.HARD
+    return Rating.GOOD
+
+
+def coverage_rating(covered: int, total: int) -> Rating:
+    """An open answer rated without the learner (exam mode): by the share of key points covered."""
+    share = covered / total if total else 0.0
+    if share >= 1.0:
+        return Rating.GOOD
+    return Rating.HARD if share >= 0.5 else Rating.AGAIN
+
+
+@functools.cache
+def _fsrs_scheduler():  # noqa: ANN202 - fsrs is imported lazily
+    import fsrs
+
+    return fsrs.Scheduler(enable_fuzzing=False)
+
+
+def review(card: CardState | None, rating: Rating, now: datetime, duration_ms: int | None = None) -> CardState:
+    """The card after one answer rated `rating` at `now` (a new card when `card` is None)."""
+    import fsrs
+
+    assert now.tzinfo is not None, "review times must be timezone-aware (UTC)"
+    now = now.astimezone(timezone.utc)
+    states = {name: value for value, name in _STATE_NAMES.items()}
+    if card is None:
+        before = fsrs.Card(card_id=0, due=now)
+        reps, lapses = 0, 0
+    else:
+        before = fsrs.Card(card_id=0, state=fsrs.State(states[card.state]), step=card.step,
+                           stability=card.stability, difficulty=card.difficulty, due=card.due,
+                           last_review=card.last_review)
+        reps, lapses = card.reps, card.lapses
+    after, _log = _fsrs_scheduler().review_card(before, fsrs.Rating(int(rating)), review_datetime=now,
+                                                review_duration=duration_ms)
+    lapsed = card is not None and card.state == "review" and rating == Rating.AGAIN
+    return CardState(
+        state=_STATE_NAMES[int(after.state)],
+        step=after.step,
+        stability=after.stability,
+        difficulty=after.difficulty,
+        due=after.due,
+        last_review=now,
+        reps=reps + 1,
+        lapses=lapses + int(lapsed),
+    )
+
