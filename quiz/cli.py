@@ -20,6 +20,7 @@ COMMANDS = {
     "reset": "quiz.cli_quiz:reset",
     "check": "quiz.cli_check:check",
     "new": "quiz.cli_check:new",
+    "grade": "quiz.cli_grade:grade",
     "list": "quiz.cli_bank:list_banks",
     "validate": "quiz.cli_bank:validate",
     "schema": "quiz.cli_bank:schema",

@@ -1,0 +1,241 @@
+"""attnquiz grade: finding submissions, bad input, writing and resuming results, the summary."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from quiz.errors import AttnquizError
+from quiz.grade import (
+    JOURNAL,
+    TESTS_CSV,
+    TOTALS_CSV,
+    Outcome,
+    Outputs,
+    Record,
+    Settings,
+    find_submissions,
+    render_summary,
+    summarize,
+)
+
+GOOD = "def softmax(x, axis=-1):\n    return x\n"
+
+
+def make(root: Path, files: dict[str, str | bytes]) -> Path:
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
+def found(folder: Path, **kwargs) -> dict[str, tuple[str, str | None, str]]:
+    """student -> (source, file checked relative to the folder, problem)."""
+    return {s.student: (s.source, s.path.relative_to(folder).as_posix() if s.path else None, s.problem)
+            for s in find_submissions(folder, **kwargs)}
+
+
+def test_files_and_folders_are_students(tmp_path: Path) -> None:
+    folder = make(tmp_path / "subs", {
+        "alice.py": GOOD,
+        "bob/solution.py": GOOD,
+        "bob/helper.py": GOOD,
+        "carol/attention.py": GOOD,  # a lone .py file in a folder is the solution
+        ".DS_Store": b"\0\0",
+        "__pycache__/x.pyc": b"\0",
+    })
+    assert found(folder) == {
+        "alice": ("alice.py", "alice.py", ""),
+        "bob": ("bob/", "bob/solution.py", ""),
+        "carol": ("carol/", "carol/attention.py", ""),
+    }
+
+
+def test_the_file_inside_a_folder_can_be_named(tmp_path: Path) -> None:
+    folder = make(tmp_path / "subs", {"bob/main.py": GOOD, "bob/other.py": GOOD})
+    assert found(folder, filename="main.py") == {"bob": ("bob/", "bob/main.py", "")}
+
+
+@pytest.mark.parametrize(
+    ("files", "problem"),
+    [
+        ({"alice.py": b"\x7fELF\x02\x01\x01\0\0\0"}, "a binary file, not Python source"),
+        ({"alice.txt": "hello"}, "not a .py file or a folder"),
+        ({"alice/README.md": "hi"}, "no solution.py (and no other .py file) in the folder"),
+        ({"alice/a.py": GOOD, "alice/b.py": GOOD},
+         "no solution.py in the folder, and several .py files (a.py, b.py); name the solution solution.py"),
+    ],
+    ids=["binary", "not-python", "folder-without-python", "folder-with-several"],
+)
+def test_a_bad_submission_is_named_with_what_to_fix(tmp_path: Path, files: dict[str, str | bytes],
+                                                     problem: str) -> None:
+    folder = make(tmp_path / "subs", {**files, "zed.py": GOOD})
+    result = found(folder)
+    assert result["alice"][1:] == (None, problem)
+    assert result["zed"] == ("zed.py", "zed.py", "")
+
+
+def test_symlinks_pointing_outside_the_folder_are_refused(tmp_path: Path) -> None:
+    secret = make(tmp_path, {"secret.py": GOOD}) / "secret.py"
+    folder = make(tmp_path / "subs", {"alice.py": GOOD, "dave/notes.txt": "x"})
+    (folder / "mallory.py").symlink_to(secret)
+    (folder / "dave" / "solution.py").symlink_to(secret)
+    (folder / "erin").symlink_to(tmp_path)
+    (folder / "bob.py").symlink_to(folder / "alice.py")  # inside the folder: fine
+    (folder / "frank.py").symlink_to(tmp_path / "missing.py")
+    outside = "a symlink pointing outside the submissions folder; copy the file in instead"
+    assert found(folder) == {
+        "alice": ("alice.py", "alice.py", ""),
+        "bob": ("bob.py", "bob.py", ""),
+        "dave": ("dave/", None, outside),
+        "erin": ("erin/", None, outside),
+        "frank": ("frank.py", None, "a symlink to a file that does not exist"),
+        "mallory": ("mallory.py", None, outside),
+    }
+
+
+def test_duplicate_student_names_are_both_held_back(tmp_path: Path) -> None:
+    folder = make(tmp_path / "subs", {"alice.py": GOOD, "alice/solution.py": GOOD, "Bob.py": GOOD,
+                                      "bob.py": GOOD, "carol.py": GOOD})
+    subs = [(s.student, s.source, s.path, s.problem) for s in find_submissions(folder)]
+    alice = "two submissions for one student (alice/, alice.py); keep one"
+    bob = "two submissions for one student (Bob.py, bob.py); keep one"
+    assert subs == [("Bob", "Bob.py", None, bob), ("alice", "alice/", None, alice), ("alice", "alice.py", None, alice),
+                    ("bob", "bob.py", None, bob), ("carol", "carol.py", folder / "carol.py", "")]
+
+
+@pytest.mark.parametrize("setup", ["empty", "only-hidden", "missing", "a-file"])
+def test_no_submissions_is_a_usage_error(tmp_path: Path, setup: str) -> None:
+    folder = tmp_path / "subs"
+    if setup in ("empty", "only-hidden"):
+        folder.mkdir()
+    if setup == "only-hidden":
+        (folder / ".git").mkdir()
+    if setup == "a-file":
+        folder.write_text("x", encoding="utf-8")
+    with pytest.raises(AttnquizError) as caught:
+        find_submissions(folder)
+    message = caught.value.format_message()
+    assert "\n" not in message
+    if setup in ("empty", "only-hidden"):
+        assert message == f"no submissions in {folder}: expected one NAME.py file or NAME/ folder per student"
+    else:
+        assert message.startswith(f"{folder} is not a folder")
+
+
+def test_the_out_folder_inside_the_submissions_is_not_a_student(tmp_path: Path) -> None:
+    folder = make(tmp_path / "subs", {"alice.py": GOOD, "grades/results.csv": "x"})
+    assert set(found(folder, exclude=folder / "grades")) == {"alice"}
+
+
+def record(student: str, score: float, tests: list[Outcome], status: str = "checked") -> Record:
+    return Record(student, f"{student}.py", status, score=score, max_score=10, sha256="ab" * 32, tests=tests)
+
+
+def outcome(exercise: str, status: str = "passed", mistake: str = "", score: float = 1) -> Outcome:
+    return Outcome(exercise, "random", status, score, 1, mistake, "=HYPERLINK(\"x\")" if mistake else "")
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_outputs_append_as_they_go_and_rewrite_from_the_journal(tmp_path: Path) -> None:
+    out = Outputs(tmp_path / "out")
+    alice = record("alice", 10, [outcome("softmax"), outcome("causal_mask")])
+    bob = record("bob", 0, [outcome("softmax", "failed", "no 1/sqrt(d)", 0)])
+    out.append(alice)
+    out.append(bob)
+    rows = read_csv(tmp_path / "out" / TESTS_CSV)
+    assert [(r["student"], r["exercise"], r["status"]) for r in rows] == [
+        ("alice", "softmax", "passed"), ("alice", "causal_mask", "passed"), ("bob", "softmax", "failed")]
+    assert rows[2]["message"] == "'=HYPERLINK(\"x\")"  # never a live spreadsheet formula
+    totals = read_csv(tmp_path / "out" / TOTALS_CSV)
+    assert [(r["student"], r["score"], r["max_score"], r["percent"], r["tests_passed"]) for r in totals] == [
+        ("alice", "10", "10", "100.0", "2"), ("bob", "0", "10", "0.0", "0")]
+    # bob resubmits: the journal keeps both entries, the last one wins
+    out.append(record("bob", 5, [outcome("softmax")]))
+    latest = out.previous()
+    assert [(r.student, r.score) for r in latest.values()] == [("alice", 10), ("bob", 5)]
+    out.rewrite(latest.values())
+    assert [(r["student"], r["score"]) for r in read_csv(tmp_path / "out" / TOTALS_CSV)] == [
+        ("alice", "10"), ("bob", "5")]
+
+
+def test_a_torn_journal_line_is_skipped_and_kept_apart(tmp_path: Path) -> None:
+    out = Outputs(tmp_path / "out")
+    out.append(record("alice", 10, []))
+    with open(tmp_path / "out" / JOURNAL, "a", encoding="utf-8") as f:
+        f.write('{"student": "bob", "sour')  # killed in the middle of a write
+    out.append(record("carol", 7, []))
+    assert list(out.previous()) == ["alice", "carol"]
+    lines = (tmp_path / "out" / JOURNAL).read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["student"] for line in (lines[0], lines[2])] == ["alice", "carol"]
+
+
+@pytest.mark.parametrize("where", ["under-a-file", "is-a-file"])
+def test_an_unwritable_out_folder_is_one_clear_line(tmp_path: Path, where: str) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x", encoding="utf-8")
+    target = blocker / "out" if where == "under-a-file" else blocker
+    with pytest.raises(AttnquizError) as caught:
+        Outputs(target)
+    message = caught.value.format_message()
+    assert message.startswith(f"cannot write results to {target}: ")
+    assert message.endswith("; choose another --out folder") and "\n" not in message
+
+
+def test_resume_key_changes_with_the_settings_and_the_bank(tmp_path: Path) -> None:
+    bank = tmp_path / "course.yaml"
+    bank.write_text("a", encoding="utf-8")
+    base = Settings(banks=(str(bank),))
+    assert Settings(banks=(str(bank),)).key() == base.key()
+    assert Settings(banks=(str(bank),), exercises=("softmax",)).key() != base.key()
+    assert Settings(banks=(str(bank),), timeout=3).key() != base.key()
+    assert Settings(banks=(str(bank),), submission_timeout=5).key() == base.key()  # a safety net only
+    before = base.key()
+    bank.write_text("b", encoding="utf-8")
+    assert base.key() != before
+
+
+def test_summary_distribution_and_most_common_mistakes() -> None:
+    records = [
+        record("a", 10, [outcome("sdpa"), outcome("softmax")]),
+        record("b", 5, [outcome("sdpa", "failed", "no 1/sqrt(d)", 0), outcome("sdpa", "failed", "no 1/sqrt(d)", 0),
+                        outcome("softmax", "failed", "wrong axis", 0)]),
+        record("c", 0, [outcome("sdpa", "failed", "no 1/sqrt(d)", 0), outcome("sdpa", "failed", "mask inverted", 0)]),
+        record("d", 0, [], status="timeout"),
+        Record("e", "e.py", "rejected", message="a binary file, not Python source"),
+    ]
+    summary = summarize(records)
+    assert (summary.students, summary.checked, summary.not_graded) == (5, 3, {"rejected": 1, "timeout": 1})
+    assert (summary.mean_percent, summary.median_percent) == (50.0, 50.0)
+    assert dict(summary.histogram) == {**{f"{10 * i}-{10 * i + 9}": 0 for i in range(9)}, "90-100": 1,
+                                       "0-9": 1, "50-59": 1}
+    # counted once per student, most common first
+    assert summary.mistakes == {"sdpa": [("no 1/sqrt(d)", 2), ("mask inverted", 1)], "softmax": [("wrong axis", 1)]}
+    text = render_summary(summary, Path("grades"))
+    assert text.splitlines()[:4] == [
+        "5 submission(s), 3 checked.",
+        "  not graded (bad submission): 1",
+        "  stopped at the deadline: 1",
+        "Score: mean 50.0%, median 50.0%",
+    ]
+    assert "     0-9%     1  ##############################" in text
+    assert "  sdpa: no 1/sqrt(d) (2), mask inverted (1)" in text
+    assert text.endswith("Results: grades/results.csv, totals.csv, results.json\n")
+
+
+def test_record_round_trips_through_json() -> None:
+    original = record("alice", 7.5, [outcome("sdpa", "failed", "no 1/sqrt(d)", 0)])
+    assert Record.from_json(json.loads(json.dumps(original.to_json()))) == original
+    assert os.fspath(Path(original.source)) == "alice.py"
