@@ -123,22 +123,23 @@ def _move_aside(path: Path, reason: str, now: datetime) -> Path:
     return target
 
 
-def _problem(path: Path) -> str | None:
-    """'corrupt', 'newer' or None (fine, or absent) for the database file at `path`."""
+def _unreadable(path: Path) -> bool:
+    """Whether the file at `path` exists and is not a sound SQLite database.
+
+    The file is opened immutable (no locks, no journal or WAL files touched), so checking
+    a damaged file can never change it or its -wal file.
+    """
     if not path.exists():
-        return None
+        return False
     try:
-        conn = sqlite3.connect(path)
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True)
         try:
             check = conn.execute("PRAGMA quick_check").fetchone()
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
         finally:
             conn.close()
     except sqlite3.DatabaseError:
-        return "corrupt"
-    if not check or check[0] != "ok":
-        return "corrupt"
-    return "newer" if version > SCHEMA_VERSION else None
+        return True
+    return not check or check[0] != "ok"
 
 
 def _encode(value: object) -> str:
@@ -182,11 +183,15 @@ class Store:
     def __init__(self, path: Path, now: datetime | None = None) -> None:
         self.path = path
         self.moved_aside: Path | None = None
-        self.problem: str | None = _problem(path)
-        if self.problem:
-            self.moved_aside = _move_aside(path, self.problem, now or datetime.now(timezone.utc))
+        self.problem: str | None = "corrupt" if _unreadable(path) else None
         path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(path, isolation_level=None, timeout=10)
+        if not self.problem and self.conn.execute("PRAGMA user_version").fetchone()[0] > SCHEMA_VERSION:
+            self.problem = "newer"
+        if self.problem:
+            self.conn.close()
+            self.moved_aside = _move_aside(path, self.problem, now or datetime.now(timezone.utc))
+            self.conn = sqlite3.connect(path, isolation_level=None, timeout=10)
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = NORMAL")
         migrate(self.conn)
