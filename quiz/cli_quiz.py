@@ -102,10 +102,6 @@ def run_quiz(options: QuizOptions) -> ExitStatus:
                               frozenset() if codecheck.available() else frozenset({"code"}))
     plain = options.plain or not prompts.is_interactive()
     console = render.make_console(plain)
-    left_out = sum(1 for _, q in questions if q.type in filters.skip_types
-                   and session.Filters(filters.topics, filters.tags, filters.difficulties).accepts(q))
-    if left_out:
-        render.line(console, t("code.unavailable", count=left_out), "yellow")
     count = options.count or (None if options.mode == "review" else DEFAULT_COUNT)
     with Store(data_path("database")) as store:
         _report_moved(store)
@@ -114,6 +110,10 @@ def run_quiz(options: QuizOptions) -> ExitStatus:
         if not items:
             render.line(console, t("session.nothing_due", next=summary.next_review_line(store.next_due(), utcnow())))
             return ExitStatus.OK
+        left_out = sum(1 for _, q in questions if q.type in filters.skip_types
+                       and session.Filters(filters.topics, filters.tags, filters.difficulties).accepts(q))
+        if left_out and options.mode != "review":
+            render.line(console, t("code.unavailable", count=left_out), "yellow")
         mode_name = t(f"mode.{options.mode}")
         if options.time_limit:
             render.line(console, t("quiz.banner_time", mode=mode_name, count=len(items),

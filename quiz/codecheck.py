@@ -13,7 +13,6 @@ import importlib.util
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from quiz.i18n import current_language
@@ -29,12 +28,14 @@ def _attnquiz(*args: str) -> int:
     return subprocess.run([sys.executable, "-m", "quiz", *args], env=env, check=False).returncode
 
 
-@dataclass(frozen=True)
 class CodeCheck:
-    """Runs the checker for code questions; the prompts layer calls it (tests may replace it)."""
+    """Runs the checker for code questions; starter files go to `folder` (the current one by default)."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder
 
     def starter_path(self, exercise: str) -> Path:
-        return Path.cwd() / f"attnquiz_{exercise}.py"
+        return (self.folder or Path.cwd()) / f"attnquiz_{exercise}.py"
 
     def write_starter(self, exercise: str, path: Path) -> bool:
         return _attnquiz("new", exercise, "-o", str(path)) == 0

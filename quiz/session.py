@@ -174,7 +174,13 @@ def plan(
     chosen = [(group, pair) for group in order for pair in groups[group]]
     if count is not None:
         chosen = chosen[:count]
-    return [Item(bank, question, _shuffled_choices(question, rng), group) for group, (bank, question) in chosen]
+    return [Item(bank, question, _shuffled_choices(question, _choice_rng(rng, seed, bank, question)), group)
+            for group, (bank, question) in chosen]
+
+
+def _choice_rng(rng: random.Random, seed: int | None, bank: models.Bank, question: models.AnyQuestion) -> random.Random:
+    """With a seed, each question's choices get their own stream: the same order in every session."""
+    return random.Random(f"{seed}/{bank.id}/{question.id}") if seed is not None else rng
 
 
 def _check_filters(questions: Sequence[tuple[models.Bank, models.AnyQuestion]], filters: Filters) -> None:

@@ -139,6 +139,14 @@ def test_seed_makes_order_and_choice_shuffling_reproducible(questions: list) -> 
     assert len(orders) > 1 and all(sorted(order) == [0, 1, 2] for order in orders)
 
 
+def test_with_a_seed_choice_order_does_not_depend_on_the_rest_of_the_plan(questions: list) -> None:
+    def order(filters: Filters, mode: session.Mode) -> tuple[int, ...]:
+        items = session.plan(questions, {}, filters, mode, None, 11, NOW)
+        return next(i.choice_order for i in items if i.question.id == "fx-scale")
+
+    assert order(Filters(), "practice") == order(Filters(tags=frozenset({"scaling"})), "exam")
+
+
 def test_practice_grades_records_and_gives_feedback_for_every_answer(questions: list) -> None:
     items = session.plan(questions, {}, Filters(), "practice", None, 3, NOW)
     ui = ScriptedUI(RIGHT)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from quiz import grading, models, store
+from quiz import grading, store
 from quiz.bank import load_paths
 from quiz.scheduler import Rating, review
 from quiz.session import Answer, History, Item, Result
@@ -213,6 +213,3 @@ def test_reset_of_a_corrupt_file_keeps_its_bytes(tmp_path: Path) -> None:
     backup = store.reset(path, tmp_path / "backups", NOW)
     assert backup is not None and backup.read_bytes() == b"garbage" * 10 and not path.exists()
 
-
-def test_models_are_the_bank_models(items: dict[str, Item]) -> None:
-    assert isinstance(items["fx-rows"].question, models.TrueFalseQuestion)
