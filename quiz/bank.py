@@ -22,12 +22,16 @@ from quiz.i18n import t
 from quiz.paths import data_path
 
 BANK_SUFFIXES = (".yaml", ".yml")
-_CHILD_MODELS = {"choices": models.Choice, "key_points": models.KeyPoint}
+_CHILD_MODELS = {"choices": models.Choice, "key_points": models.KeyPoint, "exercise": models.ExerciseDefinition,
+                 "tests": models.ExerciseTestSpec, "mistakes": models.ExerciseMistakeSpec,
+                 "array": models.ArraySpec, "integer": models.RangeSpec, "number": models.RangeSpec}
+_VALUE_MODELS = {"args": models.ArgumentSpec, "tolerance": models.ToleranceSpec}  # a mapping of these
+_UNION_TAGS = {"definition"}  # pydantic's names for the branches of CodeQuestion.exercise
 _QUESTION_MODELS = {
     cls.model_fields["type"].annotation.__args__[0]: cls for cls in models.AnyQuestion.__args__
 }
 _LANG_FIELDS = {"title", "description", "prompt", "explanation", "text", "errata", "unit", "reference",
-                "point", "keywords", "answers"}
+                "point", "keywords", "answers", "label", "hint", "doc", "name"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class Catalog:
     banks: list[models.Bank] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     files: int = 0
+    sources: dict[str, Path] = field(default_factory=dict)  # bank id -> the file it was read from
 
     @property
     def errors(self) -> list[Problem]:
@@ -99,14 +104,17 @@ def load_paths(paths: Iterable[str | os.PathLike[str]]) -> Catalog:
     catalog.files = len(files)
     first_question: dict[str, tuple[str, int]] = {}
     first_bank: dict[str, tuple[str, int]] = {}
+    first_exercise: dict[str, str] = {}
     exercises = set(exercise_names())
     for path in files:
         bank, doc, problems = _load_file(path)
         if bank is not None and doc is not None:
             problems += _cross_checks(str(path), bank, doc, first_bank, first_question, exercises)
+            problems += _definition_checks(path, bank, doc, exercises, first_exercise)
         catalog.problems += problems
         if bank is not None and not any(p.severity == "error" for p in problems):
             catalog.banks.append(bank)
+            catalog.sources[bank.id] = path
     return catalog
 
 
@@ -167,7 +175,7 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
         elif isinstance(data, list) and isinstance(step, int) and 0 <= step < len(data):
             data = data[step]
             path.append(step)
-        elif isinstance(data, dict) and step not in data and step not in _QUESTION_MODELS:
+        elif isinstance(data, dict) and step not in data and step not in _QUESTION_MODELS and step not in _UNION_TAGS:
             path.append(step)  # a missing or extra key: keep it for the message
             break
     return tuple(path)
@@ -181,6 +189,8 @@ def _model_at(path: tuple[Any, ...], data: Any) -> type[models.BaseModel] | None
         node = node[step] if isinstance(node, (dict, list)) and _has(node, step) else None
         if path[i - 1:i] == ("questions",) and isinstance(step, int):
             model = _QUESTION_MODELS.get(node.get("type")) if isinstance(node, dict) else None
+        elif i and path[i - 1] in _VALUE_MODELS and isinstance(path[i - 1], str):
+            model = _VALUE_MODELS[path[i - 1]]
         elif step in _CHILD_MODELS and isinstance(step, str):
             model = _CHILD_MODELS[step]
     return model
@@ -308,7 +318,8 @@ def _cross_checks(
                                     t("bank.duplicate_question_id", id=question.id, first=where)))
         else:
             first_question[question.id] = (shown, mark.line)
-        if isinstance(question, models.CodeQuestion) and question.exercise not in exercises:
+        if isinstance(question, models.CodeQuestion) and isinstance(question.exercise, str) \
+                and question.exercise not in exercises:
             emark = doc.mark_for(("questions", qi, "exercise"))
             close = difflib.get_close_matches(question.exercise, sorted(exercises), n=1)
             problems.append(Problem(shown, emark.line, emark.col, t(
@@ -316,3 +327,17 @@ def _cross_checks(
                 hint=t("bank.did_you_mean", suggestion=close[0]) if close else "",
                 known=", ".join(sorted(exercises)))))
     return problems
+
+
+def _definition_checks(path: Path, bank: models.Bank, doc: yamlsource.Document, builtin: set[str],
+                       first_exercise: dict[str, str]) -> list[Problem]:
+    """Exercises defined in the bank: parameters, ids, and the reference file (quiz.bank_exercises)."""
+    from quiz.bank_exercises import definition_problems
+
+    problems = []
+    for qi, question in enumerate(bank.questions):
+        if isinstance(question, models.CodeQuestion) and isinstance(question.exercise, models.ExerciseDefinition):
+            for suffix, key, message in definition_problems(path, question.exercise, builtin, first_exercise):
+                mark = doc.mark_for(("questions", qi, "exercise", *suffix), key=key)
+                problems.append(Problem(str(path), mark.line, mark.col, t("bank.in_question", id=question.id) + message))
+    return sorted(problems, key=lambda p: (p.line, p.col))

@@ -17,9 +17,12 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -162,10 +165,127 @@ class OpenQuestion(_QuestionBase):
     key_points: list[KeyPoint] = Field(min_length=1)
 
 
+PythonName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=80)]
+_MAX_ARRAY_ELEMENTS = 1 << 24
+
+
+class ToleranceSpec(_Strict):
+    atol: Annotated[float, Field(ge=0)]
+    rtol: Annotated[float, Field(ge=0)]
+    """A value is right when |got - expected| <= atol + rtol * |expected|."""
+
+
+class ArraySpec(_Strict):
+    """A NumPy array argument: random with this shape, dtype and distribution, or fixed `values`."""
+
+    shape: list[Annotated[int, Field(ge=0)]] = Field(default_factory=list, max_length=8)
+    dtype: Literal["float32", "float64", "int64", "bool"] = "float64"
+    distribution: Literal["normal", "uniform"] = "normal"
+    """Floats: normal(mean, std) or uniform[low, high); int64: integers in [low, high]; bool: True with p."""
+    mean: float = 0.0
+    std: Annotated[float, Field(ge=0)] = 1.0
+    low: float = 0.0
+    high: float = 1.0
+    p: Annotated[float, Field(ge=0, le=1)] = 0.5
+    values: list[Any] | None = None
+    """Fixed contents (nested lists), instead of random ones; `shape` is then taken from them."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ArraySpec:
+        size = 1
+        for n in self.shape:
+            size *= n
+        if size > _MAX_ARRAY_ELEMENTS:
+            raise PydanticCustomError("array_too_big", "", {"size": size, "limit": _MAX_ARRAY_ELEMENTS})
+        if self.low > self.high or (self.low == self.high and self.dtype != "int64" and
+                                    self.distribution == "uniform"):
+            raise PydanticCustomError("range_order", "", {"low": self.low, "high": self.high})
+        return self
+
+
+class RangeSpec(_Strict):
+    """A random number in [low, high] (for `integer`, both ends included)."""
+
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RangeSpec:
+        if self.low > self.high:
+            raise PydanticCustomError("range_order", "", {"low": self.low, "high": self.high})
+        return self
+
+
+class ArgumentSpec(_Strict):
+    """How one argument is made for a test: exactly one of array, integer, number, value."""
+
+    array: ArraySpec | None = None
+    integer: RangeSpec | None = None
+    number: RangeSpec | None = None
+    value: Union[bool, int, float, str, None] = None
+    """A fixed value, passed as is (null is Python's None)."""
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ArgumentSpec:
+        given = [name for name in ("array", "integer", "number", "value") if name in self.model_fields_set]
+        if len(given) != 1:
+            raise PydanticCustomError("argument_kind", "", {"given": ", ".join(given) or "-"})
+        return self
+
+
+class ExerciseTestSpec(_Strict):
+    id: Identifier
+    points: Annotated[float, Field(gt=0)] = 1.0
+    label: Text | None = None
+    """What the report calls this test (default: its id)."""
+    args: dict[str, ArgumentSpec]
+    """One entry per parameter of the function: how to make that argument."""
+
+
+class ExerciseMistakeSpec(_Strict):
+    id: Identifier
+    function: PythonName
+    """A function in the reference file that makes this mistake; a wrong answer that matches its
+    output is diagnosed as this mistake."""
+    name: Text
+    hint: Text
+
+
+class ExerciseDefinition(_Strict):
+    """A code exercise defined in the bank itself, checked like the built-in ones."""
+
+    id: Identifier
+    """The exercise id, as `attnquiz check --exercise` takes it."""
+    title: Text
+    function: PythonName
+    """The function the solution file must define."""
+    params: list[PythonName]
+    reference: Annotated[str, Field(min_length=1)]
+    """The Python file (relative to the bank) defining the correct `function`: keep it away from students."""
+    doc: Text | None = None
+    """The task, the shapes, written into the starter file by `attnquiz new`."""
+    hint: Text | None = None
+    tolerance: dict[Literal["float32", "float64"], ToleranceSpec] = Field(default_factory=dict)
+    """Per output dtype; the checker's defaults where not given."""
+    tests: list[ExerciseTestSpec] = Field(min_length=1)
+    mistakes: list[ExerciseMistakeSpec] = Field(default_factory=list)
+
+
+def _exercise_kind(value: Any) -> str:
+    return "definition" if isinstance(value, (dict, ExerciseDefinition)) else "id"
+
+
 class CodeQuestion(_QuestionBase):
     type: Literal["code"]
-    exercise: Identifier
-    """The id of a checker exercise, as `attnquiz check --exercise` takes it."""
+    exercise: Annotated[
+        Union[Annotated[Identifier, Tag("id")], Annotated[ExerciseDefinition, Tag("definition")]],
+        Discriminator(_exercise_kind),
+    ]
+    """The id of a checker exercise, as `attnquiz check --exercise` takes it, or a new exercise's definition."""
+
+    @property
+    def exercise_id(self) -> str:
+        return self.exercise if isinstance(self.exercise, str) else self.exercise.id
 
 
 Question = Annotated[
