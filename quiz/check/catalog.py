@@ -1,19 +1,108 @@
-"""Names of the built-in checker exercises, cheap to import (no NumPy)."""
+"""The checker's exercises as data, read from exercises.yaml and validated into typed models.
+
+``exercise_names()`` only reads the YAML (no NumPy), so the bank validator can call it
+cheaply; ``exercises()`` validates the whole file: unknown keys are rejected and every text
+needs both English and Chinese.
+"""
 
 from __future__ import annotations
 
-EXERCISES = (
-    "softmax",
-    "causal_mask",
-    "scaled_dot_product_attention",
-    "multi_head_attention",
-    "kv_cache",
-    "decode_step",
-    "grouped_query_attention",
-    "flash_attention",
-)
+import functools
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EXERCISES_FILE = Path(__file__).resolve().parent / "exercises.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Localized(_Strict):
+    en: str = Field(min_length=1)
+    zh: str = Field(min_length=1)
+
+    def __call__(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+class Tolerance(_Strict):
+    atol: float = Field(ge=0)
+    rtol: float = Field(ge=0)
+
+
+class CaseSpec(_Strict):
+    id: str
+    points: float = Field(gt=0)
+    label: Localized
+    gated: bool = False  # runs only once the exercise's other tests pass (the costly speed and memory tests)
+
+
+class MistakeSpec(_Strict):
+    id: str
+    name: Localized
+    hint: Localized
+
+
+class MethodSpec(_Strict):
+    signature: str
+    doc: Localized
+
+
+class ExerciseSpec(_Strict):
+    id: str
+    kind: Literal["function", "class"] = "function"
+    title: Localized
+    signature: str
+    doc: Localized
+    methods: tuple[MethodSpec, ...] = ()
+    hint: Localized
+    tests: tuple[CaseSpec, ...]
+    mistakes: tuple[MistakeSpec, ...]
+
+    @property
+    def name(self) -> str:
+        """The name the solution file defines: the function or the class."""
+        return self.signature.split()[1].split("(")[0].rstrip(":")
+
+    @property
+    def points(self) -> float:
+        return sum(test.points for test in self.tests)
+
+    def test(self, test_id: str) -> CaseSpec:
+        return next(test for test in self.tests if test.id == test_id)
+
+    def mistake(self, mistake_id: str) -> MistakeSpec:
+        return next(mistake for mistake in self.mistakes if mistake.id == mistake_id)
+
+
+class ExerciseFile(_Strict):
+    format_version: Literal[1]
+    tolerance: dict[Literal["float32", "float64"], Tolerance]
+    exercises: tuple[ExerciseSpec, ...]
+
+
+@functools.cache
+def _raw() -> dict[str, Any]:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(EXERCISES_FILE.read_text(encoding="utf-8"), Loader=loader)
 
 
 def exercise_names() -> tuple[str, ...]:
-    """Exercise ids that a code question's `exercise` field may name."""
-    return EXERCISES
+    """Exercise ids that a code question's `exercise` field may name, in the order they are checked."""
+    return tuple(entry["id"] for entry in _raw()["exercises"])
+
+
+@functools.cache
+def exercise_file() -> ExerciseFile:
+    """The whole of exercises.yaml, validated."""
+    return ExerciseFile.model_validate(_raw())
+
+
+def exercises() -> dict[str, ExerciseSpec]:
+    """Exercise id -> its spec, in the order they are checked."""
+    return {spec.id: spec for spec in exercise_file().exercises}

@@ -1,0 +1,54 @@
+"""The flash-attention memory test: the solution must not hold an L x L score matrix.
+
+The solution runs in a child of its own whose address space (RLIMIT_AS) is capped at what a
+clean child uses (a trusted child that loaded ``references.py``, measured before it ran
+anything) plus HEADROOM. At LENGTH one L x L score matrix in the input dtype is larger than
+HEADROOM, while a tiled solution needs a few megabytes. The limit is set from the trusted
+child, not from the solution's own child, so memory a solution reserves while loading and
+frees inside the call does not buy it room.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from quiz.check import references as ref
+from quiz.check.exercises import Context, Wrong, compare
+from quiz.check.verdicts import MemoryResult
+from quiz.i18n import t
+
+LENGTH = 4096
+HEAD_DIM = 32
+DTYPE = np.float32
+BLOCK_SIZE = 128
+HEADROOM = 48 << 20  # one (4096, 4096) float32 matrix is 64 MiB
+
+
+def memory_test(ctx: Context) -> dict[str, Any]:
+    from quiz.check.sandbox import CallError, Limits, Sandbox, SandboxFailure, SolutionLoadError
+
+    baseline = ctx.trusted().call("address_space_bytes")
+    found = MemoryResult(length=LENGTH, head_dim=HEAD_DIM, matrix_bytes=LENGTH * LENGTH * np.dtype(DTYPE).itemsize,
+                         allowed_bytes=HEADROOM)
+    q, k, v = (ctx.normal((1, LENGTH, HEAD_DIM), DTYPE) for _ in range(3))  # (1, L, d)
+    too_big = t("check.memory_full", length=LENGTH, matrix=found.matrix_bytes >> 20, allowed=HEADROOM >> 20)
+    limits = Limits(timeout=ctx.timeout, memory_bytes=baseline + HEADROOM)
+    try:
+        with Sandbox(ctx.source, limits) as box:
+            got = box.call("flash_attention", q, k, v, block_size=BLOCK_SIZE)
+    except SolutionLoadError as exc:
+        raise Wrong(t("check.memory_load", message=exc.message), memory=found) from None
+    except CallError as exc:
+        if "MemoryError" not in exc.exc_type:
+            raise
+        raise Wrong(too_big, diagnosis="full_matrix", memory=found) from None
+    except SandboxFailure as failure:
+        if failure.kind != "memory":
+            raise
+        raise Wrong(too_big, diagnosis="full_matrix", memory=found) from None
+    problem = compare(got, ref.scaled_dot_product_attention(q, k, v), ctx.tolerance)
+    if problem is not None:
+        raise Wrong(t("check.memory_wrong", length=LENGTH, problem=problem[0]), problem[1], memory=found)
+    return {"memory": found}

@@ -1,0 +1,203 @@
+"""run_check: check one solution file and return what was found, without printing anything.
+
+The line the check follows: the solution file is loaded into a sandboxed child process
+(``sandbox.py``); each test of each exercise (``exercises.py``, ``speed.py``, ``memory.py``)
+sends it fresh inputs and compares the answer, here, with the hidden references; the result
+is a list of verdicts (``verdicts.py``) that ``report.py`` renders. The command and the quiz
+both call ``run_check``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+import time
+import zlib
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from quiz.check.catalog import ExerciseSpec, exercise_file, exercises
+from quiz.check.verdicts import CheckResult, LoadProblem, Status, Verdict
+from quiz.errors import AttnquizError
+from quiz.i18n import t
+
+DEFAULT_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    seed: int | None = None  # None: a fresh seed from the OS, reported so the run can be repeated
+    timeout: float = DEFAULT_TIMEOUT  # wall-clock seconds for one call of the solution
+    exercises: tuple[str, ...] = ()  # exercise ids to run; empty: all of them
+
+
+def select_exercises(names: tuple[str, ...]) -> list[ExerciseSpec]:
+    """The exercises to run, in catalogue order; an unknown name is a usage error."""
+    import difflib
+
+    known = exercises()
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, list(known), n=1)
+            hint = t("check.did_you_mean", suggestion=close[0]) if close else ""
+            raise AttnquizError(t("check.unknown_exercise", name=name, hint=hint, known=", ".join(known)))
+    return [spec for spec in known.values() if not names or spec.id in names]
+
+
+class Metered:
+    """The sandbox as the tests see it, counting the round trips and their wall time (for bench/)."""
+
+    def __init__(self, sandbox: Any, timings: dict[str, float]) -> None:
+        self._sandbox = sandbox
+        self._timings = timings
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sandbox, name)
+
+    def _timed(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return getattr(self._sandbox, method)(*args, **kwargs)
+        finally:
+            self._timings["calls"] = self._timings.get("calls", 0) + 1
+            self._timings["call_seconds"] = self._timings.get("call_seconds", 0.0) + time.perf_counter() - start
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        return self._timed("call", name, *args, **kwargs)
+
+    def call_method(self, handle: Any, method: str, *args: Any, **kwargs: Any) -> Any:
+        return self._timed("call_method", handle, method, *args, **kwargs)
+
+    def length(self, handle: Any) -> int:
+        return self._timed("length", handle)
+
+    def put(self, value: Any) -> Any:
+        return self._timed("put", value)
+
+    def restart(self) -> None:
+        start = time.perf_counter()
+        self._sandbox.restart()
+        self._timings["start_seconds"] = self._timings.get("start_seconds", 0.0) + time.perf_counter() - start
+
+
+def open_sandbox(stack: ExitStack, source: Path, timings: dict[str, float], **limits: Any) -> Metered:
+    """Start a child with `source` loaded; closed when `stack` closes. Raises SolutionLoadError."""
+    from quiz.check.sandbox import Limits, Sandbox
+
+    start = time.perf_counter()
+    try:
+        sandbox = stack.enter_context(Sandbox(source, Limits(**limits)))
+    finally:
+        timings["start_seconds"] = timings.get("start_seconds", 0.0) + time.perf_counter() - start
+    return Metered(sandbox, timings)
+
+
+def run_check(path: str | Path, options: CheckOptions = CheckOptions()) -> CheckResult:
+    """Check the solution at `path`; a file that cannot be loaded gives a result with `load_error` set."""
+    from quiz.check import references
+    from quiz.check.sandbox import SolutionLoadError
+
+    started = time.perf_counter()
+    specs = select_exercises(options.exercises)
+    seed = secrets.randbits(32) if options.seed is None else options.seed
+    result = CheckResult(solution=str(path), seed=seed)
+    # The trusted reference is read now, before any solution code runs, and loaded from a private copy.
+    trusted_text = Path(references.__file__).read_text(encoding="utf-8")
+    with ExitStack() as stack:
+        try:
+            sandbox = open_sandbox(stack, Path(path), result.timings, timeout=options.timeout)
+        except SolutionLoadError as exc:
+            result.load_error = LoadProblem(exc.message, exc.detail)
+            result.seconds = time.perf_counter() - started
+            return result
+        trusted_box: list[Metered] = []
+
+        def trusted() -> Metered:
+            if not trusted_box:
+                folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="attnquiz-ref-")))
+                copy = folder / "reference_solution.py"
+                copy.write_text(trusted_text, encoding="utf-8")
+                trusted_box.append(open_sandbox(stack, copy, result.timings, timeout=options.timeout))
+            return trusted_box[0]
+
+        for spec in specs:
+            result.tests += run_exercise(spec, sandbox, seed, Path(path), options.timeout, trusted)
+        result.output = sandbox.output
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _test_functions() -> dict[str, dict[str, Callable]]:
+    from quiz.check import exercises as exercise_tests
+    from quiz.check import memory, speed
+
+    tests = {name: dict(cases) for name, cases in exercise_tests.TESTS.items()}
+    tests["decode_step"]["speed"] = speed.speed_test
+    tests["flash_attention"]["memory"] = memory.memory_test
+    return tests
+
+
+def _rng_for(seed: int, exercise: str, test: str) -> Any:
+    """Each test's own generator: the same seed gives the same inputs, whichever exercises run."""
+    import numpy as np
+
+    return np.random.default_rng([seed, zlib.crc32(exercise.encode()), zlib.crc32(test.encode())])
+
+
+def run_exercise(spec: ExerciseSpec, sandbox: Metered, seed: int, source: Path, timeout: float,
+                 trusted: Callable[[], Metered]) -> list[Verdict]:
+    """Run every test of one exercise; a crash or timeout skips the exercise's remaining tests."""
+    from quiz.check.exercises import Context, OutOfTime, Wrong
+    from quiz.check.sandbox import CallError, SandboxFailure, SolutionLoadError
+
+    def verdict(test_id: str, status: Status, message: str = "", **fields: Any) -> Verdict:
+        test = spec.test(test_id)
+        points = test.points if status is Status.PASSED else 0.0
+        return Verdict(spec.id, test_id, status, points, test.points, message, **fields)
+
+    if spec.name not in sandbox.info.defined:
+        message = t("check.not_defined", name=spec.name)
+        return [verdict(test.id, Status.NOT_ATTEMPTED, message) for test in spec.tests]
+    functions = _test_functions()[spec.id]
+    tolerance = exercise_file().tolerance
+    verdicts: list[Verdict] = []
+    blocked = ""  # why the remaining tests are skipped
+    for test in spec.tests:
+        if blocked:
+            verdicts.append(verdict(test.id, Status.SKIPPED, blocked))
+            continue
+        if test.gated and any(v.status is not Status.PASSED for v in verdicts):
+            if all(v.status is Status.NOT_IMPLEMENTED for v in verdicts):
+                verdicts.append(verdict(test.id, Status.NOT_IMPLEMENTED, t("check.not_implemented")))
+            else:
+                verdicts.append(verdict(test.id, Status.SKIPPED, t("check.gated")))
+            continue
+        ctx = Context(sandbox, _rng_for(seed, spec.id, test.id), tolerance, spec.id, source, timeout, trusted)
+        start = time.perf_counter()
+        try:
+            extra = functions[test.id](ctx) or {}  # the speed and memory tests return their figures
+            found = verdict(test.id, Status.PASSED, **extra)
+        except Wrong as wrong:
+            found = verdict(test.id, Status.FAILED, wrong.message, mismatch=wrong.mismatch,
+                            diagnosis=wrong.diagnosis, speed=wrong.speed, memory=wrong.memory)
+        except OutOfTime as late:
+            found = verdict(test.id, Status.TIMEOUT, str(late))
+        except CallError as exc:
+            if exc.not_implemented:
+                found = verdict(test.id, Status.NOT_IMPLEMENTED, t("check.not_implemented"))
+            else:
+                found = verdict(test.id, Status.ERROR, t("check.raised", type=exc.exc_type, message=exc.message),
+                                detail=exc.traceback)
+        except SandboxFailure as failure:
+            status = Status.TIMEOUT if failure.kind == "timeout" else Status.ERROR
+            found = verdict(test.id, status, failure.message)
+            blocked = t("check.blocked", test=test.id)
+            try:
+                sandbox.restart()
+            except (SandboxFailure, SolutionLoadError) as again:
+                blocked = t("check.no_restart", message=getattr(again, "message", str(again)))
+        verdicts.append(replace(found, seconds=time.perf_counter() - start))
+    return verdicts

@@ -1,0 +1,158 @@
+"""What a check found, as plain dataclasses: the report renders them, nothing else decides.
+
+Every field here was computed by the checker's own process from arrays it validated
+itself; nothing the solution printed or returned about itself is ever stored as a verdict.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from quiz.errors import ExitStatus
+
+
+class Status(str, enum.Enum):
+    PASSED = "passed"
+    FAILED = "failed"  # ran, and the answer is wrong (or too slow, or too big)
+    ERROR = "error"  # the solution raised, crashed or broke the protocol
+    TIMEOUT = "timeout"
+    NOT_IMPLEMENTED = "not_implemented"  # still raises NotImplementedError, as in the starter
+    NOT_ATTEMPTED = "not_attempted"  # the file does not define the function or class
+    SKIPPED = "skipped"  # not run because an earlier test of the exercise did not pass
+
+    @property
+    def attempted(self) -> bool:
+        return self not in (Status.NOT_IMPLEMENTED, Status.NOT_ATTEMPTED)
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """How far a wrong array is from the expected one."""
+
+    max_abs: float  # largest |got - expected|
+    max_rel: float  # largest |got - expected| / |expected|
+    index: tuple[int, ...]  # the first index (C order) outside the tolerance
+    got: float | bool
+    expected: float | bool
+    count: int  # how many entries are outside the tolerance
+    size: int
+
+
+@dataclass(frozen=True)
+class SpeedResult:
+    """The KV-cache speed test: medians over interleaved pairs of runs, all timed by the checker."""
+
+    steps: int
+    pairs: int
+    user_seconds: float  # median time of one run of `steps` decode_step calls with the solution's cache
+    cache_seconds: float  # the same with the reference KV cache
+    naive_seconds: float  # the reference recomputing causal attention over the whole prefix each step
+    user_step_us: tuple[float, float]  # median time per step over the first and the last 32 positions
+    cache_step_us: tuple[float, float]
+    naive_step_us: tuple[float, float]
+    required: float  # the user's speedup must be at least this share of the reference cache's
+    recomputes: bool  # time per step grows with the prefix the way recomputing it does
+
+    @property
+    def user_speedup(self) -> float:
+        return self.naive_seconds / self.user_seconds
+
+    @property
+    def cache_speedup(self) -> float:
+        return self.naive_seconds / self.cache_seconds
+
+    @property
+    def fast_enough(self) -> bool:
+        return self.user_speedup >= self.required * self.cache_speedup
+
+    @property
+    def passed(self) -> bool:
+        return self.fast_enough and not self.recomputes
+
+
+@dataclass(frozen=True)
+class MemoryResult:
+    """The flash-attention memory test."""
+
+    length: int
+    head_dim: int
+    matrix_bytes: int  # one L x L score matrix in the input dtype
+    allowed_bytes: int  # address space the solution's process may add to a clean child's
+
+
+@dataclass(frozen=True)
+class Verdict:
+    exercise: str
+    test: str
+    status: Status
+    points: float  # points earned
+    max_points: float
+    message: str = ""  # one line in the interface language; empty when passed
+    mismatch: Mismatch | None = None
+    diagnosis: str | None = None  # id of the likely mistake (exercises.yaml), when one matched
+    speed: SpeedResult | None = None
+    memory: MemoryResult | None = None
+    detail: str = ""  # the solution's traceback, when it raised
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class LoadProblem:
+    """Why the solution file could not be loaded at all."""
+
+    message: str  # one line: path:line:col: SyntaxError: ...
+    detail: str = ""  # the source line with a caret, when known
+
+
+@dataclass
+class CheckResult:
+    solution: str
+    seed: int
+    tests: list[Verdict] = field(default_factory=list)
+    load_error: LoadProblem | None = None
+    seconds: float = 0.0
+    output: str = ""  # what the solution printed (capped), shown as is, never interpreted
+    timings: dict[str, float] = field(default_factory=dict)  # where the time went, for bench/
+
+    @property
+    def score(self) -> float:
+        return sum(verdict.points for verdict in self.tests)
+
+    @property
+    def max_score(self) -> float:
+        return sum(verdict.max_points for verdict in self.tests)
+
+    @property
+    def attempted(self) -> list[Verdict]:
+        return [verdict for verdict in self.tests if verdict.status.attempted]
+
+    @property
+    def passed(self) -> bool:
+        """Every attempted test passed, and at least one was attempted."""
+        attempted = self.attempted
+        return bool(attempted) and all(verdict.status is Status.PASSED for verdict in attempted)
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        if self.load_error is not None:
+            return ExitStatus.USAGE
+        return ExitStatus.OK if self.passed else ExitStatus.FAILURE
+
+    def exercise_names(self) -> list[str]:
+        return list(dict.fromkeys(verdict.exercise for verdict in self.tests))
+
+    def for_exercise(self, exercise: str) -> list[Verdict]:
+        return [verdict for verdict in self.tests if verdict.exercise == exercise]
+
+
+def exercise_status(verdicts: list[Verdict]) -> Status:
+    """One status for an exercise: the first test status that is not 'passed', by severity."""
+    statuses = [verdict.status for verdict in verdicts]
+    for status in (Status.NOT_ATTEMPTED, Status.NOT_IMPLEMENTED):
+        if all(s is status for s in statuses):
+            return status
+    for status in (Status.ERROR, Status.TIMEOUT, Status.FAILED, Status.SKIPPED, Status.NOT_IMPLEMENTED):
+        if status in statuses:
+            return status
+    return Status.PASSED
