@@ -88,6 +88,7 @@ def review(**options: object) -> None:
 def run_quiz(options: QuizOptions) -> ExitStatus:
     """Plan, ask, save and summarise one session; the exit status (130 when interrupted)."""
     from quiz import codecheck, prompts, render, session, summary
+    from quiz.bank import extra_bank_paths
     from quiz.i18n import resolve_language, t, use_language
     from quiz.paths import data_path
     from quiz.scheduler import utcnow
@@ -121,7 +122,7 @@ def run_quiz(options: QuizOptions) -> ExitStatus:
         else:
             render.line(console, t("quiz.banner", mode=mode_name, count=len(items)), "bold")
         session_id = store.start_session(options.mode, lang, utcnow())
-        ui = prompts.make_ui(plain, console, lang)
+        ui = prompts.make_ui(plain, console, lang, codecheck.CodeCheck(banks=tuple(extra_bank_paths(options.banks))))
         outcome = session.run(items, options.mode, ui, lambda r: store.record(r, options.mode, session_id),  # type: ignore[arg-type]
                               history, lang=lang, time_limit=options.time_limit * 60 if options.time_limit else None)
         store.end_session(session_id, utcnow(), outcome.interrupted)

@@ -29,17 +29,25 @@ def _attnquiz(*args: str) -> int:
 
 
 class CodeCheck:
-    """Runs the checker for code questions; starter files go to `folder` (the current one by default)."""
+    """Runs the checker for code questions.
 
-    def __init__(self, folder: Path | None = None) -> None:
+    Starter files go to `folder` (the current one by default). An exercise defined in a
+    bank (not built in) is checked with the quiz's extra `banks` passed on as --bank.
+    """
+
+    def __init__(self, folder: Path | None = None, banks: tuple[str, ...] = ()) -> None:
         self.folder = folder
+        self.banks = banks
 
     def starter_path(self, exercise: str) -> Path:
         return (self.folder or Path.cwd()) / f"attnquiz_{exercise}.py"
 
-    def write_starter(self, exercise: str, path: Path) -> bool:
-        return _attnquiz("new", exercise, "-o", str(path)) == 0
+    def _bank_args(self, custom: bool) -> list[str]:
+        return [arg for bank in self.banks for arg in ("--bank", bank)] if custom else []
 
-    def run_check(self, exercise: str, path: Path) -> bool:
+    def write_starter(self, exercise: str, path: Path, custom: bool = False) -> bool:
+        return _attnquiz("new", *self._bank_args(custom), exercise, "-o", str(path)) == 0
+
+    def run_check(self, exercise: str, path: Path, custom: bool = False) -> bool:
         """True when every test of `exercise` passes on the file at `path` (the output goes to the terminal)."""
-        return _attnquiz("check", "--exercise", exercise, str(path)) == 0
+        return _attnquiz("check", *self._bank_args(custom), "--exercise", exercise, str(path)) == 0

@@ -97,7 +97,8 @@ class _QuizUI:
         if isinstance(q, models.OpenQuestion):
             return Answer(self.lines())
         assert isinstance(q, models.CodeQuestion)
-        return self._code(q.exercise)
+        custom = not isinstance(q.exercise, str)  # an exercise defined in the bank itself
+        return self._code(getattr(q, "exercise_id", q.exercise), custom)
 
     def rate(self, item: Item, text: str, grade: Grade) -> Rating:
         render.open_reference(self.console, item, grade, self.lang, self.plain)
@@ -106,7 +107,7 @@ class _QuizUI:
     def feedback(self, result: Result) -> None:
         render.feedback(self.console, result, self.lang, self.plain)
 
-    def _code(self, exercise: str) -> Answer | None:
+    def _code(self, exercise: str, custom: bool) -> Answer | None:
         """Offer to write the starter file and run the check on it; None when skipped."""
         path = self.code.starter_path(exercise)
         render.line(self.console, t("code.exercise", exercise=exercise))
@@ -116,8 +117,8 @@ class _QuizUI:
             if action == 1:
                 return None
             if path.exists():
-                return Answer(self.code.run_check(exercise, path))
-            written = self.code.write_starter(exercise, path)
+                return Answer(self.code.run_check(exercise, path, custom))
+            written = self.code.write_starter(exercise, path, custom)
             render.line(self.console, t("code.written" if written else "code.write_failed", path=path))
 
 

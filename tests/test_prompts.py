@@ -33,11 +33,11 @@ def items() -> dict[str, Item]:
 class FileCheck(CodeCheck):
     """Writes real starter files; a file 'passes' once the learner replaced the NotImplementedError."""
 
-    def write_starter(self, exercise: str, path: Path) -> bool:
+    def write_starter(self, exercise: str, path: Path, custom: bool = False) -> bool:
         path.write_text(f"def {exercise}(x):\n    raise NotImplementedError\n", encoding="utf-8")
         return True
 
-    def run_check(self, exercise: str, path: Path) -> bool:
+    def run_check(self, exercise: str, path: Path, custom: bool = False) -> bool:
         return "NotImplementedError" not in path.read_text(encoding="utf-8")
 
 
