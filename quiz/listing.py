@@ -36,7 +36,7 @@ def render_listing(catalog: Catalog, width: int = 100) -> str:
         console.print()
     total = sum(len(bank.questions) for bank in catalog.banks)
     console.print(t("list.summary", banks=len(catalog.banks), questions=total))
-    return console.export_text()
+    return "".join(line.rstrip() + "\n" for line in console.export_text().splitlines())
 
 
 class _Null:
