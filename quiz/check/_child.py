@@ -1,0 +1,433 @@
+"""The sandbox child: run as ``python -I _child.py REQUEST_FD REPLY_FD`` by quiz/check/sandbox.py.
+
+It must not import the quiz package. It loads the wire format (``npyio.py``, next to this
+file) by path, then reads the first request: the limits, the directories to keep the solution
+out of, and the solution's source text (the parent read the file; this process never opens
+it). It sets the resource limits, strips the package from ``sys.path``, installs an audit hook
+(see ``_Guard``), replies "ready", then executes the source in a fresh module and replies with
+the names it defines, or with why it could not. After that it answers requests one at a time:
+call a function, call a method of an object it keeps, take ``len`` of one, store or drop a
+value. Objects that cannot cross the pipe (class instances, arrays of other dtypes, ...) stay
+here in a table; the parent gets their id.
+
+Nothing this process sends is trusted by the parent: the solution runs here and can rewrite
+any of this code.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+SEND_AT_ONCE = 1 << 16  # frames smaller than this go out in one write
+MAX_ITEMS = 100_000  # longest tuple or list sent back
+MAX_DEPTH = 32  # deepest nesting sent back
+MAX_STR = 1 << 20  # longest string sent back
+PR_SET_CHILD_SUBREAPER = 36  # prctl: orphaned descendants are re-parented to this process
+PROTOCOL_EXIT = 86  # exit status when the pipes to the parent are gone or garbled
+MEMORY_EXIT = 87  # exit status when memory ran out outside the solution's own call
+
+
+def _load_wire():
+    """npyio.py from this file's folder, as a standalone module (not as part of the quiz package)."""
+    import importlib.util
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    spec = importlib.util.spec_from_file_location("_attnquiz_wire", os.path.join(here, "npyio.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+wire = _load_wire()
+import numpy as np  # noqa: E402 - after the wire format, before any limit or hook
+
+
+class Channel:
+    """Frames in from the parent, frames out to it."""
+
+    def __init__(self, request_fd: int, reply_fd: int) -> None:
+        self.inbox = os.fdopen(request_fd, "rb", buffering=SEND_AT_ONCE)
+        self.reply_fd = reply_fd
+
+    def _read(self, n: int) -> bytes:
+        data = self.inbox.read(n)
+        if data is None or len(data) != n:
+            raise EOFError("the checker closed the pipe")
+        return data
+
+    def receive(self) -> tuple[dict, list]:
+        size, count = wire.FRAME.unpack(self._read(wire.FRAME.size))
+        import json
+
+        envelope = json.loads(self._read(size))
+        arrays = []
+        for _ in range(count):
+            (length,) = wire.PAYLOAD.unpack(self._read(wire.PAYLOAD.size))
+            preamble = self._read(wire.PREAMBLE)
+            header = self._read(wire.header_length(preamble))
+            descr, shape, nbytes = wire.parse_npy_header(header)
+            data = bytearray(nbytes)  # a writable buffer: solutions may modify their inputs in place
+            if nbytes and self.inbox.readinto(data) != nbytes:
+                raise EOFError("the checker closed the pipe")
+            arrays.append(np.frombuffer(data, dtype=wire.DTYPES[descr][0]).reshape(shape))
+        return envelope, arrays
+
+    def send(self, envelope: dict, arrays: list) -> None:
+        import json
+
+        text = json.dumps(envelope, separators=(",", ":")).encode()
+        parts = [wire.FRAME.pack(len(text), len(arrays)), text]
+        for array in arrays:
+            header = wire.npy_header(array.dtype.str, array.shape)
+            data = memoryview(array.reshape(-1).view(np.uint8))
+            parts += [wire.PAYLOAD.pack(len(header) + len(data)), header, data]
+        if sum(len(part) for part in parts) <= SEND_AT_ONCE:
+            parts = [b"".join(parts)]
+        for part in parts:
+            view = memoryview(part)
+            while view:
+                view = view[os.write(self.reply_fd, view):]
+
+
+class Objects:
+    """The values that stay in the child, by id: class instances, stored arrays."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, object] = {}
+        self.ids: dict[int, int] = {}  # id(obj) -> handle id; the table keeps obj alive
+        self.next_id = 1
+
+    def keep(self, obj: object, kind: str) -> dict:
+        handle = self.ids.get(id(obj))
+        if handle is None:
+            handle, self.next_id = self.next_id, self.next_id + 1
+            self.by_id[handle], self.ids[id(obj)] = obj, handle
+        return {"h": handle, "type": kind[:200]}
+
+    def get(self, handle: int) -> object:
+        if handle not in self.by_id:
+            raise LookupError(f"no object with handle {handle} in the sandbox")
+        return self.by_id[handle]
+
+    def drop(self, handle: int) -> None:
+        obj = self.by_id.pop(handle, None)
+        if obj is not None:
+            del self.ids[id(obj)]
+
+
+def type_name(value: object) -> str:
+    kind = type(value)
+    return f"{kind.__module__}.{kind.__qualname__}" if kind.__module__ != "builtins" else kind.__qualname__
+
+
+class Encoder:
+    """A value the solution returned -> JSON envelope + arrays; anything else is kept and named."""
+
+    def __init__(self, objects: Objects, max_array_bytes: int) -> None:
+        self.objects = objects
+        self.max_array_bytes = max_array_bytes
+
+    def __call__(self, value: object) -> tuple[object, list]:
+        arrays: list = []
+        return self._encode(value, arrays, 0), arrays
+
+    def _encode(self, value: object, arrays: list, depth: int) -> object:
+        kind = type(value)  # exact types: a subclass of int or str with a lying __eq__ stays here
+        if value is None or kind is bool or kind is str and len(value) <= MAX_STR:
+            return value
+        if kind is int and value.bit_length() < 64:
+            return value
+        if kind is float:
+            return {"f": value.hex()}
+        if kind in (tuple, list) and len(value) <= MAX_ITEMS and depth < MAX_DEPTH:
+            return {"t" if kind is tuple else "l": [self._encode(item, arrays, depth + 1) for item in value]}
+        if issubclass(kind, (np.ndarray, np.generic)):
+            array = self._plain_array(value)
+            if isinstance(array, str):
+                return self.objects.keep(value, array)
+            arrays.append(array)
+            return {"a": len(arrays) - 1}
+        return self.objects.keep(value, type_name(value))
+
+    def _plain_array(self, value: object) -> np.ndarray | str:
+        """A C-ordered base-class ndarray with an allowed dtype, or why there is none."""
+        if issubclass(type(value), np.generic):
+            value = np.array(value)
+        array = np.ndarray.view(value, np.ndarray)  # the data, without the subclass's methods
+        dtype = array.dtype.newbyteorder("<") if array.dtype.byteorder == ">" else array.dtype
+        name = f"numpy.ndarray[{array.dtype}] of shape {array.shape}"
+        if dtype.str not in wire.DTYPES:
+            return name
+        if array.size * array.itemsize > self.max_array_bytes:
+            return f"{name} ({array.size * array.itemsize} bytes, over the size limit)"
+        return np.ascontiguousarray(array, dtype=dtype)
+
+
+def decode(value: object, arrays: list, objects: Objects) -> object:
+    """A value from the parent's envelope (trusted) -> the Python object."""
+    if not isinstance(value, dict):
+        return value
+    if "a" in value:
+        return arrays[value["a"]]
+    if "f" in value:
+        return float.fromhex(value["f"])
+    if "h" in value:
+        return objects.get(value["h"])
+    items = [decode(item, arrays, objects) for item in value.get("t", value.get("l", []))]
+    return tuple(items) if "t" in value else items
+
+
+class Guard:
+    """The audit hook: a tripwire against the obvious ways to reach the checker, not a wall.
+
+    It refuses importing the quiz package; opening, listing, linking or changing anything
+    inside the protected folders; starting programs; changing resource limits; loading or
+    looking up C functions with ctypes; and signals to processes outside this session.
+    Code can still get around it (ctypes.memmove on live objects, /proc/self/mem, ...).
+    """
+
+    PATH_ARGS = {  # event -> positions of its path arguments
+        "open": (0,), "os.listdir": (0,), "os.scandir": (0,), "os.remove": (0,), "os.rmdir": (0,),
+        "os.mkdir": (0,), "os.chmod": (0,), "os.chown": (0,), "os.utime": (0,), "os.truncate": (0,),
+        "os.chflags": (0,), "os.setxattr": (0,), "os.removexattr": (0,), "os.listxattr": (0,),
+        "os.getxattr": (0,), "os.rename": (0, 1), "os.link": (0, 1), "os.symlink": (1,),
+    }
+    REFUSED = frozenset({
+        "os.exec", "os.posix_spawn", "os.spawn", "os.system", "subprocess.Popen", "pty.spawn",
+        "ctypes.dlopen", "ctypes.dlsym", "ctypes.dlsym/handle", "resource.setrlimit",
+        "sys.remote_exec",
+    })
+
+    def __init__(self, protected: list[str], package: str) -> None:
+        self.protected = tuple(os.path.realpath(path) for path in protected)
+        self.package = package  # top-level package name the solution may not import
+        self.session = os.getsid(0)
+
+    def inside(self, path: object) -> bool:
+        if path is None:
+            path = "."
+        if not isinstance(path, (str, bytes)):
+            return False  # an already open descriptor
+        path = os.fsdecode(path)
+        real = os.path.realpath(path)
+        if any(real == top or real.startswith(top + os.sep) for top in self.protected):
+            return True
+        if os.path.isabs(path):
+            return False
+        # A path relative to a directory descriptor (os.open(..., dir_fd=...)): the hook never sees
+        # the directory, so refuse a relative path that names a protected folder on its way.
+        parts = [part for part in path.split(os.sep) if part not in ("", ".")]
+        for top in self.protected:
+            name = os.path.basename(top)
+            if name in parts:
+                tail = parts[parts.index(name):]
+                if os.path.realpath(os.path.join(os.path.dirname(top), *tail)).startswith(top):
+                    return True
+        return False
+
+    def __call__(self, event: str, args: tuple) -> None:
+        positions = self.PATH_ARGS.get(event)
+        if positions is not None:
+            for i in positions:
+                if self.inside(self._target(event, args, i)):
+                    raise PermissionError(f"the sandbox does not allow {event} on {args[i]!r}")
+        elif event == "import":
+            name = args[0]
+            if name == self.package or name.startswith(self.package + "."):
+                raise ImportError(f"the sandbox does not allow importing {name}")
+        elif event in self.REFUSED or event == "resource.prlimit" and args[2] is not None:
+            raise PermissionError(f"the sandbox does not allow {event}")
+        elif event in ("os.kill", "os.killpg"):
+            self._check_signal(event, args[0])
+
+    @staticmethod
+    def _target(event: str, args: tuple, i: int) -> object:
+        if event == "os.symlink" and isinstance(args[0], (str, bytes)):  # where the new link points
+            return os.path.join(os.path.dirname(os.fsdecode(args[1])), os.fsdecode(args[0]))
+        return args[i]
+
+    def _check_signal(self, event: str, target: int) -> None:
+        if event == "os.killpg" or target <= 0:
+            group = -target if target < 0 else target
+            allowed = target == 0 or group == os.getpgrp()
+        else:
+            try:
+                allowed = os.getsid(target) == self.session
+            except OSError:
+                allowed = True  # no such process: the call fails by itself
+        if not allowed:
+            raise PermissionError(f"the sandbox does not allow {event} outside its own processes")
+
+
+def set_limits(limits: dict) -> None:
+    import resource
+
+    def cap(which: int, soft: int, hard: int | None = None) -> None:
+        old_soft, old_hard = resource.getrlimit(which)
+        hard = soft if hard is None else hard
+        if old_hard != resource.RLIM_INFINITY:
+            soft, hard = min(soft, old_hard), min(hard, old_hard)
+        resource.setrlimit(which, (soft, hard))
+
+    cap(resource.RLIMIT_CORE, 0)
+    cap(resource.RLIMIT_FSIZE, limits["file_bytes"])
+    # SIGXCPU at the soft limit (it may be caught), SIGKILL a second later (it may not)
+    cap(resource.RLIMIT_CPU, limits["cpu_seconds"], limits["cpu_seconds"] + 1)
+    if limits["memory_bytes"] is not None and hasattr(resource, "RLIMIT_AS"):
+        cap(resource.RLIMIT_AS, limits["memory_bytes"])
+
+
+def become_subreaper() -> None:
+    """Orphaned grandchildren (a double fork) are re-parented here, so the parent finds them."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+
+def strip_path(package_parent: str) -> None:
+    """Drop the folder the quiz package is imported from (an editable install puts it on sys.path)."""
+    real = os.path.realpath(package_parent)
+    kept = [entry for entry in sys.path if os.path.realpath(entry or ".") != real]
+    sys.path[:] = kept
+    sys.path_importer_cache.clear()
+
+
+def load(config: dict) -> tuple[dict, dict]:
+    """Execute the solution's source; its namespace and the reply that says how it went."""
+    import linecache
+    import types
+
+    filename, source = config["filename"], config["source"]
+    module = types.ModuleType("solution")
+    module.__file__ = config["path"]
+    sys.modules["solution"] = module
+    sys.argv = [config["path"]]
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    try:
+        code = compile(source, filename, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        return {}, {"load_error": {
+            "kind": "syntax", "type": type(exc).__name__, "message": str(exc.msg),
+            "line": exc.lineno, "column": exc.offset, "end_line": exc.end_lineno,
+            "end_column": exc.end_offset, "text": exc.text,
+        }}
+    except ValueError as exc:  # null bytes
+        return {}, {"load_error": {"kind": "binary", "message": str(exc)}}
+    try:
+        exec(code, module.__dict__)
+    except MemoryError:
+        return {}, {"load_error": {"kind": "memory"}}
+    except SystemExit as exc:
+        return {}, {"load_error": {"kind": "exit", "code": exit_code(exc)}}
+    except BaseException as exc:  # noqa: BLE001 - anything the solution raises is reported
+        return {}, {"load_error": {"kind": "exception", **describe(exc, filename)}}
+    names = module.__dict__
+    defined = sorted(name for name, value in names.items()
+                     if not name.startswith("__") and callable(value) and not isinstance(value, types.ModuleType))
+    return names, {"defined": defined}
+
+
+def exit_code(exc: SystemExit) -> int:
+    return 0 if exc.code is None else exc.code if type(exc.code) is int else 1
+
+
+def describe(exc: BaseException, filename: str) -> dict:
+    """Type, message and the traceback trimmed to the solution's own frames."""
+    import traceback
+
+    try:
+        message = str(exc)
+    except BaseException:  # noqa: BLE001 - a __str__ that raises
+        message = "<the exception's message could not be computed>"
+    frames = [frame for frame in traceback.extract_tb(exc.__traceback__) if frame.filename == filename]
+    lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
+    lines.append(f"{type(exc).__name__}: {message}\n" if message else f"{type(exc).__name__}\n")
+    return {
+        "type": type(exc).__name__, "message": message[:4000], "traceback": "".join(lines)[-16000:],
+        "not_implemented": isinstance(exc, NotImplementedError),
+    }
+
+
+def answer(request: dict, arrays: list, names: dict, objects: Objects) -> dict:
+    """Carry out one request; the reply's envelope (arrays are appended by `encode`)."""
+    op = request["op"]
+    if op == "call":
+        if request["name"] not in names:
+            raise NameError(f"the solution does not define {request['name']}")
+        target = names[request["name"]]
+    elif op == "method":
+        target = getattr(objects.get(request["handle"]), request["method"])
+    elif op == "len":
+        return {"ok": len(objects.get(request["handle"]))}
+    elif op == "put":
+        return {"ok": objects.keep(decode(request["value"], arrays, objects), request["type"])}
+    elif op == "discard":
+        objects.drop(request["handle"])
+        return {"ok": None}
+    else:
+        raise ValueError(f"unknown request {op!r}")
+    args = [decode(arg, arrays, objects) for arg in request["args"]]
+    kwargs = {key: decode(value, arrays, objects) for key, value in request["kwargs"].items()}
+    return {"ok": target(*args, **kwargs)}
+
+
+def flush_output() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001, S110 - the solution may have closed or replaced them
+            pass
+
+
+def serve(channel: Channel, names: dict, filename: str, max_array_bytes: int) -> None:
+    objects = Objects()
+    encode = Encoder(objects, max_array_bytes)
+    while True:
+        request, arrays = channel.receive()
+        reply: dict = {"seq": request["seq"]}
+        try:
+            result = answer(request, arrays, names, objects)
+            body, out = encode(result["ok"])
+            reply["ok"] = body
+        except MemoryError:
+            reply["fail"], out = {"kind": "memory"}, []
+        except SystemExit as exc:
+            reply["fail"], out = {"kind": "exited", "code": exit_code(exc)}, []
+        except Exception as exc:  # noqa: BLE001 - the solution raised: report it, keep going
+            reply["error"], out = describe(exc, filename), []
+        except BaseException as exc:  # noqa: BLE001 - KeyboardInterrupt and the like end the child
+            reply["fail"], out = {"kind": "crash", "type": type(exc).__name__}, []
+        del arrays
+        flush_output()
+        channel.send(reply, out)
+        if "fail" in reply:
+            os._exit(1)
+
+
+def main() -> None:
+    channel = Channel(int(sys.argv[1]), int(sys.argv[2]))
+    config, _ = channel.receive()
+    set_limits(config["limits"])
+    become_subreaper()
+    strip_path(config["package_parent"])
+    sys.addaudithook(Guard(config["protected"], config["package"]))
+    channel.send({"ready": True}, [])
+    names, reply = load(config)
+    flush_output()
+    channel.send(reply, [])
+    if "defined" in reply:
+        serve(channel, names, config["filename"], config["limits"]["max_array_bytes"])
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except MemoryError:
+        os._exit(MEMORY_EXIT)  # e.g. a request too large for the memory limit
+    except (EOFError, OSError, ValueError):
+        os._exit(PROTOCOL_EXIT)  # the pipes are gone or garbled: nothing left to do

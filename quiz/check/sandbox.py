@@ -1,0 +1,768 @@
+"""Run an untrusted solution file in a separate, limited Python process and talk to it over pipes.
+
+What the sandbox covers:
+
+- The solution never runs in the checker's process. A child ``python -I`` (isolated: no
+  PYTHON* variables, no user site, no script folder on sys.path) runs ``_child.py`` in a fresh
+  temporary working directory (removed afterwards), with an environment reduced to PATH, LANG,
+  TMPDIR and the BLAS/OpenMP thread counts (all 1; OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are
+  passed on when set), in its own session. The parent reads the solution file and sends its
+  text; the child never opens it.
+- Limits: RLIMIT_CPU (soft and hard), RLIMIT_AS (Linux; set after NumPy is imported, so the
+  limit bounds what the solution allocates), RLIMIT_FSIZE, RLIMIT_CORE = 0, and a wall-clock
+  timeout on every request measured by the parent. The child's stdout and stderr go to a pipe
+  the parent drains while it waits; it keeps ``Limits.output_bytes`` of it and counts the rest.
+- The protocol has its own pipes, separate from stdout/stderr. Arrays cross as .npy 1.0 bytes,
+  other values as tagged JSON (``npyio.py``); no pickle in either direction. The parent checks
+  every .npy header (magic, version, dtype in {float32, float64, bool, int64}, C order, shape,
+  size cap) before it reads the data, and builds a plain ``np.ndarray`` from bytes it has
+  checked, so ndarray subclasses, object arrays and objects with a lying ``__array__`` or
+  ``__eq__`` never reach it: they stay in the child and come back as a ``Handle``.
+- Stateful objects (a KVCache) live in the child; the parent holds Handles.
+- Failures: a crash (a signal), ``os._exit``/``sys.exit``, raising SystemExit, KeyboardInterrupt or
+  another BaseException, a timeout, the CPU limit, running out of memory, writing past the
+  file-size limit, closing the protocol pipes or writing garbage to them all raise
+  ``SandboxFailure`` with a kind and a one-line message; the parent never hangs (every wait has a
+  deadline and also wakes when the child exits) and kills the child. ``restart()`` starts a
+  fresh one. Load problems (missing, unreadable, not UTF-8, binary, syntax error, an exception
+  or exit while loading) raise ``SolutionLoadError``.
+- Killing: the child's process group, its session, and every descendant found through the
+  parent links in /proc (the child makes itself a "child subreaper", so grandchildren orphaned
+  by a double fork are re-parented to it) are stopped with SIGSTOP until no new one appears,
+  then killed with SIGKILL; a grandchild that called ``setsid()`` is found all the same.
+- An audit hook in the child refuses importing the quiz package, opening, listing or changing
+  files inside the package folder (the hidden references), starting programs, raising its own
+  resource limits, ctypes library loads and symbol look-ups, and signals to processes outside
+  its session; the package folder is also removed from ``sys.path``.
+
+What it does NOT cover:
+
+- The audit hook is a tripwire, not a wall (PEP 578 says as much): code can get past it by
+  writing memory with the ctypes functions NumPy has already loaded (``ctypes.memmove``),
+  through ``/proc/self/mem``, through file descriptors opened relative to a directory outside
+  the package, or via a symbolic link made before the check. The references are in the
+  installed package anyway; the guarantee that matters is that the verdict is computed in the
+  parent from checked bytes.
+- No file-system or network isolation: the child can read whatever the checker's user can
+  read, write anywhere that user can (each file up to RLIMIT_FSIZE), and open sockets. Running
+  as root, the child is root too (it could, for instance, kill processes with ctypes).
+- No limit on the number of processes (RLIMIT_NPROC counts every process of the user, and
+  root ignores it): a fork bomb is only cleaned up when the request times out or the sandbox is
+  closed.
+- Memory outside RLIMIT_AS (the page cache, pipes, files in /tmp) and CPU time of grandchildren
+  are not limited; a process that leaves both the session and the parent tree (possible only
+  after the hook is bypassed and the child is no longer subreaper) is not found. Without Linux's
+  /proc only the process group is killed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from quiz.check import npyio
+from quiz.i18n import t
+
+CHILD = Path(__file__).resolve().with_name("_child.py")
+PACKAGE = Path(__file__).resolve().parents[1]  # quiz/: what the solution may not import or read
+PROTOCOL_EXIT = 86  # _child.py's exit status when its pipes are gone or garbled
+MEMORY_EXIT = 87  # _child.py's exit status when memory ran out outside a call
+STARTUP_SECONDS = 60.0  # for Python and NumPy to start, before the solution runs (on a busy machine)
+MAX_SOURCE = 4 << 20  # largest solution file read
+MAX_ENVELOPE = 16 << 20  # largest JSON part of a reply
+MAX_PAYLOADS = 4096  # most arrays in one reply
+MAX_DEPTH = 40  # deepest nesting in a reply
+PIPE_BYTES = 1 << 20  # pipe buffer asked for, so larger arrays cross in fewer system calls
+READ_CHUNK = 1 << 16
+DRAIN_LIMIT = 64 << 20  # most output read in one go outside a request
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
+                    "NUMEXPR_NUM_THREADS", "BLIS_NUM_THREADS", "GOTO_NUM_THREADS")
+PASSED_ON = ("PATH", "LANG", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+Kind = Literal["timeout", "crash", "memory", "protocol", "exited"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout: float = 10.0  # wall-clock seconds per request (one call)
+    cpu_seconds: int = 120  # RLIMIT_CPU for the whole child
+    memory_bytes: int | None = 2 << 30  # RLIMIT_AS (Linux); None = unlimited
+    file_bytes: int = 1 << 20  # RLIMIT_FSIZE
+    output_bytes: int = 64 << 10  # captured stdout+stderr kept (rest dropped, noted)
+    max_array_bytes: int = 256 << 20  # largest array accepted back (a reply holds at most twice this)
+
+
+@dataclass(frozen=True)
+class Handle:
+    """An opaque reference to an object living in the child (e.g. a KVCache instance)."""
+
+    id: int
+    type_name: str = field(default="", compare=False)  # e.g. "solution.KVCache", "numpy.ndarray[int32] of shape (3,)"
+    owner: tuple[int, int] = field(default=(0, 0), repr=False)  # (id of the Sandbox, its child's generation)
+
+
+class SandboxFailure(Exception):
+    """The child failed as a process; it is dead now and the Sandbox can be restart()-ed."""
+
+    def __init__(self, kind: Kind, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message  # one line, for the report
+
+
+class CallError(Exception):
+    """The solution raised an exception; the child is still alive."""
+
+    def __init__(self, exc_type: str, message: str, traceback: str, not_implemented: bool) -> None:
+        super().__init__(f"{exc_type}: {message}" if message else exc_type)
+        self.exc_type = exc_type
+        self.message = message
+        self.traceback = traceback  # trimmed to the solution's frames
+        self.not_implemented = not_implemented  # True when it was NotImplementedError
+
+
+@dataclass
+class LoadInfo:
+    defined: frozenset[str]  # top-level names the solution defines (functions and classes)
+
+
+class SolutionLoadError(Exception):
+    """Syntax error, exception while loading, file missing, not UTF-8 or not Python."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.message = message  # one line, e.g. "solution.py:12:5: SyntaxError: invalid syntax"
+        self.detail = detail  # the offending source line with a caret under the column, when known
+
+
+class _Died(Exception):
+    """The child exited or closed its pipes; `_request` turns this into a SandboxFailure."""
+
+
+def size_text(n: int) -> str:
+    """2 GiB, 64 KiB, 100 bytes."""
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift:
+            return f"{n / (1 << shift):.4g} {unit}"
+    return f"{n} bytes"
+
+
+def read_source(path: Path, display: str) -> str:
+    """The solution's text, or a SolutionLoadError that says what is wrong with the file."""
+    import stat
+
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise SolutionLoadError(t("sandbox.load.not_file", path=display))
+        if info.st_size > MAX_SOURCE:
+            raise SolutionLoadError(t("sandbox.load.too_large", path=display, size=size_text(info.st_size)))
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SolutionLoadError(t("sandbox.load.missing", path=display)) from None
+    except OSError as exc:
+        raise SolutionLoadError(t("sandbox.load.unreadable", path=display, reason=exc.strerror or exc)) from None
+    if b"\0" in data:
+        raise SolutionLoadError(t("sandbox.load.binary", path=display))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        byte = f"0x{data[exc.start]:02x}"
+        raise SolutionLoadError(t("sandbox.load.not_utf8", path=display, byte=byte, offset=exc.start)) from None
+    return text.removeprefix("\ufeff")
+
+
+def caret_detail(line: str | None, column: int | None, end_column: int | None = None) -> str:
+    """The source line and a caret (or carets) under the column, as Python prints them."""
+    if not line:
+        return ""
+    line = line.rstrip("\r\n")
+    if column is None or column < 1:
+        return line
+    start = min(column, len(line) + 1) - 1
+    width = max(1, min(end_column or 0, len(line) + 1) - 1 - start)
+    pad = "".join(ch if ch == "\t" else " " for ch in line[:start])
+    return f"{line}\n{pad}{'^' * width}"
+
+
+def child_environment(workdir: str) -> dict[str, str]:
+    """Only what Python and NumPy need, BLAS on one thread."""
+    env = {name: os.environ[name] for name in PASSED_ON if name in os.environ}
+    env.setdefault("PATH", os.defpath)
+    env.setdefault("LANG", "C.UTF-8")
+    env.update(dict.fromkeys(THREAD_VARIABLES, "1"))
+    env["TMPDIR"] = workdir
+    return env
+
+
+def _read_proc() -> dict[int, tuple[int, int, int]]:
+    """pid -> (parent pid, process group, session) of every process, from /proc/<pid>/stat."""
+    table = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat", "rb") as file:
+                    fields = file.read().rsplit(b")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # gone meanwhile
+            table[int(name)] = (int(fields[1]), int(fields[2]), int(fields[3]))
+    return table
+
+
+def _family(root: int, known: set[int]) -> set[int]:
+    """The processes of root's group or session, and every descendant of root or of `known`."""
+    table = _read_proc()
+    found = {pid for pid, (_, group, session) in table.items() if root in (group, session)}
+    found |= {root} | (known & table.keys())
+    grew = True
+    while grew:
+        children = {pid for pid, (parent, _, _) in table.items() if parent in found} - found
+        found |= children
+        grew = bool(children)
+    found.discard(os.getpid())
+    return found
+
+
+def kill_tree(root: int) -> set[int]:
+    """Stop root and everything it started (new sessions included), then kill them all; their pids."""
+    if not os.path.isdir("/proc/self"):
+        try:
+            os.killpg(root, signal.SIGKILL)
+        except OSError:
+            pass
+        return {root}
+    stopped: set[int] = set()
+    for _ in range(100):  # stopped processes cannot fork, so this ends as soon as no new one shows up
+        new = _family(root, stopped) - stopped
+        if not new:
+            break
+        for pid in new:
+            try:
+                os.kill(pid, signal.SIGSTOP)
+            except OSError:
+                pass
+        stopped |= new
+    for pid in stopped:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    return stopped
+
+
+def _gone(pids: set[int], seconds: float) -> None:
+    """Wait (briefly) until the killed processes are gone or zombies."""
+    end = time.monotonic() + seconds
+    while pids and time.monotonic() < end:
+        alive = set()
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/stat", "rb") as file:
+                    if file.read().rsplit(b")", 1)[1].split()[0] != b"Z":
+                        alive.add(pid)
+            except (OSError, IndexError):
+                pass
+        pids = alive
+        if pids:
+            time.sleep(0.002)
+
+
+class Sandbox:
+    """A child Python process that has loaded one solution file (or a trusted reference file)."""
+
+    def __init__(self, source: Path, limits: Limits = Limits()) -> None:
+        self.source = Path(source)
+        self.display = os.fspath(source)
+        self.limits = limits
+        self.info = LoadInfo(frozenset())
+        self.last_call_seconds = 0.0
+        self._text: str | None = None
+        self._proc: subprocess.Popen | None = None
+        self._generation = 0
+        self._seq = 0
+        self._output = bytearray()
+        self._dropped = 0
+        self._inbox = bytearray()
+        self._fds: dict[str, int] = {}
+        self._workdir: str | None = None
+
+    # ----- life cycle
+
+    def __enter__(self) -> Sandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Start the child and load the file; SolutionLoadError if it cannot be loaded."""
+        if self._text is None:
+            self._text = read_source(self.source, self.display)
+        self.close()
+        self._spawn()
+        config = {
+            "limits": {**dataclasses.asdict(self.limits)},
+            "protected": [str(PACKAGE)], "package": PACKAGE.name, "package_parent": str(PACKAGE.parent),
+            "filename": self.display, "path": str(self.source.resolve()), "source": self._text,
+        }
+        try:
+            self._send(*self._frame(config, []), time.monotonic() + STARTUP_SECONDS)
+            self._receive(time.monotonic() + STARTUP_SECONDS)
+            reply, _ = self._receive(time.monotonic() + self.limits.timeout)
+        except (_Died, npyio.WireError, TimeoutError) as problem:
+            failure = self._failure(problem, t("sandbox.what.load"))
+            raise SolutionLoadError(t("sandbox.load.failed", path=self.display, problem=failure.message)) from None
+        if "defined" not in reply:
+            self.close()
+            raise self._load_error(reply.get("load_error"))
+        self.info = LoadInfo(frozenset(str(name) for name in reply["defined"]))
+
+    def restart(self) -> None:
+        """A fresh child with the same file (after a failure); handles from before are void."""
+        self.start()
+
+    def close(self) -> None:
+        """Kill the child and everything it started, reap it, close the pipes, remove its folder."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            if proc.returncode is None:
+                killed = kill_tree(proc.pid)
+                self._reap(proc)
+                _gone(killed - {proc.pid}, 1.0)
+            self._drain(DRAIN_LIMIT)
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds = {}
+        self._inbox.clear()
+        if self._workdir is not None:
+            import shutil
+
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+    def __del__(self) -> None:
+        if getattr(self, "_proc", None) is not None:
+            try:
+                self.close()
+            except Exception:  # noqa: BLE001, S110 - at interpreter exit modules may be gone
+                pass
+
+    def _spawn(self) -> None:
+        request_read, request_write = os.pipe2(os.O_CLOEXEC)
+        reply_read, reply_write = os.pipe2(os.O_CLOEXEC)
+        output_read, output_write = os.pipe2(os.O_CLOEXEC)
+        for fd in (request_write, reply_write):
+            try:
+                import fcntl
+
+                fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+            except (ImportError, AttributeError, OSError):
+                pass  # a smaller pipe only means more system calls
+        self._workdir = tempfile.mkdtemp(prefix="attnquiz-sandbox-")
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-I", str(CHILD), str(request_read), str(reply_write)],
+                stdin=subprocess.DEVNULL, stdout=output_write, stderr=output_write,
+                pass_fds=(request_read, reply_write), cwd=self._workdir,
+                env=child_environment(self._workdir), start_new_session=True,
+            )
+        except OSError as exc:
+            for fd in (request_read, request_write, reply_read, reply_write, output_read, output_write):
+                os.close(fd)
+            self.close()
+            raise SolutionLoadError(t("sandbox.start_failed", reason=exc.strerror or exc)) from None
+        for fd in (request_read, reply_write, output_write):
+            os.close(fd)
+        for fd in (request_write, reply_read, output_read):
+            os.set_blocking(fd, False)
+        self._fds = {"request": request_write, "reply": reply_read, "output": output_read}
+        try:
+            self._fds["exit"] = os.pidfd_open(self._proc.pid)
+        except (AttributeError, OSError):
+            pass  # no pidfd: the waits poll the child every 50 ms instead
+        self._generation += 1
+
+    def _reap(self, proc: subprocess.Popen) -> tuple[int, Any]:
+        """Wait for the (killed or exited) child; its wait status and resource usage."""
+        while True:
+            try:
+                _, status, usage = os.wait4(proc.pid, 0)
+                break
+            except InterruptedError:
+                continue
+            except ChildProcessError:
+                status, usage = 0, None
+                break
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        return status, usage
+
+    # ----- requests
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Call the solution's top-level `name`; plain arrays and values come back, other objects as Handles."""
+        return self._request({"op": "call", "name": name}, args, kwargs, f"{name}()")
+
+    def call_method(self, handle: Handle, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Call a method of an object kept in the child."""
+        envelope = {"op": "method", "handle": self._own(handle), "method": method}
+        return self._request(envelope, args, kwargs, f"{self._short(handle)}.{method}()")
+
+    def length(self, handle: Handle) -> int:
+        """len() of an object kept in the child, a real int."""
+        value = self._request({"op": "len", "handle": self._own(handle)}, (), None, f"len({self._short(handle)})")
+        if type(value) is not int:
+            self._fail("protocol", t("sandbox.protocol", what="len()", reason=t("sandbox.reason.garbage",
+                                                                              detail="len() is not an int")))
+        return value
+
+    def put(self, value: Any) -> Handle:
+        """Store a value (arrays, or tuples/lists of them) in the child; pass the Handle instead of it."""
+        arrays: list = []
+        envelope = {"op": "put", "value": self._encode(value, arrays, 0), "type": type(value).__name__}
+        return self._request(envelope, (), None, "put()", arrays)
+
+    def discard(self, handle: Handle) -> None:
+        """Forget an object kept in the child (a stored value, a finished cache)."""
+        self._request({"op": "discard", "handle": self._own(handle)}, (), None, "discard()")
+
+    @property
+    def output(self) -> str:
+        """The child's stdout and stderr so far (capped at Limits.output_bytes), across restarts."""
+        self._drain(DRAIN_LIMIT)
+        text = self._output.decode("utf-8", errors="replace")
+        return text + ("\n" + t("sandbox.output_dropped", count=self._dropped) if self._dropped else "")
+
+    def take_output(self) -> str:
+        """`output`, then forget it (for output per exercise)."""
+        text = self.output
+        self._output.clear()
+        self._dropped = 0
+        return text
+
+    def _own(self, handle: Handle) -> int:
+        if not isinstance(handle, Handle) or handle.owner != (id(self), self._generation):
+            raise ValueError(f"{handle!r} does not belong to this sandbox's current process")
+        return handle.id
+
+    @staticmethod
+    def _short(handle: Handle) -> str:
+        return handle.type_name.rsplit(".", 1)[-1] or "object"
+
+    def _request(self, envelope: dict, args: tuple, kwargs: dict | None, what: str,
+                 arrays: list | None = None) -> Any:
+        if self._proc is None:
+            raise SandboxFailure("crash", t("sandbox.not_running"))
+        arrays = [] if arrays is None else arrays
+        if envelope["op"] in ("call", "method"):
+            envelope["args"] = [self._encode(arg, arrays, 0) for arg in args]
+            envelope["kwargs"] = {str(key): self._encode(value, arrays, 0) for key, value in (kwargs or {}).items()}
+        self._seq += 1
+        envelope["seq"] = self._seq
+        frame = self._frame(envelope, arrays)
+        started = time.perf_counter()
+        deadline = time.monotonic() + self.limits.timeout
+        try:
+            self._send(*frame, deadline)
+            reply, received = self._receive(deadline)
+            self.last_call_seconds = time.perf_counter() - started
+            if reply.get("seq") != self._seq:
+                raise npyio.WireError("a reply out of turn")
+            if "ok" in reply:
+                return self._decode(reply["ok"], received, [0] * len(received), 0)
+        except (_Died, npyio.WireError, TimeoutError) as problem:
+            raise self._failure(problem, what) from None
+        if "error" in reply:
+            error = reply["error"]
+            if not all(type(error.get(key)) is str for key in ("type", "message", "traceback")):
+                self._fail("protocol", t("sandbox.protocol", what=what, reason=t("sandbox.reason.garbage",
+                                                                                detail="malformed error")))
+            raise CallError(error["type"], error["message"], error["traceback"], error.get("not_implemented") is True)
+        self._fail(*self._reported_failure(reply.get("fail"), what))
+        raise AssertionError("unreachable")
+
+    # ----- values
+
+    def _encode(self, value: Any, arrays: list, depth: int) -> Any:
+        import numpy as np
+
+        if depth > MAX_DEPTH:
+            raise ValueError("value nested too deeply for the sandbox")
+        if value is None or isinstance(value, (bool, str)):
+            return value
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, int) and not isinstance(value, bool):
+            return int(value)
+        if isinstance(value, float):
+            return {"f": float(value).hex()}
+        if isinstance(value, Handle):
+            return {"h": self._own(value)}
+        if isinstance(value, (tuple, list)):
+            return {"t" if isinstance(value, tuple) else "l": [self._encode(v, arrays, depth + 1) for v in value]}
+        if isinstance(value, np.ndarray):
+            dtype = value.dtype.newbyteorder("<") if value.dtype.byteorder == ">" else value.dtype
+            if dtype.str not in npyio.DTYPES:
+                raise TypeError(f"cannot send a {value.dtype} array to the sandbox")
+            arrays.append(np.ascontiguousarray(value, dtype=dtype))
+            return {"a": len(arrays) - 1}
+        raise TypeError(f"cannot send {type(value).__name__} to the sandbox")
+
+    def _decode(self, value: Any, arrays: list, used: list[int], depth: int) -> Any:
+        """A value of the reply envelope -> Python; any other shape of JSON is a WireError."""
+        kind = type(value)
+        if value is None or kind in (bool, str):
+            return value
+        if kind is int:
+            if not -(1 << 63) <= value < 1 << 63:
+                raise npyio.WireError("integer out of range")
+            return value
+        if kind is not dict or len(value) not in (1, 2) or depth > MAX_DEPTH:
+            raise npyio.WireError("unexpected value in a reply")
+        if len(value) == 1 and type(value.get("f")) is str:
+            return float.fromhex(value["f"])
+        for tag, build in (("t", tuple), ("l", list)):
+            if len(value) == 1 and type(value.get(tag)) is list:
+                return build(self._decode(item, arrays, used, depth + 1) for item in value[tag])
+        index = value.get("a")
+        if len(value) == 1 and type(index) is int and 0 <= index < len(arrays) and not used[index]:
+            used[index] = 1
+            return arrays[index]
+        if len(value) == 2 and type(value.get("h")) is int and type(value.get("type")) is str:
+            return Handle(value["h"], value["type"][:200], (id(self), self._generation))
+        raise npyio.WireError("unexpected value in a reply")
+
+    # ----- frames
+
+    @staticmethod
+    def _frame(envelope: dict, arrays: list) -> tuple[list, int]:
+        import numpy as np
+
+        text = json.dumps(envelope, separators=(",", ":")).encode()
+        parts: list = [npyio.FRAME.pack(len(text), len(arrays)), text]
+        for array in arrays:
+            header = npyio.npy_header(array.dtype.str, array.shape)
+            data = memoryview(array.reshape(-1).view(np.uint8))
+            parts += [npyio.PAYLOAD.pack(len(header) + len(data)), header, data]
+        total = sum(len(part) for part in parts)
+        return ([b"".join(parts)] if total <= READ_CHUNK else parts), total
+
+    def _send(self, parts: list, total: int, deadline: float) -> None:
+        fd = self._fds["request"]
+        for part in parts:
+            view = memoryview(part)
+            while view:
+                try:
+                    view = view[os.write(fd, view):]
+                except BlockingIOError:
+                    self._wait(fd, select.POLLOUT, deadline)
+                except BrokenPipeError:
+                    raise _Died from None
+
+    def _receive(self, deadline: float) -> tuple[dict, list]:
+        """One reply frame; each .npy header is checked before its data is read."""
+        import numpy as np
+
+        size, count = npyio.FRAME.unpack(self._take(npyio.FRAME.size, deadline))
+        if size > MAX_ENVELOPE or count > MAX_PAYLOADS:
+            raise npyio.WireError(f"a reply announcing {size} bytes and {count} arrays")
+        try:
+            envelope = json.loads(self._take(size, deadline))
+        except (ValueError, RecursionError):
+            raise npyio.WireError("a reply that is not JSON") from None
+        if type(envelope) is not dict:
+            raise npyio.WireError("a reply that is not a JSON object")
+        arrays, budget = [], 2 * self.limits.max_array_bytes
+        for _ in range(count):
+            (length,) = npyio.PAYLOAD.unpack(self._take(npyio.PAYLOAD.size, deadline))
+            preamble = self._take(npyio.PREAMBLE, deadline)
+            header = self._take(npyio.header_length(preamble), deadline)
+            descr, shape, nbytes = npyio.parse_npy_header(header)
+            if nbytes > self.limits.max_array_bytes or nbytes > budget:
+                raise npyio.WireError(f"an array of {size_text(nbytes)}, over the limit")
+            if length != len(preamble) + len(header) + nbytes:
+                raise npyio.WireError("an array whose length does not match its header")
+            budget -= nbytes
+            data = bytearray(nbytes)
+            self._take_into(data, deadline)
+            arrays.append(np.frombuffer(data, dtype=npyio.DTYPES[descr][0]).reshape(shape))
+        return envelope, arrays
+
+    def _take(self, n: int, deadline: float) -> bytes:
+        while len(self._inbox) < n:
+            self._fill(max(READ_CHUNK, n - len(self._inbox)), deadline)
+        data = bytes(self._inbox[:n])
+        del self._inbox[:n]
+        return data
+
+    def _take_into(self, buffer: bytearray, deadline: float) -> None:
+        view = memoryview(buffer)
+        have = min(len(self._inbox), len(view))
+        view[:have] = self._inbox[:have]
+        del self._inbox[:have]
+        view = view[have:]
+        fd = self._fds["reply"]
+        while view:
+            try:
+                got = os.readv(fd, [view])
+            except BlockingIOError:
+                self._wait(fd, select.POLLIN, deadline)
+                continue
+            if got == 0:
+                raise _Died
+            view = view[got:]
+
+    def _fill(self, n: int, deadline: float) -> None:
+        fd = self._fds["reply"]
+        while True:
+            try:
+                data = os.read(fd, n)
+            except BlockingIOError:
+                self._wait(fd, select.POLLIN, deadline)
+                continue
+            if not data:
+                raise _Died
+            self._inbox += data
+            return
+
+    def _wait(self, fd: int, event: int, deadline: float) -> None:
+        """Until fd is ready; drains output meanwhile; _Died if the child exits, TimeoutError at the deadline."""
+        poller = select.poll()
+        poller.register(fd, event)
+        poller.register(self._fds["output"], select.POLLIN)
+        exit_fd = self._fds.get("exit")
+        if exit_fd is not None:
+            poller.register(exit_fd, select.POLLIN)
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            slice_ms = remaining * 1000 if exit_fd is not None else min(remaining * 1000, 50)
+            ready = dict(poller.poll(max(1, int(slice_ms + 0.999))))
+            if ready.get(self._fds["output"]):
+                self._drain(READ_CHUNK * 4)
+            if ready.get(fd):
+                return
+            if ready.get(exit_fd) or (exit_fd is None and self._exited()):
+                raise _Died
+
+    def _exited(self) -> bool:
+        """Whether the child has exited, without reaping it (its pid stays reserved until we kill the tree)."""
+        try:
+            return os.waitid(os.P_PID, self._proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+        except ChildProcessError:
+            return True
+
+    def _drain(self, limit: int) -> None:
+        """Read what the child has written to stdout/stderr, keeping up to output_bytes of it."""
+        fd = self._fds.get("output")
+        while fd is not None and limit > 0:
+            try:
+                data = os.read(fd, READ_CHUNK)
+            except BlockingIOError:
+                return
+            if not data:
+                return
+            limit -= len(data)
+            keep = max(0, self.limits.output_bytes - len(self._output))
+            self._output += data[:keep]
+            self._dropped += len(data) - min(keep, len(data))
+
+    # ----- failures
+
+    def _failure(self, problem: Exception, what: str) -> SandboxFailure:
+        """Kill the child and describe what happened to it as one SandboxFailure."""
+        if isinstance(problem, TimeoutError):
+            kind, message = "timeout", t("sandbox.timeout", what=what, seconds=f"{self.limits.timeout:g}")
+        elif isinstance(problem, npyio.WireError):
+            kind, message = "protocol", t("sandbox.protocol", what=what,
+                                          reason=t("sandbox.reason.garbage", detail=str(problem)))
+        else:
+            kind, message = self._why_it_died(what)
+        self.close()
+        return SandboxFailure(kind, message)
+
+    def _why_it_died(self, what: str) -> tuple[Kind, str]:
+        """The child closed a pipe or exited: wait for its exit status (briefly) and name the cause."""
+        proc = self._proc
+        end = time.monotonic() + 2.0
+        while not self._exited():
+            if time.monotonic() > end:  # alive with a pipe closed: the solution closed it
+                return "protocol", t("sandbox.protocol", what=what, reason=t("sandbox.reason.closed"))
+            time.sleep(0.005)
+        killed = kill_tree(proc.pid)
+        status, usage = self._reap(proc)
+        _gone(killed - {proc.pid}, 1.0)
+        if os.WIFSIGNALED(status):
+            number = os.WTERMSIG(status)
+            used = usage.ru_utime + usage.ru_stime if usage is not None else 0.0
+            if number == signal.SIGXCPU or (number == signal.SIGKILL and used >= self.limits.cpu_seconds):
+                return "timeout", t("sandbox.cpu_time", what=what, seconds=self.limits.cpu_seconds)
+            if number == signal.SIGXFSZ:
+                return "crash", t("sandbox.file_size", what=what, limit=size_text(self.limits.file_bytes))
+            return "crash", t("sandbox.signal", what=what, signal=signal.Signals(number).name)
+        code = os.WEXITSTATUS(status)
+        if code == PROTOCOL_EXIT:
+            return "protocol", t("sandbox.protocol", what=what, reason=t("sandbox.reason.closed"))
+        if code == MEMORY_EXIT:
+            return "memory", self._memory_message(what)
+        return "exited", t("sandbox.exited", what=what, code=code)
+
+    def _memory_message(self, what: str) -> str:
+        limit = self.limits.memory_bytes
+        return t("sandbox.memory", what=what, limit=size_text(limit) if limit else t("sandbox.no_limit"))
+
+    def _reported_failure(self, fail: Any, what: str) -> tuple[Kind, str]:
+        """A failure the child reported itself just before it ends (MemoryError, SystemExit, ...)."""
+        kind = fail.get("kind") if isinstance(fail, dict) else None
+        if kind == "memory":
+            return "memory", self._memory_message(what)
+        if kind == "exited" and type(fail.get("code")) is int:
+            return "exited", t("sandbox.exited", what=what, code=fail["code"])
+        if kind == "crash" and type(fail.get("type")) is str:
+            return "crash", t("sandbox.raised_fatal", what=what, exc_type=fail["type"][:100])
+        return "protocol", t("sandbox.protocol", what=what, reason=t("sandbox.reason.garbage", detail="bad reply"))
+
+    def _fail(self, kind: Kind, message: str) -> None:
+        self.close()
+        raise SandboxFailure(kind, message)
+
+    def _load_error(self, error: Any) -> SolutionLoadError:
+        """The child's account of why the file did not load -> SolutionLoadError."""
+        path = self.display
+        if not isinstance(error, dict):
+            return SolutionLoadError(t("sandbox.load.failed", path=path, problem="bad reply"))
+        kind = error.get("kind")
+        if kind == "syntax":
+            line, column = error.get("line"), error.get("column")
+            text = error.get("text")
+            if type(text) is not str and type(line) is int and 1 <= line <= self._text.count("\n") + 1:
+                text = self._text.split("\n")[line - 1]
+            position = "".join(f":{n}" for n in (line, column) if type(n) is int)
+            message = t("sandbox.load.syntax", path=path, position=position,
+                        exc_type=str(error.get("type")), message=str(error.get("message")))
+            end_column = error.get("end_column") if error.get("end_line") == line else None
+            return SolutionLoadError(message, caret_detail(text, column if type(column) is int else None,
+                                                           end_column if type(end_column) is int else None))
+        if kind == "binary":
+            return SolutionLoadError(t("sandbox.load.binary", path=path))
+        if kind == "memory":
+            return SolutionLoadError(t("sandbox.load.failed", path=path,
+                                       problem=self._memory_message(t("sandbox.what.load"))))
+        if kind == "exit":
+            return SolutionLoadError(t("sandbox.load.exit", path=path, code=error.get("code")))
+        first = str(error.get("message", "")).strip().splitlines()
+        return SolutionLoadError(
+            t("sandbox.load.exception", path=path, exc_type=str(error.get("type")), message=first[0] if first else ""),
+            str(error.get("traceback", "")),
+        )
