@@ -161,7 +161,7 @@ class Encoder:
             return name
         if array.size * array.itemsize > self.max_array_bytes:
             return f"{name} ({array.size * array.itemsize} bytes, over the size limit)"
-        return np.ascontiguousarray(array, dtype=dtype)
+        return np.asarray(array, dtype=dtype, order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
 
 
 def decode(value: object, arrays: list, objects: Objects) -> object:
@@ -354,7 +354,7 @@ def describe(exc: BaseException, filename: str) -> dict:
 
 
 def answer(request: dict, arrays: list, names: dict, objects: Objects) -> dict:
-    """Carry out one request; the reply's envelope (arrays are appended by `encode`)."""
+    """Carry out one request: {"ok": value to encode} or {"sent": value already in wire form}."""
     op = request["op"]
     if op == "call":
         if request["name"] not in names:
@@ -365,7 +365,7 @@ def answer(request: dict, arrays: list, names: dict, objects: Objects) -> dict:
     elif op == "len":
         return {"ok": len(objects.get(request["handle"]))}
     elif op == "put":
-        return {"ok": objects.keep(decode(request["value"], arrays, objects), request["type"])}
+        return {"sent": objects.keep(decode(request["value"], arrays, objects), request["type"])}
     elif op == "discard":
         objects.drop(request["handle"])
         return {"ok": None}
@@ -392,8 +392,7 @@ def serve(channel: Channel, names: dict, filename: str, max_array_bytes: int) ->
         reply: dict = {"seq": request["seq"]}
         try:
             result = answer(request, arrays, names, objects)
-            body, out = encode(result["ok"])
-            reply["ok"] = body
+            reply["ok"], out = (result["sent"], []) if "sent" in result else encode(result["ok"])
         except MemoryError:
             reply["fail"], out = {"kind": "memory"}, []
         except SystemExit as exc:

@@ -514,7 +514,7 @@ class Sandbox:
             dtype = value.dtype.newbyteorder("<") if value.dtype.byteorder == ">" else value.dtype
             if dtype.str not in npyio.DTYPES:
                 raise TypeError(f"cannot send a {value.dtype} array to the sandbox")
-            arrays.append(np.ascontiguousarray(value, dtype=dtype))
+            arrays.append(np.asarray(value, dtype=dtype, order="C"))  # 0-d stays 0-d
             return {"a": len(arrays) - 1}
         raise TypeError(f"cannot send {type(value).__name__} to the sandbox")
 

@@ -1,0 +1,3 @@
+# café latin-1
+def f():
+    return 1
