@@ -115,12 +115,10 @@ def run_quiz(options: QuizOptions) -> ExitStatus:
                        and session.Filters(filters.topics, filters.tags, filters.difficulties).accepts(q))
         if left_out and options.mode != "review":
             render.line(console, t("code.unavailable", count=left_out), "yellow")
-        mode_name = t(f"mode.{options.mode}")
-        if options.time_limit:
-            render.line(console, t("quiz.banner_time", mode=mode_name, count=len(items),
-                                   minutes=render.number(options.time_limit)), "bold")
-        else:
-            render.line(console, t("quiz.banner", mode=mode_name, count=len(items)), "bold")
+        mode_name = t(f"mode.{options.mode}")  # mode.practice, mode.exam, mode.review
+        details = t("quiz.banner_minutes", minutes=render.number(options.time_limit)) if options.time_limit else ""
+        details += t("quiz.banner_exam") if options.mode == "exam" else ""
+        render.line(console, t("quiz.banner", mode=mode_name, count=len(items), details=details), "bold")
         session_id = store.start_session(options.mode, lang, utcnow())
         ui = prompts.make_ui(plain, console, lang, codecheck.CodeCheck(banks=tuple(extra_bank_paths(options.banks))))
         outcome = session.run(items, options.mode, ui, lambda r: store.record(r, options.mode, session_id),  # type: ignore[arg-type]

@@ -286,6 +286,8 @@ def _result(item: Item, answer: Answer, seconds: float, mode: Mode, ui: UI, know
         else:
             rating = ui.rate(item, answer.value, marked)
         correct = rating != Rating.AGAIN
+    elif isinstance(item.question, models.CodeQuestion):  # time spent coding says nothing about recall
+        rating, correct = (Rating.GOOD if marked.correct else Rating.AGAIN), marked.correct
     else:
         rating = scheduler.objective_rating(marked.correct, marked.score, seconds)
         correct = marked.correct

@@ -84,10 +84,10 @@ def when(moment: datetime | None, now: datetime) -> str:
         return ""
     seconds = (moment - now).total_seconds()
     local = moment.astimezone()
-    if seconds <= 60:
+    if seconds <= 0:
         return t("when.now")
     if seconds < 3600:
-        return t("when.minutes", n=round(seconds / 60), at=local.strftime("%H:%M"))
+        return t("when.minutes", n=max(1, round(seconds / 60)), at=local.strftime("%H:%M"))
     if seconds < 86400:
         return t("when.hours", n=round(seconds / 3600), at=local.strftime("%H:%M"))
     return t("when.days", n=round(seconds / 86400), at=local.strftime("%Y-%m-%d %H:%M"))

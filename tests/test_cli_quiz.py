@@ -32,6 +32,8 @@ def _planned(seed: int, mode: session.Mode = "practice", count: int = 10, **filt
 def _typed(item: session.Item, right: bool, mode: session.Mode = "practice") -> str:
     """What a person types in plain mode to answer `item` rightly or wrongly (and rate open answers)."""
     q = item.question
+    if q.type == "code":
+        return "2"  # skip: these tests do not run the checker (see test_code_question_runs_the_real_checker)
     if q.type in ("single", "multiple"):
         wanted = [i for i, c in enumerate(q.choices) if c.correct == right]
         shown = [str(item.choice_order.index(i) + 1) for i in wanted]
@@ -40,6 +42,11 @@ def _typed(item: session.Item, right: bool, mode: session.Mode = "practice") -> 
         rating = "" if mode == "exam" else "\n3" if right else "\n1"
         return (RIGHT_TEXT if right else WRONG_TEXT)[q.id] + rating
     return (RIGHT_TEXT if right else WRONG_TEXT)[q.id]
+
+
+def _answerable(items: list[session.Item]) -> list[str]:
+    """The ids of the questions that leave an answer in the database (code questions are skipped)."""
+    return [item.question.id for item in items if item.question.type != "code"]
 
 
 def _start(args: list[str], typed: str, env: dict[str, str] | None = None) -> Result:
@@ -56,13 +63,14 @@ def _answers() -> list[tuple[str, str, int]]:
 
 def test_a_full_practice_session_in_plain_mode() -> None:
     items = _planned(seed=5)
+    answered = _answerable(items)
     result = _start(["--seed", "5"], "".join(_typed(item, True) + "\n" for item in items))
     assert result.exit_code == 0, result.output
     out = result.output
-    assert out.count("✓ Right") == len(items) - 1 and "You rated it: Good: I knew it" in out
-    assert f"Score: {len(items)} of {len(items)} right (100%)" in out
-    assert "Practice · 6 question(s)" in out or codecheck.available()
-    assert [row[0] for row in _answers()] == [item.question.id for item in items]
+    assert out.count("✓ Right") == len(answered) - 1 and "You rated it: Good: I knew it" in out
+    assert f"Practice · {len(items)} question(s) · Ctrl-C stops (your answers are saved)" in out
+    assert f"Score: {len(answered)} of {len(answered)} right (100%)" in out
+    assert [row[0] for row in _answers()] == answered
     assert all(row[2] == 1 for row in _answers())
 
 
@@ -81,9 +89,10 @@ def test_end_of_input_mid_quiz_shows_the_summary_and_exits_130() -> None:
     typed = "".join(_typed(item, True) + "\n" for item in items[:2])
     result = _start(["--seed", "9"], typed)
     assert result.exit_code == 130
-    assert f"Stopped early: 2 of {len(items)} answered. Your answers are saved." in result.output
+    answered = _answerable(items[:2])
+    assert f"Stopped early: {len(answered)} of {len(items)} answered. Your answers are saved." in result.output
     assert "Traceback" not in result.output
-    assert [row[0] for row in _answers()] == [item.question.id for item in items[:2]]
+    assert [row[0] for row in _answers()] == answered
 
 
 def test_exam_gives_feedback_only_at_the_end() -> None:
@@ -91,10 +100,30 @@ def test_exam_gives_feedback_only_at_the_end() -> None:
     typed = "".join(_typed(item, n != 0, "exam") + "\n" for n, item in enumerate(items))
     result = _start(["--seed", "4", "--mode", "exam", "-n", "3"], typed)
     assert result.exit_code == 0, result.output
+    assert "Exam · 3 question(s) · no feedback until the end · Ctrl-C stops" in result.output
     before, after = result.output.split("Summary\n")
     assert "Explanation" not in before and "✓ Right" not in before
-    assert "Score: 2 of 3 right (67%)" in after
+    answered = _answerable(items)
+    right = len(_answerable(items[1:]))
+    assert f"Score: {right} of {len(answered)} right" in after
     assert "Walking through your mistakes:" in after and "Mistake 1/1: " in after
+
+
+def test_code_question_runs_the_real_checker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not codecheck.available():
+        pytest.skip("attnquiz check is not in this checkout yet")
+    monkeypatch.chdir(tmp_path)
+    first = _start(["--tag", "code"], "1\n1\n")  # write the starter file, then check it untouched
+    assert first.exit_code == 0, first.output
+    starter = tmp_path / "attnquiz_softmax.py"
+    assert f"Wrote {starter}" in first.output and "The check did not pass." in first.output
+    source = starter.read_text(encoding="utf-8")
+    starter.write_text(source.replace("raise NotImplementedError", "e = np.exp(x - x.max(axis=axis, keepdims=True))\n"
+                                      "    return e / e.sum(axis=axis, keepdims=True)"), encoding="utf-8")
+    second = _start(["--tag", "code"], "1\n")  # the file exists now: check it
+    assert second.exit_code == 0, second.output
+    assert "The check passed." in second.output
+    assert _answers() == [("fx-softmax-code", "false", 0), ("fx-softmax-code", "true", 1)]
 
 
 def test_chinese_interface() -> None:

@@ -118,7 +118,7 @@ def test_filters(questions: list, filters: Filters, expected: set[str]) -> None:
     ("filters", "message"),
     [
         (Filters(topics=frozenset({"atention"})), "unknown topic 'atention' (topics: attention, kvcache)"),
-        (Filters(tags=frozenset({"nope"})), "unknown tag 'nope' (tags: pty, scaling)"),
+        (Filters(tags=frozenset({"nope"})), "unknown tag 'nope' (tags: code, pty, scaling)"),
         (Filters(difficulties=frozenset({3})), "no questions match these filters"),
     ],
     ids=["unknown-topic", "unknown-tag", "nothing-matches"],
