@@ -19,7 +19,7 @@ import pytest
 from quiz import models
 from quiz.bank import Catalog, load_paths
 from quiz.check.catalog import exercise_names
-from quiz.normalize import has_cjk, normalize
+from quiz.normalize import contains_keyword, has_cjk, normalize
 from tests.conftest import ATTNQUIZ, REPO, subprocess_env
 
 QUESTIONS = REPO / "questions"
@@ -241,3 +241,16 @@ def test_open_questions_have_chinese_keywords_for_every_point() -> None:
             for point in question.key_points:
                 zh, en = point.keywords["zh"], point.keywords["en"]
                 assert any(has_cjk(k) for k in zh) or zh == en, (question.id, point.point["en"])
+
+
+OFF_TOPIC = {"en": "I do not know; the weather is nice today.", "zh": "不知道，今天天气不错。"}
+
+
+@pytest.mark.parametrize("question", [q for q in _questions() if isinstance(q, models.OpenQuestion)],
+                         ids=lambda q: q.id)
+def test_reference_covers_every_key_point_and_an_off_topic_answer_none(question: models.OpenQuestion) -> None:
+    for lang in LANGS:
+        for point in question.key_points:
+            keywords = point.keywords[lang]
+            assert any(contains_keyword(question.reference[lang], k) for k in keywords), (lang, point.point[lang])
+            assert not any(contains_keyword(OFF_TOPIC[lang], k) for k in keywords), (lang, point.point[lang])

@@ -154,16 +154,8 @@ MODEL_PATTERNS = {  # how prompts state a configuration, per language: field -> 
 }
 
 
-def _numeric_questions() -> list[models.NumericQuestion]:
-    catalog = load_paths([REPO / "questions"])
-    return [q for _, q in catalog.questions() if isinstance(q, models.NumericQuestion)]
-
-
-def _all_questions() -> list[models.AnyQuestion]:
-    return [q for _, q in load_paths([REPO / "questions"]).questions()]
-
-
-NUMERIC = _numeric_questions()
+QUESTIONS = [q for _, q in load_paths([REPO / "questions"]).questions()]
+NUMERIC = [q for q in QUESTIONS if isinstance(q, models.NumericQuestion)]
 
 
 def _plain(text: str) -> str:
@@ -214,7 +206,7 @@ def _stated(text: str, lang: str) -> dict[str, set[int]]:
     return found
 
 
-MODEL_QUESTIONS = [(q, name) for q in _all_questions() for name in MODELS if name in q.prompt["en"]]
+MODEL_QUESTIONS = [(q, name) for q in QUESTIONS for name in MODELS if name in q.prompt["en"]]
 
 
 def test_every_model_is_asked_about() -> None:
