@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import click
 
 from quiz.errors import AttnquizError, ExitStatus
+
+if TYPE_CHECKING:
+    from quiz import models
+    from quiz.session import Filters
+    from quiz.store import Store
 
 DEFAULT_COUNT = 10
 PLAIN_MODE_HELP = """
@@ -27,6 +33,7 @@ screen readers:
   open               several lines, ended by an empty line or a single '.'
   self-rating        1 again, 2 hard, 3 good, 4 easy
 End of input, like Ctrl-C, ends the quiz with the summary (exit status 130).
+Setting NO_COLOR turns colours off.
 """
 
 
@@ -111,8 +118,7 @@ def run_quiz(options: QuizOptions) -> ExitStatus:
         if not items:
             render.line(console, t("session.nothing_due", next=summary.next_review_line(store.next_due(), utcnow())))
             return ExitStatus.OK
-        left_out = sum(1 for _, q in questions if q.type in filters.skip_types
-                       and session.Filters(filters.topics, filters.tags, filters.difficulties).accepts(q))
+        left_out = _left_out(questions, filters)
         if left_out and options.mode != "review":
             render.line(console, t("code.unavailable", count=left_out), "yellow")
         mode_name = t(f"mode.{options.mode}")  # mode.practice, mode.exam, mode.review
@@ -131,7 +137,15 @@ def run_quiz(options: QuizOptions) -> ExitStatus:
     return ExitStatus.INTERRUPTED if outcome.interrupted else ExitStatus.OK
 
 
-def _load_questions(banks: tuple[str, ...], builtin: bool) -> list:  # noqa: ANN401
+def _left_out(questions: list[tuple[models.Bank, models.AnyQuestion]], filters: Filters) -> int:
+    """How many questions the filters would pick but the skipped types leave out."""
+    from dataclasses import replace
+
+    everything = replace(filters, skip_types=frozenset())
+    return sum(1 for _, q in questions if q.type in filters.skip_types and everything.accepts(q))
+
+
+def _load_questions(banks: tuple[str, ...], builtin: bool) -> list[tuple[models.Bank, models.AnyQuestion]]:
     from quiz.bank import load_catalog
     from quiz.i18n import t
 
@@ -146,7 +160,7 @@ def _load_questions(banks: tuple[str, ...], builtin: bool) -> list:  # noqa: ANN
     return catalog.questions()
 
 
-def _report_moved(store) -> None:  # noqa: ANN001
+def _report_moved(store: Store) -> None:
     from quiz.i18n import t
 
     if store.moved_aside:
@@ -167,8 +181,8 @@ def stats(lang: str | None, banks: tuple[str, ...], builtin: bool) -> None:
     from quiz.scheduler import utcnow
     from quiz.store import Store
 
-    use_language(resolve_language(lang))
     language = resolve_language(lang)
+    use_language(language)
     catalog = load_catalog(banks, include_builtin=builtin)
     names = {topic: summary.topic_name(bank, topic, language) for bank in catalog.banks for topic in bank.topics}
     prompts = {(bank.id, q.id): models.localize(q.prompt, language) for bank, q in catalog.questions()}

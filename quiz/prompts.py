@@ -26,7 +26,7 @@ from quiz import models, render
 from quiz.codecheck import CodeCheck
 from quiz.grading import Grade, parse_number
 from quiz.i18n import t
-from quiz.scheduler import Rating
+from quiz.scheduler import Rating, coverage_rating
 from quiz.session import Answer, Item, Result, TimeUp
 
 if TYPE_CHECKING:
@@ -53,7 +53,8 @@ class _QuizUI:
         self.deadline: float | None = None
 
     # input primitives, one per kind of prompt
-    def select(self, options: list[str], message: str) -> int:
+    def select(self, options: list[str], message: str, default: int = 0) -> int:
+        """The index of the chosen option; interactive prompts start on `default`."""
         raise NotImplementedError
 
     def checkbox(self, options: list[str]) -> frozenset[int]:
@@ -102,7 +103,8 @@ class _QuizUI:
 
     def rate(self, item: Item, text: str, grade: Grade) -> Rating:
         render.open_reference(self.console, item, grade, self.lang, self.plain)
-        return RATINGS[self.select([t(render.RATING_KEYS[r]) for r in RATINGS], t("prompt.rate"))]
+        suggested = RATINGS.index(coverage_rating(sum(grade.covered), len(grade.covered)))
+        return RATINGS[self.select([t(render.RATING_KEYS[r]) for r in RATINGS], t("prompt.rate"), suggested)]
 
     def feedback(self, result: Result) -> None:
         render.feedback(self.console, result, self.lang, self.plain)
@@ -150,12 +152,12 @@ class QuestionaryUI(_QuizUI):
         finally:
             timer.cancel()
 
-    def select(self, options: list[str], message: str) -> int:
+    def select(self, options: list[str], message: str, default: int = 0) -> int:
         import questionary
 
         choices = [questionary.Choice(title=text, value=i) for i, text in enumerate(options)]
-        return self._ask(questionary.select(message, choices=choices, instruction=t("prompt.select_hint"),
-                                            **self.io))
+        return self._ask(questionary.select(message, choices=choices, default=choices[default],
+                                            instruction=t("prompt.select_hint"), **self.io))
 
     def checkbox(self, options: list[str]) -> frozenset[int]:
         import questionary
@@ -214,7 +216,7 @@ class PlainUI(_QuizUI):
         for number, text in enumerate(options, start=1):
             render.line(self.console, f"  {number}) {text}")
 
-    def select(self, options: list[str], message: str) -> int:
+    def select(self, options: list[str], message: str, default: int = 0) -> int:
         render.line(self.console, message)
         self._numbered(options)
         n = len(options)

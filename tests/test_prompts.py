@@ -92,10 +92,11 @@ def test_self_rating_shows_reference_and_ticks_covered_points(items: dict[str, I
     grade = grade_open(item.question, "it sees the future", "en")  # type: ignore[arg-type]
     shown = io.StringIO()
     with create_pipe_input() as pipe:
-        pipe.send_text(DOWN + DOWN + ENTER)
+        pipe.send_text(ENTER + DOWN + ENTER)  # the pointer starts on the rating the coverage suggests
         ui = QuestionaryUI(render.make_console(True, shown, 80), "en", input=pipe, output=DummyOutput())
+        assert ui.rate(item, "it sees the future", grade) is Rating.HARD
         assert ui.rate(item, "it sees the future", grade) is Rating.GOOD
-    assert shown.getvalue().splitlines()[-4:] == [
+    assert shown.getvalue().splitlines()[-4:] == [  # (the second rating's display)
         "So position i only sees positions up to i; training then matches generation.",
         "Key points (1 of 2 found in your answer):",
         "  [x] no peeking at future tokens",
