@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from quiz.check import npyio
+from quiz.check import npyio, sandbox
 from quiz.check.sandbox import (
     PACKAGE,
     CallError,
@@ -363,6 +365,57 @@ def test_a_grandchild_in_a_new_session_is_killed(end: str) -> None:
     assert _state(grandchild) in ("Z", "gone")
 
 
+def test_an_orphan_left_behind_by_an_exiting_child_is_killed() -> None:
+    box = Sandbox(GALLERY / "hostile.py", FAST)
+    with box:
+        with pytest.raises(SandboxFailure) as caught:
+            box.call("orphan_then_exit")
+        assert caught.value.kind == "exited"
+    assert _state(int(box.output)) in ("Z", "gone")
+
+
+ORPHAN = """
+import os, sys, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        print(os.getpid(), flush=True)
+        time.sleep(60)
+    os._exit(0)
+time.sleep(0.05)
+"""
+
+
+def test_kill_tree_finds_an_orphan_in_its_own_session_by_the_environment_mark() -> None:
+    mark = "ATTNQUIZ_SANDBOX=test-mark"
+    env = {"PATH": os.environ["PATH"], "ATTNQUIZ_SANDBOX": "test-mark"}
+    with subprocess.Popen([sys.executable, "-c", ORPHAN], stdout=subprocess.PIPE, env=env) as root:
+        orphan = int(root.stdout.readline())
+        while _state(root.pid) != "Z":  # root has exited (not reaped yet): nothing links the orphan to it
+            time.sleep(0.01)
+        assert orphan not in sandbox._family(root.pid, set(), None)
+        assert orphan in sandbox.kill_tree(root.pid, mark.encode())
+        sandbox._gone({orphan}, 2.0)
+        assert _state(orphan) in ("Z", "gone")
+
+
+@pytest.mark.parametrize(
+    "template",
+    ['{"seq":SEQ,"ok":{"f":"not a float"}}', '{"seq":SEQ,"ok":{"a":0}}', '{"seq":SEQ,"ok":{"h":"1","type":"x"}}',
+     '{"seq":SEQ,"ok":[1,2]}', '{"seq":SEQ,"ok":' + '{"t":[' * 60 + "1" + "]}" * 60 + "}",
+     '{"seq":SEQ,"ok":99999999999999999999}', '{"seq":SEQ,"error":"boom"}', '{"seq":SEQ,"error":{"type":1}}',
+     '{"seq":SEQ,"fail":"x"}', '{"seq":SEQ}', '[1]', '{"seq":0,"ok":1}', '{"seq":SEQ,"ok":' + "[" * 100000 + "]" * 100000 + "}"],
+    ids=["bad-float", "missing-array", "bad-handle", "untagged-list", "too-deep", "huge-int", "error-not-object",
+         "error-fields", "fail-not-object", "no-result", "not-object", "out-of-turn", "json-recursion"],
+)
+def test_a_forged_reply_is_a_protocol_failure(hostile: Sandbox, template: str) -> None:
+    with pytest.raises(SandboxFailure) as caught:
+        hostile.call("forge", template)
+    assert caught.value.kind == "protocol"
+    hostile.restart()
+    assert hostile.call("ok") == 1
+
+
 # ----- isolation
 
 
@@ -372,7 +425,7 @@ def test_the_child_has_its_own_session_folder_and_a_small_environment(snooping: 
     env = dict(snooping.call("environment"))
     assert set(env) <= {"PATH", "LANG", "TMPDIR", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
                         "OMP_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS",
-                        "BLIS_NUM_THREADS", "GOTO_NUM_THREADS", "LC_CTYPE"}
+                        "BLIS_NUM_THREADS", "GOTO_NUM_THREADS", "LC_CTYPE", "ATTNQUIZ_SANDBOX"}
     assert env["OPENBLAS_NUM_THREADS"] == env["OMP_NUM_THREADS"] == "1" and env["TMPDIR"] == folder
     assert str(PACKAGE.parent) not in snooping.call("sys_path")
 

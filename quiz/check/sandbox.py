@@ -20,16 +20,20 @@ What the sandbox covers:
   ``__eq__`` never reach it: they stay in the child and come back as a ``Handle``.
 - Stateful objects (a KVCache) live in the child; the parent holds Handles.
 - Failures: a crash (a signal), ``os._exit``/``sys.exit``, raising SystemExit, KeyboardInterrupt or
-  another BaseException, a timeout, the CPU limit, running out of memory, writing past the
-  file-size limit, closing the protocol pipes or writing garbage to them all raise
-  ``SandboxFailure`` with a kind and a one-line message; the parent never hangs (every wait has a
-  deadline and also wakes when the child exits) and kills the child. ``restart()`` starts a
-  fresh one. Load problems (missing, unreadable, not UTF-8, binary, syntax error, an exception
-  or exit while loading) raise ``SolutionLoadError``.
-- Killing: the child's process group, its session, and every descendant found through the
-  parent links in /proc (the child makes itself a "child subreaper", so grandchildren orphaned
-  by a double fork are re-parented to it) are stopped with SIGSTOP until no new one appears,
-  then killed with SIGKILL; a grandchild that called ``setsid()`` is found all the same.
+  another BaseException, a timeout, the CPU limit, running out of memory, closing the protocol
+  pipes or writing garbage to them all raise ``SandboxFailure`` with a kind and a one-line
+  message; the parent never hangs (every wait has a deadline and also wakes when the child
+  exits) and kills the child. ``restart()`` starts a fresh one. An exception the solution raises
+  is a ``CallError`` and the child lives on; a write past the file-size limit is one of those
+  (Python ignores SIGXFSZ, so the write fails with EFBIG). Load problems (missing, unreadable,
+  not UTF-8, binary, syntax error, an exception, exit, crash or timeout while loading) raise
+  ``SolutionLoadError``.
+- Killing: the child's process group and session, every descendant found through the parent
+  links in /proc (the child makes itself a "child subreaper", so grandchildren orphaned by a
+  double fork are re-parented to it while it lives), and every process whose environment
+  carries the child's random token (forked processes keep it, even after ``setsid()`` and
+  after the child has exited) are stopped with SIGSTOP until no new one appears, then killed
+  with SIGKILL.
 - An audit hook in the child refuses importing the quiz package, opening, listing or changing
   files inside the package folder (the hidden references), starting programs, raising its own
   resource limits, ctypes library loads and symbol look-ups, and signals to processes outside
@@ -50,9 +54,9 @@ What it does NOT cover:
   root ignores it): a fork bomb is only cleaned up when the request times out or the sandbox is
   closed.
 - Memory outside RLIMIT_AS (the page cache, pipes, files in /tmp) and CPU time of grandchildren
-  are not limited; a process that leaves both the session and the parent tree (possible only
-  after the hook is bypassed and the child is no longer subreaper) is not found. Without Linux's
-  /proc only the process group is killed.
+  are not limited. A process that leaves the session and the parent tree and also replaces its
+  environment (an exec, or a write to its own memory: possible only past the hook) is not found.
+  Without Linux's /proc only the process group is killed.
 """
 
 from __future__ import annotations
@@ -89,6 +93,7 @@ DRAIN_LIMIT = 64 << 20  # most output read in one go outside a request
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
                     "NUMEXPR_NUM_THREADS", "BLIS_NUM_THREADS", "GOTO_NUM_THREADS")
 PASSED_ON = ("PATH", "LANG", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+TOKEN_VARIABLE = "ATTNQUIZ_SANDBOX"  # a random value per child, found again in /proc/<pid>/environ
 Kind = Literal["timeout", "crash", "memory", "protocol", "exited"]
 
 
@@ -195,13 +200,14 @@ def caret_detail(line: str | None, column: int | None, end_column: int | None = 
     return f"{line}\n{pad}{'^' * width}"
 
 
-def child_environment(workdir: str) -> dict[str, str]:
-    """Only what Python and NumPy need, BLAS on one thread."""
+def child_environment(workdir: str, token: str) -> dict[str, str]:
+    """Only what Python and NumPy need, BLAS on one thread, and the token that marks the child's processes."""
     env = {name: os.environ[name] for name in PASSED_ON if name in os.environ}
     env.setdefault("PATH", os.defpath)
     env.setdefault("LANG", "C.UTF-8")
     env.update(dict.fromkeys(THREAD_VARIABLES, "1"))
     env["TMPDIR"] = workdir
+    env[TOKEN_VARIABLE] = token
     return env
 
 
@@ -219,11 +225,22 @@ def _read_proc() -> dict[int, tuple[int, int, int]]:
     return table
 
 
-def _family(root: int, known: set[int]) -> set[int]:
-    """The processes of root's group or session, and every descendant of root or of `known`."""
+def _marked(pid: int, mark: bytes) -> bool:
+    """Whether the process started with `mark` in its environment (forked processes keep it)."""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as file:
+            return mark in file.read().split(b"\0")
+    except OSError:
+        return False
+
+
+def _family(root: int, known: set[int], mark: bytes | None) -> set[int]:
+    """root's group, session and descendants, processes carrying `mark`, and descendants of `known`."""
     table = _read_proc()
     found = {pid for pid, (_, group, session) in table.items() if root in (group, session)}
     found |= {root} | (known & table.keys())
+    if mark is not None:  # orphans of a child that has already exited, in a session of their own
+        found |= {pid for pid in table.keys() - found if _marked(pid, mark)}
     grew = True
     while grew:
         children = {pid for pid, (parent, _, _) in table.items() if parent in found} - found
@@ -233,7 +250,7 @@ def _family(root: int, known: set[int]) -> set[int]:
     return found
 
 
-def kill_tree(root: int) -> set[int]:
+def kill_tree(root: int, mark: bytes | None = None) -> set[int]:
     """Stop root and everything it started (new sessions included), then kill them all; their pids."""
     if not os.path.isdir("/proc/self"):
         try:
@@ -243,7 +260,7 @@ def kill_tree(root: int) -> set[int]:
         return {root}
     stopped: set[int] = set()
     for _ in range(100):  # stopped processes cannot fork, so this ends as soon as no new one shows up
-        new = _family(root, stopped) - stopped
+        new = _family(root, stopped, mark) - stopped
         if not new:
             break
         for pid in new:
@@ -294,7 +311,9 @@ class Sandbox:
         self._dropped = 0
         self._inbox = bytearray()
         self._fds: dict[str, int] = {}
+        self._pollers: dict[tuple[int, int], Any] = {}
         self._workdir: str | None = None
+        self._token = ""
 
     # ----- life cycle
 
@@ -318,15 +337,24 @@ class Sandbox:
         }
         try:
             self._send(*self._frame(config, []), time.monotonic() + STARTUP_SECONDS)
-            self._receive(time.monotonic() + STARTUP_SECONDS)
+            ready, _ = self._receive(time.monotonic() + STARTUP_SECONDS)
+            if ready != {"ready": True}:
+                raise npyio.WireError("no ready message")
             reply, _ = self._receive(time.monotonic() + self.limits.timeout)
+            defined = reply.get("defined")
+            if defined is not None and not (type(defined) is list and all(type(n) is str for n in defined)):
+                raise npyio.WireError("a malformed list of names")
         except (_Died, npyio.WireError, TimeoutError) as problem:
             failure = self._failure(problem, t("sandbox.what.load"))
-            raise SolutionLoadError(t("sandbox.load.failed", path=self.display, problem=failure.message)) from None
-        if "defined" not in reply:
+            message = t("sandbox.load.failed", path=self.display, problem=failure.message)
+            raise SolutionLoadError(message, self.output[-2000:]) from None
+        except BaseException:
+            self.close()
+            raise
+        if defined is None:
             self.close()
             raise self._load_error(reply.get("load_error"))
-        self.info = LoadInfo(frozenset(str(name) for name in reply["defined"]))
+        self.info = LoadInfo(frozenset(defined))
 
     def restart(self) -> None:
         """A fresh child with the same file (after a failure); handles from before are void."""
@@ -337,13 +365,14 @@ class Sandbox:
         proc, self._proc = self._proc, None
         if proc is not None:
             if proc.returncode is None:
-                killed = kill_tree(proc.pid)
+                killed = kill_tree(proc.pid, self._mark())
                 self._reap(proc)
                 _gone(killed - {proc.pid}, 1.0)
             self._drain(DRAIN_LIMIT)
         for fd in self._fds.values():
             os.close(fd)
         self._fds = {}
+        self._pollers = {}
         self._inbox.clear()
         if self._workdir is not None:
             import shutil
@@ -370,12 +399,13 @@ class Sandbox:
             except (ImportError, AttributeError, OSError):
                 pass  # a smaller pipe only means more system calls
         self._workdir = tempfile.mkdtemp(prefix="attnquiz-sandbox-")
+        self._token = os.urandom(16).hex()
         try:
             self._proc = subprocess.Popen(
                 [sys.executable, "-I", str(CHILD), str(request_read), str(reply_write)],
                 stdin=subprocess.DEVNULL, stdout=output_write, stderr=output_write,
                 pass_fds=(request_read, reply_write), cwd=self._workdir,
-                env=child_environment(self._workdir), start_new_session=True,
+                env=child_environment(self._workdir, self._token), start_new_session=True,
             )
         except OSError as exc:
             for fd in (request_read, request_write, reply_read, reply_write, output_read, output_write):
@@ -392,6 +422,9 @@ class Sandbox:
         except (AttributeError, OSError):
             pass  # no pidfd: the waits poll the child every 50 ms instead
         self._generation += 1
+
+    def _mark(self) -> bytes:
+        return f"{TOKEN_VARIABLE}={self._token}".encode()
 
     def _reap(self, proc: subprocess.Popen) -> tuple[int, Any]:
         """Wait for the (killed or exited) child; its wait status and resource usage."""
@@ -480,14 +513,19 @@ class Sandbox:
                 raise npyio.WireError("a reply out of turn")
             if "ok" in reply:
                 return self._decode(reply["ok"], received, [0] * len(received), 0)
+            error = reply.get("error")
+            if isinstance(error, dict):
+                fields = [error.get(key) for key in ("type", "message", "traceback")]
+                if not all(type(value) is str for value in fields):
+                    raise npyio.WireError("a malformed error")
+                raise CallError(*fields, error.get("not_implemented") is True)
         except (_Died, npyio.WireError, TimeoutError) as problem:
             raise self._failure(problem, what) from None
-        if "error" in reply:
-            error = reply["error"]
-            if not all(type(error.get(key)) is str for key in ("type", "message", "traceback")):
-                self._fail("protocol", t("sandbox.protocol", what=what, reason=t("sandbox.reason.garbage",
-                                                                                detail="malformed error")))
-            raise CallError(error["type"], error["message"], error["traceback"], error.get("not_implemented") is True)
+        except CallError:
+            raise
+        except BaseException:  # Ctrl-C in the middle of a request: the pipes are out of step now
+            self.close()
+            raise
         self._fail(*self._reported_failure(reply.get("fail"), what))
         raise AssertionError("unreachable")
 
@@ -530,7 +568,10 @@ class Sandbox:
         if kind is not dict or len(value) not in (1, 2) or depth > MAX_DEPTH:
             raise npyio.WireError("unexpected value in a reply")
         if len(value) == 1 and type(value.get("f")) is str:
-            return float.fromhex(value["f"])
+            try:
+                return float.fromhex(value["f"])
+            except (ValueError, OverflowError):
+                raise npyio.WireError("a malformed float") from None
         for tag, build in (("t", tuple), ("l", list)):
             if len(value) == 1 and type(value.get(tag)) is list:
                 return build(self._decode(item, arrays, used, depth + 1) for item in value[tag])
@@ -637,12 +678,13 @@ class Sandbox:
 
     def _wait(self, fd: int, event: int, deadline: float) -> None:
         """Until fd is ready; drains output meanwhile; _Died if the child exits, TimeoutError at the deadline."""
-        poller = select.poll()
-        poller.register(fd, event)
-        poller.register(self._fds["output"], select.POLLIN)
         exit_fd = self._fds.get("exit")
-        if exit_fd is not None:
-            poller.register(exit_fd, select.POLLIN)
+        poller = self._pollers.get((fd, event))
+        if poller is None:
+            poller = self._pollers[fd, event] = select.poll()
+            for watched, events in ((fd, event), (self._fds["output"], select.POLLIN), (exit_fd, select.POLLIN)):
+                if watched is not None:
+                    poller.register(watched, events)
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -700,7 +742,7 @@ class Sandbox:
             if time.monotonic() > end:  # alive with a pipe closed: the solution closed it
                 return "protocol", t("sandbox.protocol", what=what, reason=t("sandbox.reason.closed"))
             time.sleep(0.005)
-        killed = kill_tree(proc.pid)
+        killed = kill_tree(proc.pid, self._mark())
         status, usage = self._reap(proc)
         _gone(killed - {proc.pid}, 1.0)
         if os.WIFSIGNALED(status):
@@ -745,8 +787,8 @@ class Sandbox:
         kind = error.get("kind")
         if kind == "syntax":
             line, column = error.get("line"), error.get("column")
-            text = error.get("text")
-            if type(text) is not str and type(line) is int and 1 <= line <= self._text.count("\n") + 1:
+            text = error.get("text") if type(error.get("text")) is str else None
+            if text is None and type(line) is int and 1 <= line <= self._text.count("\n") + 1:
                 text = self._text.split("\n")[line - 1]
             position = "".join(f":{n}" for n in (line, column) if type(n) is int)
             message = t("sandbox.load.syntax", path=path, position=position,

@@ -115,3 +115,30 @@ def write_file(n_bytes):
     with open("big.bin", "wb") as file:
         file.write(b"\0" * n_bytes)
     return "written"
+
+
+def orphan_then_exit():
+    """Leave a grandchild in a new session behind, then end the child: nothing links it to us but its
+    environment."""
+    read, write = os.pipe()
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.write(write, str(os.getpid()).encode())
+            while True:
+                time.sleep(1)
+        os._exit(0)
+    print(int(os.read(read, 32)), flush=True)  # the test reads the pid from the captured output
+    os._exit(3)
+
+
+def forge(template):
+    """Write a reply of our own, with the sequence number of the request being served."""
+    import struct
+
+    frame = sys._getframe()
+    while frame is not None and not isinstance(frame.f_locals.get("request"), dict):
+        frame = frame.f_back
+    envelope = template.replace("SEQ", str(frame.f_locals["request"]["seq"])).encode()
+    os.write(_protocol_fds()[1], struct.pack("<II", len(envelope), 0) + envelope)
+    return "forged"
