@@ -8,6 +8,7 @@ reaches rich's markup.
 
 from __future__ import annotations
 
+import re
 from typing import IO, TYPE_CHECKING
 
 from quiz import models
@@ -20,14 +21,22 @@ if TYPE_CHECKING:
     from quiz.grading import Grade
     from quiz.session import Item, Result
 
+PLAIN_WIDTH = 160
 RATING_KEYS = {Rating.AGAIN: "rating.again", Rating.HARD: "rating.hard", Rating.GOOD: "rating.good",
                Rating.EASY: "rating.easy"}
 
 
 def make_console(plain: bool, file: IO[str] | None = None, width: int | None = None) -> Console:
-    """The console everything is printed on (stdout unless `file` is given)."""
+    """The console everything is printed on (stdout unless `file` is given).
+
+    Plain output that goes to a file or pipe is not wrapped at 80 columns.
+    """
+    import sys
+
     from rich.console import Console
 
+    if plain and width is None and not (file or sys.stdout).isatty():
+        width = PLAIN_WIDTH
     return Console(file=file, width=width, highlight=False, emoji=False, soft_wrap=plain,
                    color_system=None if plain else "auto", force_terminal=False if plain else None)
 
@@ -47,6 +56,19 @@ def line(console: Console, text: str, style: str = "") -> None:
     console.print(escape(text), style=style or None)
 
 
+_CJK_SOFT_BREAK = re.compile(r"(?<=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef])\n(?=[^\s\-*+#>|`\d])")
+
+
+def join_cjk_lines(text: str) -> str:
+    """Drop the line breaks inside Chinese paragraphs, outside code fences.
+
+    Markdown turns a line break inside a paragraph into a space, which is right between
+    English words and wrong after a Chinese character or full-width punctuation.
+    """
+    parts = text.split("```")
+    return "```".join(_CJK_SOFT_BREAK.sub("", part) if i % 2 == 0 else part for i, part in enumerate(parts))
+
+
 def markdown(console: Console, text: str, plain: bool) -> None:
     """Markdown rendered for the terminal, or as written in plain mode."""
     if plain:
@@ -54,7 +76,7 @@ def markdown(console: Console, text: str, plain: bool) -> None:
         return
     from rich.markdown import Markdown
 
-    console.print(Markdown(text.strip()))
+    console.print(Markdown(join_cjk_lines(text.strip())))
 
 
 def choice_text(item: Item, index: int, lang: str) -> str:

@@ -101,13 +101,14 @@ def _percent(correct: int, answered: int) -> str:
     return f"{round(100 * correct / answered)}%" if answered else "-"
 
 
-def _table(console: Console, headers: list[str], rows: list[list[str]], plain: bool) -> None:
+def _table(console: Console, headers: list[str], rows: list[list[str]], plain: bool, text_columns: int = 1) -> None:
+    """A table whose first `text_columns` columns are text (left-aligned) and the rest numbers."""
     from rich import box
     from rich.table import Table
 
     table = Table(box=box.ASCII if plain else box.SIMPLE_HEAD, show_edge=not plain, pad_edge=False)
     for i, header in enumerate(headers):
-        table.add_column(render.escape(header), justify="left" if i == 0 else "right")
+        table.add_column(render.escape(header), justify="left" if i < text_columns else "right")
     for row in rows:
         table.add_row(*map(render.escape, row))
     console.print(table)
@@ -160,7 +161,7 @@ def render_stats(console: Console, stats: Stats, now: datetime, plain: bool,
             prompt = prompt_of(weak.bank_id, weak.question_id) or t("stats.missing_question")
             weak_rows.append([f"{weak.question_id}: {_shorten(prompt)}", names(weak.topic),
                               f"{weak.correct}/{weak.answers}"])
-        _table(console, [t("column.question"), t("column.topic"), t("column.right")], weak_rows, plain)
+        _table(console, [t("column.question"), t("column.topic"), t("column.right")], weak_rows, plain, 2)
 
 
 def _shorten(text: str, limit: int = 60) -> str:

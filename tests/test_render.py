@@ -122,3 +122,18 @@ def test_question_header(items: dict[str, Item]) -> None:
 def test_number(value: float, shown: str) -> None:
     assert render.number(value) == shown
 
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("每 token 的 cache（L 为层数）。\n第 i 个头", "每 token 的 cache（L 为层数）。第 i 个头"),
+        ("中文、\nLlama-3-8B 用 GQA", "中文、Llama-3-8B 用 GQA"),
+        ("English words\nstay apart", "English words\nstay apart"),
+        ("中文：\n- 列表项", "中文：\n- 列表项"),
+        ("```\n代码\n更多\n```\n段落。\n继续", "```\n代码\n更多\n```\n段落。继续"),
+    ],
+    ids=["after-full-stop", "before-latin", "english", "list-kept", "code-fence-kept"],
+)
+def test_join_cjk_lines(text: str, expected: str) -> None:
+    assert render.join_cjk_lines(text) == expected
