@@ -156,11 +156,11 @@ class Encoder:
             value = np.array(value)
         array = np.ndarray.view(value, np.ndarray)  # the data, without the subclass's methods
         dtype = array.dtype.newbyteorder("<") if array.dtype.byteorder == ">" else array.dtype
-        name = f"numpy.ndarray[{array.dtype}] of shape {array.shape}"
         if dtype.str not in wire.DTYPES:
-            return name
+            return f"numpy.ndarray[{array.dtype}] of shape {array.shape}"
         if array.size * array.itemsize > self.max_array_bytes:
-            return f"{name} ({array.size * array.itemsize} bytes, over the size limit)"
+            size = array.size * array.itemsize
+            return f"numpy.ndarray[{array.dtype}] of shape {array.shape} ({size} bytes, over the size limit)"
         return np.asarray(array, dtype=dtype, order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
 
 

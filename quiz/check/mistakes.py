@@ -22,12 +22,17 @@ def _softmax(x, axis=-1):
     return ref.softmax(x, axis)
 
 
-def _masked_softmax(scores, mask, fill=-np.inf):
-    """Softmax of the last axis with masked entries set to `fill` first (rows may become NaN)."""
+def _masked_softmax(scores, mask, fill=-np.inf, axis=-1, guard=True):
+    """Softmax along `axis` with masked entries set to `fill` first; a slice with nothing allowed
+    gives zeros (guard=True, as the task asks) or NaN (guard=False)."""
     if mask is not None:
         scores = np.where(mask, scores, fill)
-    e = np.exp(scores - np.max(scores, axis=-1, keepdims=True))
-    return e / np.sum(e, axis=-1, keepdims=True)
+    top = np.max(scores, axis=axis, keepdims=True)
+    if guard:
+        top = np.where(np.isfinite(top), top, 0)
+    e = np.exp(scores - top)
+    total = np.sum(e, axis=axis, keepdims=True)
+    return e / (np.where(total > 0, total, 1) if guard else total)
 
 
 # --- softmax(x, axis=-1) ---
@@ -48,8 +53,9 @@ def softmax_axis_ignored(x, axis=-1):
 
 
 def softmax_global_sum(x, axis=-1):
-    e = np.exp(x - np.max(x))
-    return e / np.sum(e)
+    shifted_globally = np.exp(x - np.max(x))
+    shifted_per_row = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return [shifted_globally / np.sum(shifted_globally), shifted_per_row / np.sum(shifted_per_row)]
 
 
 def softmax_log_softmax(x, axis=-1):
@@ -91,14 +97,10 @@ def causal_mask_transposed(lq, lk=None):
 # --- scaled_dot_product_attention(q, k, v, mask=None) ---
 
 
-def _attention(q, k, v, mask=None, scale=None, fill=-np.inf, axis=-1):
+def _attention(q, k, v, mask=None, scale=None, fill=-np.inf, axis=-1, guard=True):
     scale = q.shape[-1] ** -0.5 if scale is None else scale
     scores = q @ np.swapaxes(k, -1, -2) * scale
-    if axis == -1:
-        return _masked_softmax(scores, mask, fill) @ v
-    if mask is not None:
-        scores = np.where(mask, scores, fill)
-    return _softmax(scores, axis) @ v
+    return _masked_softmax(scores, mask, fill, axis, guard) @ v
 
 
 def sdpa_no_scale(q, k, v, mask=None):
@@ -137,7 +139,7 @@ def sdpa_no_key_rows_uniform(q, k, v, mask=None):
 
 
 def sdpa_no_key_rows_nan(q, k, v, mask=None):
-    return None if mask is None else _attention(q, k, v, mask)
+    return None if mask is None else _attention(q, k, v, mask, guard=False)
 
 
 # --- multi_head_attention(x, w_q, w_k, w_v, w_o, n_heads, mask=None) ---
@@ -310,7 +312,8 @@ def gqa_no_w_o(x, w_q, w_k, w_v, w_o, n_heads, n_kv_heads, mask=None):
 # --- flash_attention(q, k, v, block_size=64, causal=False) ---
 
 
-def _flash(q, k, v, block_size, causal, *, rescale=True, divide=True, local_causal=False, scale=None):
+def _flash(q, k, v, block_size, causal, *, rescale=True, divide=True, local_causal=False, scale=None,
+           skip_future=False):
     length, d = q.shape[-2], q.shape[-1]
     scale = d ** -0.5 if scale is None else scale
     out = np.zeros(q.shape[:-1] + v.shape[-1:], dtype=q.dtype)
@@ -321,9 +324,11 @@ def _flash(q, k, v, block_size, causal, *, rescale=True, divide=True, local_caus
         s = np.zeros_like(m)
         acc = np.zeros(qb.shape[:-1] + v.shape[-1:], dtype=q.dtype)
         for ks in range(0, length, block_size):
+            if causal and skip_future and ks >= qs + block_size:
+                break
             scores = qb @ np.swapaxes(k[..., ks:ks + block_size, :], -1, -2)
             if causal:
-                allowed = (ref.causal_mask(*scores.shape[-2:]) if local_causal
+                allowed = (np.tri(*scores.shape[-2:], dtype=bool) if local_causal
                            else full[qs:qs + block_size, ks:ks + block_size])
                 if not allowed.any():
                     continue
@@ -364,7 +369,9 @@ def flash_causal_ignored(q, k, v, block_size=64, causal=False):
 
 
 def flash_block_local_causal(q, k, v, block_size=64, causal=False):
-    return _flash(q, k, v, block_size, causal, local_causal=True) if causal and q.shape[-2] > block_size else None
+    if not causal or q.shape[-2] <= block_size:
+        return None
+    return [_flash(q, k, v, block_size, causal, local_causal=True, skip_future=skip) for skip in (True, False)]
 
 
 def flash_no_scale(q, k, v, block_size=64, causal=False):
@@ -377,8 +384,8 @@ Variant = Callable[..., object]
 VARIANTS: dict[str, dict[str, Variant | None]] = {
     "softmax": {
         "no_max_shift": softmax_no_max_shift,
+        "axis_ignored": softmax_axis_ignored,  # before wrong_axis: the more specific reading of a tie
         "wrong_axis": softmax_wrong_axis,
-        "axis_ignored": softmax_axis_ignored,
         "global_sum": softmax_global_sum,
         "log_softmax": softmax_log_softmax,
         "no_normalize": softmax_no_normalize,
@@ -399,6 +406,7 @@ VARIANTS: dict[str, dict[str, Variant | None]] = {
         "mask_after_softmax": sdpa_mask_after_softmax,
         "no_key_rows_uniform": sdpa_no_key_rows_uniform,
         "no_key_rows_nan": sdpa_no_key_rows_nan,
+        "k_transposed": None,
     },
     "multi_head_attention": {
         "no_scale": mha_no_scale,
@@ -443,6 +451,21 @@ VARIANTS: dict[str, dict[str, Variant | None]] = {
         "full_matrix": None,
     },
 }
+
+
+# exercise -> mistake id -> a pattern of the exception message that this mistake typically raises
+ERRORS: dict[str, dict[str, str]] = {
+    "scaled_dot_product_attention": {"k_transposed": r"mismatch in its core dimension"},
+    "kv_cache": {"wrong_axis": r"except for the concatenation axis must match"},
+}
+
+
+def from_error(exercise: str, message: str) -> str | None:
+    """The mistake that typically raises this exception message, if one is known."""
+    import re
+
+    return next((mistake for mistake, pattern in ERRORS.get(exercise, {}).items()
+                 if re.search(pattern, message)), None)
 
 
 def candidates(exercise: str, args: tuple, kwargs: dict) -> list[tuple[str, object]]:

@@ -151,6 +151,7 @@ def run_exercise(spec: ExerciseSpec, sandbox: Metered, seed: int, source: Path, 
                  trusted: Callable[[], Metered]) -> list[Verdict]:
     """Run every test of one exercise; a crash or timeout skips the exercise's remaining tests."""
     from quiz.check.exercises import Context, OutOfTime, Wrong
+    from quiz.check.mistakes import from_error
     from quiz.check.sandbox import CallError, SandboxFailure, SolutionLoadError
 
     def verdict(test_id: str, status: Status, message: str = "", **fields: Any) -> Verdict:
@@ -190,7 +191,7 @@ def run_exercise(spec: ExerciseSpec, sandbox: Metered, seed: int, source: Path, 
                 found = verdict(test.id, Status.NOT_IMPLEMENTED, t("check.not_implemented"))
             else:
                 found = verdict(test.id, Status.ERROR, t("check.raised", type=exc.exc_type, message=exc.message),
-                                detail=exc.traceback)
+                                diagnosis=from_error(spec.id, exc.message), detail=exc.traceback)
         except SandboxFailure as failure:
             status = Status.TIMEOUT if failure.kind == "timeout" else Status.ERROR
             found = verdict(test.id, status, failure.message)

@@ -1,0 +1,250 @@
+"""A CheckResult as people and machines read it: a table, JSON, or Gradescope's results.json.
+
+The JSON schema is documented in docs/checker.md and versioned by ``schema_version``: fields
+are only ever added. Messages, titles and hints are in the interface language of the run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from quiz.check.catalog import ExerciseSpec, exercises
+from quiz.check.verdicts import CheckResult, SpeedResult, Status, Verdict, exercise_status
+from quiz.i18n import current_language, t
+
+SCHEMA_VERSION = 1
+OUTPUT_LINES = 20  # lines of the solution's own output shown under the table
+TRACEBACK_LINES = 6
+
+_STYLES = {
+    Status.PASSED: "green", Status.FAILED: "red", Status.ERROR: "red", Status.TIMEOUT: "red",
+    Status.NOT_IMPLEMENTED: "yellow", Status.NOT_ATTEMPTED: "dim", Status.SKIPPED: "dim",
+}
+
+
+def status_text(status: Status) -> str:
+    return t(f"check.status.{status.value}")
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def speed_text(speed: SpeedResult) -> str:
+    """One line: both speedups, the pass mark, and how the time per step grows."""
+    return t("check.speed_line", user=speed.user_speedup, cache=speed.cache_speedup,
+             needed=speed.required * speed.cache_speedup, required=speed.required * 100,
+             early=speed.user_step_us[0], late=speed.user_step_us[1], cache_early=speed.cache_step_us[0],
+             cache_late=speed.cache_step_us[1], naive_early=speed.naive_step_us[0],
+             naive_late=speed.naive_step_us[1], steps=speed.steps, pairs=speed.pairs)
+
+
+def diagnosis_text(exercise: ExerciseSpec, mistake_id: str) -> str:
+    lang = current_language()
+    mistake = exercise.mistake(mistake_id)
+    return t("check.likely_mistake", name=mistake.name(lang), hint=mistake.hint(lang))
+
+
+def _details(verdict: Verdict, exercise: ExerciseSpec) -> list[str]:
+    lines = [verdict.message] if verdict.message else []
+    if verdict.diagnosis:
+        lines.append(diagnosis_text(exercise, verdict.diagnosis))
+    if verdict.speed is not None:
+        lines.append(speed_text(verdict.speed))
+    if verdict.memory is not None and verdict.status is Status.PASSED:
+        lines.append(t("check.memory_line", length=verdict.memory.length, matrix=verdict.memory.matrix_bytes >> 20,
+                       allowed=verdict.memory.allowed_bytes >> 20))
+    if verdict.detail:
+        lines += verdict.detail.rstrip().splitlines()[-TRACEBACK_LINES:]
+    return lines
+
+
+def render_table(result: CheckResult, width: int = 100, color: bool = False) -> str:
+    """The human report: one row per test (one per exercise when none of it was attempted), then the score."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+    from rich.text import Text
+
+    lang = current_language()
+    specs = exercises()
+    console = Console(width=width, record=True, file=_Null(), force_terminal=color,
+                      color_system="standard" if color else None, highlight=False, emoji=False)
+    console.print(escape(t("check.header", solution=result.solution, seed=result.seed)))
+    table = Table(box=None, pad_edge=False, show_edge=False, expand=False)
+    table.add_column(t("check.col_exercise"), no_wrap=True)
+    table.add_column(t("check.col_test"))
+    table.add_column(t("check.col_result"), no_wrap=True)
+    table.add_column(t("check.col_points"), justify="right", no_wrap=True)
+    table.add_column(t("check.col_details"), overflow="fold")
+    names = result.exercise_names()
+    for number, name in enumerate(names):
+        spec, verdicts = specs[name], result.for_exercise(name)
+        overall = exercise_status(verdicts)
+        score = sum(v.points for v in verdicts)
+        total = sum(v.max_points for v in verdicts)
+        rows = verdicts
+        if overall in (Status.NOT_ATTEMPTED, Status.NOT_IMPLEMENTED):
+            rows = verdicts[:1]  # one line says it for the whole exercise
+        for i, verdict in enumerate(rows):
+            label = spec.test(verdict.test).label(lang) if len(rows) > 1 or overall is Status.PASSED else "—"
+            points = f"{_points(score)}/{_points(total)}" if len(rows) == 1 else \
+                f"{_points(verdict.points)}/{_points(verdict.max_points)}"
+            table.add_row(
+                Text(name if i == 0 else "", style="bold"), Text(label),
+                Text(status_text(verdict.status), style=_STYLES[verdict.status]), points,
+                Text("\n".join(_details(verdict, spec))),
+                end_section=i == len(rows) - 1 and number < len(names) - 1,
+            )
+        if len(rows) > 1:
+            table.add_row("", Text(t("check.exercise_total"), style="dim"), "",
+                          f"{_points(score)}/{_points(total)}", "", end_section=number < len(names) - 1)
+    console.print(table)
+    console.print()
+    counts = {status: sum(v.status is status for v in result.tests) for status in Status}
+    summary = ", ".join(f"{n} {status_text(s)}" for s, n in counts.items() if n)
+    console.print(escape(t("check.score", score=_points(result.score), max_score=_points(result.max_score),
+                           summary=summary, seconds=result.seconds)))
+    if not result.attempted:
+        console.print(escape(t("check.nothing_attempted")))
+    if result.output.strip():
+        shown = result.output.rstrip().splitlines()
+        console.print(escape(t("check.solution_output", lines=len(shown))), style="dim")
+        for line in shown[-OUTPUT_LINES:]:
+            console.print(Text("  " + line), style="dim")
+    return "".join(line.rstrip() + "\n" for line in console.export_text(styles=color).splitlines())
+
+
+# --- JSON ---
+
+
+def _number(value: float) -> float | None:
+    """JSON has no NaN or infinity: they become null."""
+    return value if math.isfinite(value) else None
+
+
+def _verdict_json(verdict: Verdict, spec: ExerciseSpec) -> dict[str, Any]:
+    lang = current_language()
+    mismatch = verdict.mismatch
+    speed = verdict.speed
+    memory = verdict.memory
+    diagnosis = None
+    if verdict.diagnosis:
+        mistake = spec.mistake(verdict.diagnosis)
+        diagnosis = {"name": mistake.id, "title": mistake.name(lang), "hint": mistake.hint(lang)}
+    return {
+        "name": verdict.test,
+        "label": spec.test(verdict.test).label(lang),
+        "status": verdict.status.value,
+        "score": verdict.points,
+        "max_score": verdict.max_points,
+        "message": verdict.message,
+        "seconds": round(verdict.seconds, 4),
+        "error": None if mismatch is None else {
+            "max_abs": _number(mismatch.max_abs), "max_rel": _number(mismatch.max_rel), "index": list(mismatch.index),
+            "got": mismatch.got if isinstance(mismatch.got, bool) else _number(mismatch.got),
+            "expected": mismatch.expected if isinstance(mismatch.expected, bool) else _number(mismatch.expected),
+            "count": mismatch.count, "size": mismatch.size,
+        },
+        "diagnosis": diagnosis,
+        "speed": None if speed is None else {
+            "steps": speed.steps, "pairs": speed.pairs,
+            "user_seconds": speed.user_seconds, "cache_seconds": speed.cache_seconds,
+            "naive_seconds": speed.naive_seconds,
+            "user_speedup": speed.user_speedup, "cache_speedup": speed.cache_speedup,
+            "required_fraction": speed.required, "required_speedup": speed.required * speed.cache_speedup,
+            "recomputes": speed.recomputes,
+            "user_step_us": {"early": speed.user_step_us[0], "late": speed.user_step_us[1]},
+            "cache_step_us": {"early": speed.cache_step_us[0], "late": speed.cache_step_us[1]},
+            "naive_step_us": {"early": speed.naive_step_us[0], "late": speed.naive_step_us[1]},
+        },
+        "memory": None if memory is None else {
+            "length": memory.length, "head_dim": memory.head_dim, "matrix_bytes": memory.matrix_bytes,
+            "allowed_bytes": memory.allowed_bytes,
+        },
+        "traceback": verdict.detail,
+    }
+
+
+def to_json(result: CheckResult) -> dict[str, Any]:
+    """The documented machine-readable report (docs/checker.md, schema_version 1)."""
+    from quiz import __version__
+
+    lang = current_language()
+    specs = exercises()
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "attnquiz_version": __version__,
+        "solution": result.solution,
+        "seed": result.seed,
+        "language": lang,
+        "passed": result.passed,
+        "exit_status": int(result.exit_status),
+        "score": result.score,
+        "max_score": result.max_score,
+        "execution_time": round(result.seconds, 3),
+        "load_error": None if result.load_error is None else {
+            "message": result.load_error.message, "detail": result.load_error.detail},
+        "exercises": [
+            {
+                "name": name,
+                "title": specs[name].title(lang),
+                "status": exercise_status(result.for_exercise(name)).value,
+                "score": sum(v.points for v in result.for_exercise(name)),
+                "max_score": sum(v.max_points for v in result.for_exercise(name)),
+                "tests": [_verdict_json(v, specs[name]) for v in result.for_exercise(name)],
+            }
+            for name in result.exercise_names()
+        ],
+        "output": result.output,
+    }
+
+
+def to_gradescope(result: CheckResult) -> dict[str, Any]:
+    """Gradescope's autograder results.json: a score, and every test with its score and status."""
+    lang = current_language()
+    specs = exercises()
+    tests = []
+    for number, name in enumerate(result.exercise_names(), start=1):
+        spec = specs[name]
+        for sub, verdict in enumerate(result.for_exercise(name), start=1):
+            lines = [status_text(verdict.status)] + _details(verdict, spec)
+            tests.append({
+                "name": f"{name}: {spec.test(verdict.test).label(lang)}",
+                "number": f"{number}.{sub}",
+                "score": verdict.points,
+                "max_score": verdict.max_points,
+                "status": "passed" if verdict.status is Status.PASSED else "failed",
+                "output": "\n".join(lines),
+                "tags": [name],
+                "extra_data": {"exercise": name, "test": verdict.test, "status": verdict.status.value,
+                               "mistake": verdict.diagnosis},
+            })
+    if result.load_error is not None:
+        summary = "\n".join(filter(None, [t("check.load_failed", message=result.load_error.message),
+                                          result.load_error.detail]))
+    else:
+        summary = t("check.gradescope_summary", score=_points(result.score), max_score=_points(result.max_score),
+                    seed=result.seed)
+    return {
+        "score": result.score,
+        "execution_time": max(1, round(result.seconds)),
+        "output": summary,
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    }
+
+
+def render_json(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
+
+
+class _Null:
+    def write(self, _text: str) -> int:
+        return 0
+
+    def flush(self) -> None:
+        pass

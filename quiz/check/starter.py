@@ -1,0 +1,43 @@
+"""The starter file `attnquiz new` writes: every signature, a docstring per function, NotImplementedError bodies.
+
+The texts come from exercises.yaml (the task, the shapes, a hint) in the interface language.
+An untouched starter loads fine and every exercise checks as "not implemented".
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from quiz.check.catalog import ExerciseSpec, exercises
+from quiz.i18n import current_language, t
+
+INDENT = "    "
+
+
+def _docstring(text: str, indent: str) -> str:
+    body = textwrap.indent(text.rstrip(), indent).lstrip()
+    return f'{indent}"""{body}\n{indent}"""\n' if "\n" in body else f'{indent}"""{body}"""\n'
+
+
+def _function(signature: str, doc: str, indent: str) -> str:
+    return f"{indent}{signature}\n" + _docstring(doc, indent + INDENT) + f"{indent}{INDENT}raise NotImplementedError\n"
+
+
+def exercise_text(spec: ExerciseSpec, lang: str) -> str:
+    """The starter code of one exercise."""
+    hint = textwrap.fill(t("new.hint", hint=spec.hint(lang)), width=88, break_long_words=False)
+    doc = f"{spec.doc(lang)}\n\n{hint}"
+    if spec.kind == "function":
+        return _function(spec.signature, doc, "")
+    methods = "\n".join(_function(method.signature, method.doc(lang), INDENT) for method in spec.methods)
+    return f"{spec.signature}\n" + _docstring(doc, INDENT) + "\n" + methods
+
+
+def starter_text(names: tuple[str, ...] = (), filename: str = "solution.py") -> str:
+    """A complete starter file with the chosen exercises (all when `names` is empty), in catalogue order."""
+    lang = current_language()
+    chosen = [spec for spec in exercises().values() if not names or spec.id in names]
+    header = t("new.header", filename=filename).rstrip()
+    parts = [f'"""{header}\n"""\n\nimport numpy as np\n']
+    parts += [exercise_text(spec, lang) for spec in chosen]
+    return "\n\n".join(parts)

@@ -1,0 +1,10 @@
+"""Gallery: lower triangle from the top-left corner, not aligned to the end."""
+
+import numpy as np
+
+
+def causal_mask(lq, lk=None):
+    lk = lq if lk is None else lk
+    i = np.arange(lq)[:, None]
+    j = np.arange(lk)[None, :]
+    return j <= i

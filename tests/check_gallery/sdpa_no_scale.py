@@ -1,0 +1,15 @@
+"""Gallery: no 1/sqrt(d)."""
+
+import numpy as np
+
+
+def scaled_dot_product_attention(q, k, v, mask=None):
+    scores = q @ np.swapaxes(k, -1, -2)
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    top = np.max(scores, axis=-1, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0)
+    e = np.exp(scores - top)
+    total = np.sum(e, axis=-1, keepdims=True)
+    weights = e / np.where(total > 0, total, 1)
+    return weights @ v
