@@ -97,9 +97,7 @@ def run_quiz(options: QuizOptions) -> ExitStatus:
     from quiz import codecheck, prompts, render, session, summary
     from quiz.bank import extra_bank_paths
     from quiz.i18n import resolve_language, t, use_language
-    from quiz.paths import data_path
     from quiz.scheduler import utcnow
-    from quiz.store import Store
 
     lang = resolve_language(options.lang)
     use_language(lang)
@@ -111,8 +109,7 @@ def run_quiz(options: QuizOptions) -> ExitStatus:
     plain = options.plain or not prompts.is_interactive()
     console = render.make_console(plain)
     count = options.count or (None if options.mode == "review" else DEFAULT_COUNT)
-    with Store(data_path("database")) as store:
-        _report_moved(store)
+    with _open_store() as store:
         history = store.history()
         items = session.plan(questions, history, filters, options.mode, count, options.seed, utcnow())  # type: ignore[arg-type]
         if not items:
@@ -160,12 +157,23 @@ def _load_questions(banks: tuple[str, ...], builtin: bool) -> list[tuple[models.
     return catalog.questions()
 
 
-def _report_moved(store: Store) -> None:
-    from quiz.i18n import t
+def _open_store() -> Store:
+    """The progress database, opened (and migrated); a note on stderr if a damaged one was moved aside."""
+    import sqlite3
 
+    from quiz.i18n import t
+    from quiz.paths import data_path
+    from quiz.store import Store
+
+    path = data_path("database")
+    try:
+        store = Store(path)
+    except (OSError, sqlite3.Error) as exc:
+        raise AttnquizError(t("store.cannot_open", path=path, reason=getattr(exc, "strerror", None) or exc)) from None
     if store.moved_aside:
         key = "store.moved_newer" if store.problem == "newer" else "store.moved_corrupt"
         click.echo(t(key, path=store.path, moved=store.moved_aside), err=True)
+    return store
 
 
 @click.command()
@@ -177,9 +185,7 @@ def stats(lang: str | None, banks: tuple[str, ...], builtin: bool) -> None:
     from quiz import models, render, summary
     from quiz.bank import load_catalog
     from quiz.i18n import resolve_language, use_language
-    from quiz.paths import data_path
     from quiz.scheduler import utcnow
-    from quiz.store import Store
 
     language = resolve_language(lang)
     use_language(language)
@@ -187,8 +193,7 @@ def stats(lang: str | None, banks: tuple[str, ...], builtin: bool) -> None:
     names = {topic: summary.topic_name(bank, topic, language) for bank in catalog.banks for topic in bank.topics}
     prompts = {(bank.id, q.id): models.localize(q.prompt, language) for bank, q in catalog.questions()}
     now = utcnow()
-    with Store(data_path("database")) as store:
-        _report_moved(store)
+    with _open_store() as store:
         result = store.stats(now)
     console = render.make_console(plain=not sys.stdout.isatty())
     summary.render_stats(console, result, now, not sys.stdout.isatty(), lambda topic: names.get(topic, topic),

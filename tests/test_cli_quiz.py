@@ -230,3 +230,13 @@ def test_reset_asks_first_and_keeps_a_backup(tmp_path: Path) -> None:
     assert done.exit_code == 0 and not data_path("database").exists()
     backup = next(data_path("backups").glob("progress-*.sqlite3"))
     assert f"Progress deleted. Backup: {backup}" in done.output
+
+
+@pytest.mark.parametrize("command", ["start", "stats"], ids=["start", "stats"])
+def test_an_unusable_data_folder_is_one_clear_error(tmp_path: Path, command: str) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data folder should be", encoding="utf-8")
+    result = CliRunner().invoke(cli, [command, *BANK], input="", env={"ATTNQUIZ_HOME": str(blocker)})
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: cannot open the progress database {blocker / 'progress.sqlite3'}: ")
+    assert "set ATTNQUIZ_HOME to a writable folder" in result.stderr and "Traceback" not in result.output
