@@ -81,7 +81,7 @@ def _fsrs_scheduler():  # noqa: ANN202 - fsrs is imported lazily
     return fsrs.Scheduler(enable_fuzzing=False)
 
 
-def review(card: CardState | None, rating: Rating, now: datetime, duration_ms: int | None = None) -> CardState:
+def review(card: CardState | None, rating: Rating, now: datetime) -> CardState:
     """The card after one answer rated `rating` at `now` (a new card when `card` is None)."""
     import fsrs
 
@@ -96,8 +96,7 @@ def review(card: CardState | None, rating: Rating, now: datetime, duration_ms: i
                            stability=card.stability, difficulty=card.difficulty, due=card.due,
                            last_review=card.last_review)
         reps, lapses = card.reps, card.lapses
-    after, _log = _fsrs_scheduler().review_card(before, fsrs.Rating(int(rating)), review_datetime=now,
-                                                review_duration=duration_ms)
+    after, _log = _fsrs_scheduler().review_card(before, fsrs.Rating(int(rating)), review_datetime=now)
     lapsed = card is not None and card.state == "review" and rating == Rating.AGAIN
     return CardState(
         state=_STATE_NAMES[int(after.state)],

@@ -291,5 +291,5 @@ def _result(item: Item, answer: Answer, seconds: float, mode: Mode, ui: UI, know
     else:
         rating = scheduler.objective_rating(marked.correct, marked.score, seconds)
         correct = marked.correct
-    card = scheduler.review(known.card if known else None, rating, answered_at, int(seconds * 1000))
+    card = scheduler.review(known.card if known else None, rating, answered_at)
     return Result(item, answer, marked, correct, rating, seconds, answered_at, card)
