@@ -178,9 +178,10 @@ def test_values_round_trip_exactly(friendly: Sandbox, value: object) -> None:
         assert back == value and type(back) is type(value)
 
 
-def test_keyword_arguments_and_writable_inputs(friendly: Sandbox) -> None:
-    args, kwargs = friendly.call("echo", 1, block_size=64, causal=True)
+def test_keyword_arguments_numpy_scalars_and_writable_inputs(friendly: Sandbox) -> None:
+    args, kwargs = friendly.call("echo", np.int64(1), block_size=64, causal=np.True_)
     assert args == (1,) and kwargs == [("block_size", 64), ("causal", True)]
+    assert type(args[0]) is int and type(kwargs[1][1]) is bool
     x = np.arange(3.0)
     assert np.array_equal(friendly.call("double_in_place", x), [0.0, 2.0, 4.0])
     assert np.array_equal(x, [0.0, 1.0, 2.0])  # the parent's array is never shared

@@ -210,8 +210,7 @@ class Guard:
         if not isinstance(path, (str, bytes)):
             return False  # an already open descriptor
         path = os.fsdecode(path)
-        real = os.path.realpath(path)
-        if any(real == top or real.startswith(top + os.sep) for top in self.protected):
+        if self.within(os.path.realpath(path)):
             return True
         if os.path.isabs(path):
             return False
@@ -222,9 +221,12 @@ class Guard:
             name = os.path.basename(top)
             if name in parts:
                 tail = parts[parts.index(name):]
-                if os.path.realpath(os.path.join(os.path.dirname(top), *tail)).startswith(top):
+                if self.within(os.path.realpath(os.path.join(os.path.dirname(top), *tail))):
                     return True
         return False
+
+    def within(self, real: str) -> bool:
+        return any(real == top or real.startswith(top + os.sep) for top in self.protected)
 
     def __call__(self, event: str, args: tuple) -> None:
         positions = self.PATH_ARGS.get(event)

@@ -62,7 +62,6 @@ What it does NOT cover:
 from __future__ import annotations
 
 import dataclasses
-import errno
 import json
 import os
 import select
@@ -463,7 +462,11 @@ class Sandbox:
         """Store a value (arrays, or tuples/lists of them) in the child; pass the Handle instead of it."""
         arrays: list = []
         envelope = {"op": "put", "value": self._encode(value, arrays, 0), "type": type(value).__name__}
-        return self._request(envelope, (), None, "put()", arrays)
+        handle = self._request(envelope, (), None, "put()", arrays)
+        if not isinstance(handle, Handle):
+            self._fail("protocol", t("sandbox.protocol", what="put()", reason=t("sandbox.reason.garbage",
+                                                                              detail="put() gave no handle")))
+        return handle
 
     def discard(self, handle: Handle) -> None:
         """Forget an object kept in the child (a stored value, a finished cache)."""
@@ -536,10 +539,10 @@ class Sandbox:
 
         if depth > MAX_DEPTH:
             raise ValueError("value nested too deeply for the sandbox")
+        if isinstance(value, np.generic):
+            value = value.item()  # np.int64(4) -> 4, np.True_ -> True
         if value is None or isinstance(value, (bool, str)):
             return value
-        if isinstance(value, np.generic):
-            value = value.item()
         if isinstance(value, int) and not isinstance(value, bool):
             return int(value)
         if isinstance(value, float):
