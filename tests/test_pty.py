@@ -95,7 +95,7 @@ def test_arrow_keys_open_answer_then_ctrl_c_saves_exactly_what_was_answered(tmp_
     assert _rows(tmp_path) == expected
 
 
-def test_ctrl_d_in_a_text_prompt_ends_like_ctrl_c(tmp_path: Path) -> None:
+def test_a_chinese_session_then_ctrl_c_in_an_exam(tmp_path: Path) -> None:
     child = _spawn(tmp_path, "--topic", "attention", "--difficulty", "1", "--tag", "pty", "--lang", "zh")
     child.expect("第 1/1 题")
     child.expect("↑/↓ 或 y/n")
@@ -116,9 +116,9 @@ def test_ctrl_d_in_a_text_prompt_ends_like_ctrl_c(tmp_path: Path) -> None:
     assert [row[0] for row in _rows(tmp_path)] == ["fx-rows"]
 
 
-def test_end_of_input_in_the_open_editor(tmp_path: Path) -> None:
+def test_ctrl_d_in_a_text_prompt_ends_like_ctrl_c(tmp_path: Path) -> None:
     child = _spawn(tmp_path, "--topic", "kvcache", "--seed", "1", "-n", "2")
-    child.expect("Question 1/2")
+    child.expect("Question 1/2 · KV cache · difficulty 2 · new · numeric answer")
     child.expect("Enter")
     child.send(CTRL_D)
     child.expect("Stopped early: 0 of 2 answered")
