@@ -82,10 +82,11 @@ class _Display:
             self._print(t("grade.rejected", source=record.source, problem=record.message))
         elif self.progress is None:
             if record.status == "checked":
-                key = "grade.line_resumed" if resumed else "grade.line_score"
-                result = t(key, score=record.score, max_score=record.max_score)
+                result = t("grade.line_score", score=record.score, max_score=record.max_score)
             else:
                 result = f"{t('grade.status.' + record.status)}: {record.message}"
+            if resumed:
+                result = t("grade.line_resumed", result=result)
             self._print(t("grade.line", done=self.done, total=self.total, student=record.student, result=result))
         if self.progress is not None:
             self.progress.update(self.task, advance=1, student=record.student)

@@ -34,7 +34,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +46,11 @@ JOURNAL = "results.jsonl"
 TESTS_CSV = "results.csv"
 TOTALS_CSV = "totals.csv"
 REPORT_JSON = "results.json"
-TEST_FIELDS = ("student", "exercise", "test", "status", "score", "max_score", "mistake", "message")
+TEST_FIELDS = ("student", "exercise", "test", "label", "status", "score", "max_score", "mistake", "mistake_id",
+               "message")
 TOTAL_FIELDS = ("student", "submission", "status", "score", "max_score", "percent", "tests_passed", "tests_total",
                 "seconds", "sha256", "message")
+SCORED = ("checked", "not_loadable", "timeout")  # statuses that are a grade (the others are not)
 _SNIFF_BYTES = 8192
 _SKIPPED_NAMES = {"__pycache__", "__MACOSX"}
 
@@ -193,13 +195,17 @@ def _bank_digest(bank: str) -> str:
 
 @dataclass
 class Outcome:
+    """One test of one student, as the checker reported it."""
+
     exercise: str
     test: str
-    status: str  # as the checker reports it: passed, failed, error, timeout, not_attempted...
+    status: str  # passed, failed, error, timeout, not_implemented, not_attempted, skipped
     score: float
     max_score: float
-    mistake: str = ""  # the diagnosed mistake's name, when the checker found one
+    mistake: str = ""  # the diagnosed mistake's title, in the run's language, when one was found
     message: str = ""
+    label: str = ""  # the test's title
+    mistake_id: str = ""
 
 
 @dataclass
@@ -245,20 +251,26 @@ def record_from_check(
     if returncode is None:
         return Record(status="timeout", message=t("grade.deadline", seconds=_shown(settings.submission_timeout)),
                       **base)
+    try:
+        report = json.loads(stdout) if stdout.strip() else None
+    except ValueError as exc:
+        return Record(status="error", message=t("grade.bad_report", detail=str(exc)), **base)
+    load_error = report.get("load_error") if isinstance(report, dict) else None
     if returncode == ExitStatus.USAGE:
-        return Record(status="not_loadable", message=_last_line(stderr) or t("grade.no_output"), **base)
-    if returncode not in (ExitStatus.OK, ExitStatus.FAILURE):
+        message = load_error["message"] if isinstance(load_error, dict) else _last_line(stderr)
+        return Record(status="not_loadable", message=message or t("grade.no_output"), **base)
+    if returncode not in (ExitStatus.OK, ExitStatus.FAILURE) or report is None:
         return Record(status="error", message=t("grade.checker_failed", code=returncode,
                                                  detail=_last_line(stderr) or t("grade.no_output")), **base)
     try:
-        tests, score, max_score = parse_check_report(json.loads(stdout))
-    except (ValueError, KeyError, TypeError) as exc:
-        return Record(status="error", message=t("grade.bad_report", detail=str(exc)), **base)
+        tests, score, max_score = parse_check_report(report)
+    except (KeyError, TypeError, ValueError) as exc:
+        return Record(status="error", message=t("grade.bad_report", detail=repr(exc)), **base)
     return Record(status="checked", score=score, max_score=max_score, tests=tests, **base)
 
 
 def parse_check_report(doc: dict[str, Any]) -> tuple[list[Outcome], float, float]:
-    """The tests, score and maximum score of a check report (docs/checker.md's JSON schema)."""
+    """The tests, score and maximum score of a check report (docs/checker.md, schema_version 1)."""
     rows = []
     for exercise in doc["exercises"]:
         for test in exercise["tests"]:
@@ -266,7 +278,8 @@ def parse_check_report(doc: dict[str, Any]) -> tuple[list[Outcome], float, float
             rows.append(Outcome(
                 exercise=exercise["name"], test=test["name"], status=test["status"],
                 score=float(test["score"]), max_score=float(test["max_score"]),
-                mistake=str(diagnosis.get("name") or ""), message=str(test.get("message") or ""),
+                mistake=str(diagnosis.get("title") or ""), message=str(test.get("message") or ""),
+                label=str(test.get("label") or ""), mistake_id=str(diagnosis.get("name") or ""),
             ))
     return rows, float(doc["score"]), float(doc["max_score"])
 
@@ -542,14 +555,15 @@ class Summary:
     not_graded: dict[str, int]  # status -> count, for every status other than "checked"
     mean_percent: float | None
     median_percent: float | None
-    histogram: list[tuple[str, int]]  # ("0-9", n), ..., ("90-100", n), of checked students' percent
+    histogram: list[tuple[str, int]]  # ("0-9", n), ..., ("90-100", n), of graded students' percent
     mistakes: dict[str, list[tuple[str, int]]]  # exercise -> [(mistake, students)], most common first
 
 
 def summarize(records: list[Record], top: int = 3) -> Summary:
-    """Score distribution and the most common diagnosed mistakes, per exercise."""
+    """Score distribution (a submission that cannot be loaded or timed out scores 0) and the most
+    common diagnosed mistakes, per exercise, counted once per student."""
     checked = [r for r in records if r.status == "checked"]
-    percents = [r.percent for r in checked]
+    percents = [r.percent for r in records if r.status in SCORED]
     bins = [0] * 10
     for p in percents:
         bins[min(int(p // 10), 9)] += 1
@@ -567,6 +581,12 @@ def summarize(records: list[Record], top: int = 3) -> Summary:
         histogram=list(zip(labels, bins)),
         mistakes={ex: counter.most_common(top) for ex, counter in sorted(per_exercise.items())},
     )
+
+
+def with_class_max(records: list[Record]) -> list[Record]:
+    """Give submissions that scored 0 without a report (not loadable, timed out) the class's maximum."""
+    top = max((r.max_score for r in records if r.status == "checked"), default=0.0)
+    return [replace(r, max_score=top) if r.status in SCORED and not r.max_score else r for r in records]
 
 
 def render_summary(summary: Summary, out: Path) -> str:
@@ -671,7 +691,7 @@ def grade_class(
     finally:
         runner.stop()
         pool.shutdown(wait=True, cancel_futures=True)
-    records = [final[source] for source in order if source in final]
+    records = with_class_max([final[source] for source in order if source in final])
     summary = summarize(records)
     report = {"attnquiz": __version__, "settings": key, "summary": asdict(summary),
               "students": [r.to_json() for r in records]}

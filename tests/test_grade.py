@@ -5,13 +5,17 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
-from quiz.errors import AttnquizError
+from quiz.errors import AttnquizError, ExitStatus
 from quiz.grade import (
     JOURNAL,
+    REPORT_JSON,
     TESTS_CSV,
     TOTALS_CSV,
     Outcome,
@@ -22,6 +26,7 @@ from quiz.grade import (
     render_summary,
     summarize,
 )
+from tests.conftest import ATTNQUIZ, REPO, subprocess_env
 
 GOOD = "def softmax(x, axis=-1):\n    return x\n"
 
@@ -218,9 +223,10 @@ def test_summary_distribution_and_most_common_mistakes() -> None:
     ]
     summary = summarize(records)
     assert (summary.students, summary.checked, summary.not_graded) == (5, 3, {"rejected": 1, "timeout": 1})
-    assert (summary.mean_percent, summary.median_percent) == (50.0, 50.0)
+    # the timed-out submission scores 0; the rejected one is not a grade
+    assert (summary.mean_percent, summary.median_percent) == (37.5, 25.0)
     assert dict(summary.histogram) == {**{f"{10 * i}-{10 * i + 9}": 0 for i in range(9)}, "90-100": 1,
-                                       "0-9": 1, "50-59": 1}
+                                       "0-9": 2, "50-59": 1}
     # counted once per student, most common first
     assert summary.mistakes == {"sdpa": [("no 1/sqrt(d)", 2), ("mask inverted", 1)], "softmax": [("wrong axis", 1)]}
     text = render_summary(summary, Path("grades"))
@@ -228,9 +234,10 @@ def test_summary_distribution_and_most_common_mistakes() -> None:
         "5 submission(s), 3 checked.",
         "  not graded (bad submission): 1",
         "  stopped at the deadline: 1",
-        "Score: mean 50.0%, median 50.0%",
+        "Score: mean 37.5%, median 25.0%",
     ]
-    assert "     0-9%     1  ##############################" in text
+    assert "     0-9%     2  ##############################" in text
+    assert "   50-59%     1  ###############" in text
     assert "  sdpa: no 1/sqrt(d) (2), mask inverted (1)" in text
     assert text.endswith("Results: grades/results.csv, totals.csv, results.json\n")
 
@@ -239,3 +246,163 @@ def test_record_round_trips_through_json() -> None:
     original = record("alice", 7.5, [outcome("sdpa", "failed", "no 1/sqrt(d)", 0)])
     assert Record.from_json(json.loads(json.dumps(original.to_json()))) == original
     assert os.fspath(Path(original.source)) == "alice.py"
+
+
+# ----------------------------------------------------------------------------------------------
+# The whole command, with the real checker in real processes
+
+SOLUTION = REPO / "solutions" / "attention.py"
+GALLERY = REPO / "tests" / "check_gallery"
+QUICK = ["--exercise", "softmax", "--exercise", "causal_mask", "--seed", "1"]
+
+
+def grade_cli(*args: str | Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*ATTNQUIZ, "grade", *map(str, args)], capture_output=True, text=True,
+                          env=subprocess_env(), timeout=timeout)
+
+
+@pytest.fixture
+def classroom(tmp_path: Path) -> Path:
+    folder = make(tmp_path / "class", {
+        "alice.py": SOLUTION.read_text(encoding="utf-8"),
+        "bob/solution.py": (GALLERY / "softmax_no_max_shift.py").read_text(encoding="utf-8"),
+        "carol.py": "def softmax(x axis=-1):\n    return x\n",
+        "erin.py": b"\x7fELF\x02\x01\x01\0\0\0\0\0",
+        "gina.py": GOOD, "gina/solution.py": GOOD,
+    })
+    (folder / "frank.py").symlink_to(SOLUTION)
+    return folder
+
+
+def test_grading_a_class_writes_every_result_and_a_summary(classroom: Path, tmp_path: Path) -> None:
+    out = tmp_path / "grades"
+    result = grade_cli(classroom, "--out", out, "--jobs", "2", *QUICK)
+    assert result.returncode == ExitStatus.FAILURE, result.stderr  # some submissions could not be graded
+    assert "Traceback" not in result.stderr
+    totals = {row["submission"]: row for row in read_csv(out / TOTALS_CSV)}
+    assert {k: (v["status"], v["score"], v["max_score"]) for k, v in totals.items()} == {
+        "alice.py": ("checked", "20", "20"),
+        "bob/": ("checked", "8", "20"),  # no causal_mask: not attempted
+        "carol.py": ("not_loadable", "0", "20"),
+        "erin.py": ("rejected", "0", "0"),
+        "frank.py": ("rejected", "0", "0"),
+        "gina.py": ("rejected", "0", "0"),
+        "gina/": ("rejected", "0", "0"),
+    }
+    assert totals["carol.py"]["message"] == f"{classroom / 'carol.py'}:1:15: SyntaxError: invalid syntax"
+    assert totals["frank.py"]["message"].startswith("a symlink pointing outside the submissions folder")
+    rows = read_csv(out / TESTS_CSV)
+    assert {(r["student"], r["exercise"]) for r in rows} == {(s, e) for s in ("alice", "bob")
+                                                            for e in ("softmax", "causal_mask")}
+    failed = [r for r in rows if r["status"] == "failed"]
+    assert [(r["student"], r["test"], r["mistake_id"]) for r in failed] == [("bob", "large_logits", "no_max_shift")]
+    report = json.loads((out / REPORT_JSON).read_text(encoding="utf-8"))
+    assert report["summary"]["mistakes"] == {"softmax": [["exp without subtracting the max", 1]]}
+    assert [s["student"] for s in report["students"]] == ["alice", "bob", "carol", "erin", "frank", "gina", "gina"]
+    assert "  softmax: exp without subtracting the max (1)" in result.stdout.splitlines()
+    assert "erin.py: not graded: a binary file, not Python source" in result.stderr.splitlines()
+
+
+def test_rerunning_resumes_and_regrades_only_changed_files(classroom: Path, tmp_path: Path) -> None:
+    out = tmp_path / "grades"
+    grade_cli(classroom, "--out", out, *QUICK)
+    again = grade_cli(classroom, "--out", out, *QUICK)
+    assert again.stdout.splitlines()[0] == "Checked 0 now, 3 unchanged since the last run."
+    assert "[1/7] alice: 20/20 (unchanged, kept from the last run)" in again.stderr.splitlines()
+    (classroom / "bob" / "solution.py").write_text(SOLUTION.read_text(encoding="utf-8"), encoding="utf-8")
+    fixed = grade_cli(classroom, "--out", out, *QUICK)
+    assert fixed.stdout.splitlines()[0] == "Checked 1 now, 2 unchanged since the last run."
+    totals = {row["student"]: row["score"] for row in read_csv(out / TOTALS_CSV) if row["status"] != "rejected"}
+    assert totals == {"alice": "20", "bob": "20", "carol": "0"}
+    assert sum(r["student"] == "bob" for r in read_csv(out / TESTS_CSV)) == 10  # the old rows are gone
+    assert len((out / JOURNAL).read_text(encoding="utf-8").splitlines()) == 4  # ... but kept in the journal
+    other = grade_cli(classroom, "--out", out, "--exercise", "softmax", "--seed", "1")
+    assert other.stdout.splitlines()[0] == "Checked 3 now, 0 unchanged since the last run."
+
+
+HANGS = """
+import os
+with open({pidfile!r}, "a") as f:
+    f.write(f"{{os.getpid()}}\\n")
+
+def softmax(x, axis=-1):
+    while True:
+        pass
+"""
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_a_hanging_submission_costs_its_deadline_and_its_processes_die(tmp_path: Path) -> None:
+    pidfile = tmp_path / "pids"
+    folder = make(tmp_path / "class", {"alice.py": SOLUTION.read_text(encoding="utf-8"),
+                                       "mallory.py": HANGS.format(pidfile=str(pidfile))})
+    out = tmp_path / "grades"
+    start = time.monotonic()
+    result = grade_cli(folder, "--out", out, "--jobs", "2", "--timeout", "60", "--submission-timeout", "3", *QUICK)
+    assert time.monotonic() - start < 30
+    totals = {row["student"]: row for row in read_csv(out / TOTALS_CSV)}
+    assert (totals["alice"]["status"], totals["alice"]["score"]) == ("checked", "20")
+    assert (totals["mallory"]["status"], totals["mallory"]["message"]) == (
+        "timeout", "the check did not finish within 3 s and was stopped")
+    assert result.returncode == ExitStatus.OK
+    pids = [int(line) for line in pidfile.read_text(encoding="utf-8").split()]
+    assert pids and not any(alive(pid) for pid in pids)
+
+
+def test_ctrl_c_stops_at_once_keeps_what_was_written_and_resumes(tmp_path: Path) -> None:
+    pidfile = tmp_path / "pids"
+    folder = make(tmp_path / "class", {"alice.py": SOLUTION.read_text(encoding="utf-8"),
+                                       "mallory.py": HANGS.format(pidfile=str(pidfile))})
+    out = tmp_path / "grades"
+    argv = [*ATTNQUIZ, "grade", str(folder), "--out", str(out), "--jobs", "2", "--timeout", "60", *QUICK]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=subprocess_env())
+    try:
+        deadline = time.monotonic() + 60
+        while not ((out / JOURNAL).exists() and (out / JOURNAL).read_text(encoding="utf-8").strip()
+                   and pidfile.exists()):
+            assert time.monotonic() < deadline and proc.poll() is None, "alice was never graded"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == ExitStatus.INTERRUPTED
+    assert "Traceback" not in stderr and stderr.rstrip().endswith("Interrupted.")
+    assert [row["student"] for row in read_csv(out / TOTALS_CSV)] == ["alice"]
+    assert not any(alive(int(pid)) for pid in pidfile.read_text(encoding="utf-8").split())
+    again = grade_cli(folder, "--out", out, "--timeout", "60", "--submission-timeout", "2", *QUICK)
+    assert again.stdout.splitlines()[0] == "Checked 1 now, 1 unchanged since the last run."
+    assert [row["student"] for row in read_csv(out / TOTALS_CSV)] == ["alice", "mallory"]
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ("empty", "Error: no submissions in {folder}: expected one NAME.py file or NAME/ folder per student"),
+        ("bad-exercise", "Error: the checker rejects these options: unknown exercise 'sofmax'"),
+        ("unwritable", "Error: cannot write results to {blocker}/out: Not a directory; choose another --out folder"),
+    ],
+    ids=["empty-folder", "bad-exercise", "unwritable-out"],
+)
+def test_bad_input_stops_with_one_line(tmp_path: Path, setup: str, message: str) -> None:
+    folder = tmp_path / "class"
+    folder.mkdir()
+    if setup != "empty":
+        (folder / "alice.py").write_text(GOOD, encoding="utf-8")
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x", encoding="utf-8")
+    out = blocker / "out" if setup == "unwritable" else tmp_path / "grades"
+    args = ["--exercise", "sofmax"] if setup == "bad-exercise" else []
+    result = grade_cli(folder, "--out", out, *args)
+    assert result.returncode == ExitStatus.USAGE
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message.format(folder=folder, blocker=blocker))
+    assert not (tmp_path / "grades" / JOURNAL).exists() or not (tmp_path / "grades" / JOURNAL).read_text()
