@@ -431,6 +431,23 @@ def test_the_child_has_its_own_session_folder_and_a_small_environment(snooping: 
     assert str(PACKAGE.parent) not in snooping.call("sys_path")
 
 
+def _child_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_sandbox_child_for_test", sandbox.CHILD)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # defines functions only: main() runs under __main__
+    return module
+
+
+def test_sys_path_loses_an_editable_project_folder_but_keeps_site_packages() -> None:
+    child = _child_module()
+    site_packages = str(Path(np.__file__).resolve().parents[1])
+    path = ["/usr/lib/python3.11", site_packages, "/work/project"]
+    assert child.stripped_path(path, "/work/project") == path[:2]  # editable install
+    assert child.stripped_path(path, site_packages) == path  # installed from a wheel
+
+
 def test_the_working_folder_is_removed_on_close() -> None:
     with Sandbox(GALLERY / "snooping.py", FAST) as box:
         folder, _ = box.call("where")

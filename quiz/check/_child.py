@@ -291,12 +291,18 @@ def become_subreaper() -> None:
             pass
 
 
-def strip_path(package_parent: str) -> None:
-    """Drop the folder the quiz package is imported from (an editable install puts it on sys.path)."""
+def stripped_path(path: list[str], package_parent: str) -> list[str]:
+    """sys.path without the folder the quiz package is imported from, when only quiz needs it there.
+
+    An editable install puts the project folder on sys.path: that entry goes. From a wheel the
+    package sits in site-packages next to NumPy: that entry stays (the audit hook still refuses
+    ``import quiz``).
+    """
     real = os.path.realpath(package_parent)
-    kept = [entry for entry in sys.path if os.path.realpath(entry or ".") != real]
-    sys.path[:] = kept
-    sys.path_importer_cache.clear()
+    shared = {os.path.realpath(os.path.dirname(os.path.dirname(np.__file__)))}
+    if real in shared:
+        return list(path)
+    return [entry for entry in path if os.path.realpath(entry or ".") != real]
 
 
 def load(config: dict) -> tuple[dict, dict]:
@@ -415,7 +421,8 @@ def main() -> None:
     config, _ = channel.receive()
     set_limits(config["limits"])
     become_subreaper()
-    strip_path(config["package_parent"])
+    sys.path[:] = stripped_path(sys.path, config["package_parent"])
+    sys.path_importer_cache.clear()
     sys.addaudithook(Guard(config["protected"], config["package"]))
     channel.send({"ready": True}, [])
     names, reply = load(config)
