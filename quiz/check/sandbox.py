@@ -8,9 +8,11 @@ What the sandbox covers:
   TMPDIR and the BLAS/OpenMP thread counts (all 1; OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are
   passed on when set), in its own session. The parent reads the solution file and sends its
   text; the child never opens it.
-- Limits: RLIMIT_CPU (soft and hard), RLIMIT_AS (Linux; set after NumPy is imported, so the
-  limit bounds what the solution allocates), RLIMIT_FSIZE, RLIMIT_CORE = 0, and a wall-clock
-  timeout on every request measured by the parent. The child's stdout and stderr go to a pipe
+- Limits: RLIMIT_CPU (SIGXCPU at the limit, SIGKILL a second later), RLIMIT_AS (Linux),
+  RLIMIT_FSIZE, RLIMIT_CORE = 0, soft and hard, set by the child itself before the solution is
+  executed (no preexec_fn, so spawning stays cheap and thread-safe; NumPy is already imported, so
+  RLIMIT_AS bounds what the solution adds to it), and a wall-clock timeout on every request
+  measured by the parent (Python and NumPy get their own 60 s to start). The child's stdout and stderr go to a pipe
   the parent drains while it waits; it keeps ``Limits.output_bytes`` of it and counts the rest.
 - The protocol has its own pipes, separate from stdout/stderr. Arrays cross as .npy 1.0 bytes,
   other values as tagged JSON (``npyio.py``); no pickle in either direction. The parent checks
