@@ -23,17 +23,23 @@ lang_option = click.option("--lang", type=click.Choice(["en", "zh"]), help="Inte
               help="Seconds one call of your code may take.")
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "gradescope"]), default="table",
               show_default=True, help="table for people, json (docs/checker.md), gradescope (results.json).")
+@click.option("--watch", is_flag=True, help="Check again every time the file is saved, until Ctrl-C.")
 @lang_option
 def check(solution: Path, names: tuple[str, ...], seed: int | None, timeout: float, output_format: str,
-          lang: str | None) -> None:
+          watch: bool, lang: str | None) -> None:
     """Check your NumPy attention and KV-cache code in a sandbox against hidden reference tests."""
-    from quiz.check.runner import CheckOptions
+    from quiz.check.runner import CheckOptions, select_exercises
     from quiz.i18n import use_language
 
     if lang:
         use_language(lang)
-    raise SystemExit(check_and_print(solution, CheckOptions(seed=seed, timeout=timeout, exercises=names),
-                                     output_format))
+    options = CheckOptions(seed=seed, timeout=timeout, exercises=names)
+    if watch:
+        from quiz.watch import watch as watch_file
+
+        select_exercises(names)  # a usage error stops here, not on every save
+        raise SystemExit(watch_file(solution, lambda: check_and_print(solution, options, output_format)))
+    raise SystemExit(check_and_print(solution, options, output_format))
 
 
 def check_and_print(solution: Path, options: object, output_format: str = "table") -> ExitStatus:

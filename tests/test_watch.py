@@ -154,3 +154,40 @@ def test_ctrl_c_in_a_real_process_exits_130_without_traceback(tmp_path: Path) ->
     assert proc.returncode == ExitStatus.INTERRUPTED == 130
     assert "Traceback" not in err
     assert err.rstrip().endswith("Stopped watching.")
+
+
+def test_check_watch_in_a_terminal_clears_and_shows_each_new_verdict(tmp_path: Path) -> None:
+    import pexpect
+
+    from tests.conftest import REPO
+
+    path = tmp_path / "solution.py"
+    path.write_text((REPO / "solutions" / "attention.py").read_text(encoding="utf-8"), encoding="utf-8")
+    child = pexpect.spawn(sys.executable, ["-m", "quiz", "check", "--watch", "--exercise", "softmax", "--seed", "1",
+                                           str(path)], env=subprocess_env(NO_COLOR="1"), encoding="utf-8",
+                          timeout=30, dimensions=(40, 120))
+    try:
+        child.expect_exact("\x1b[2J\x1b[1;1H")  # the screen is cleared before each run
+        child.expect_exact("Score 10/10")
+        child.expect_exact("Watching solution.py: save it to check again, press Ctrl-C to stop.")
+        save_by_rename(path, (REPO / "tests" / "check_gallery" / "softmax_no_max_shift.py").read_text(encoding="utf-8"))
+        child.expect_exact("\x1b[2J\x1b[1;1H")
+        child.expect_exact("likely mistake: exp without")
+        child.expect_exact("Score 8/10")
+        child.expect_exact("Watching solution.py")
+        child.sendintr()
+        child.expect_exact("Stopped watching.")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == ExitStatus.INTERRUPTED
+    assert "Traceback" not in (child.before or "")
+
+
+def test_check_watch_rejects_an_unknown_exercise_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "solution.py"
+    path.write_text("", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "quiz", "check", "--watch", "--exercise", "sofmax", str(path)],
+                            capture_output=True, text=True, env=subprocess_env(), timeout=30)
+    assert result.returncode == ExitStatus.USAGE
+    assert result.stderr.startswith("Error: unknown exercise 'sofmax'")
