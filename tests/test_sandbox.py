@@ -347,6 +347,13 @@ def test_the_cpu_limit_ends_a_busy_loop() -> None:
     assert (caught.value.kind, caught.value.message) == ("timeout", "spin() used up the CPU time limit (1 s)")
 
 
+@pytest.mark.parametrize(("function", "args", "allowed"), [("fork_many", (40,), 16), ("fork_depth", (), 2)],
+                         ids=["forks-per-process", "fork-depth"])
+def test_forks_are_capped_so_a_fork_bomb_stays_small(hostile: Sandbox, function: str, args: tuple,
+                                                     allowed: int) -> None:
+    assert hostile.call(function, *args) == allowed
+
+
 def test_the_file_size_limit_makes_writes_fail(hostile: Sandbox) -> None:
     with pytest.raises(CallError, match=r"\[Errno 27\] File too large"):
         hostile.call("write_file", 2 << 20)

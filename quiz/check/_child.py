@@ -183,15 +183,20 @@ class Guard:
 
     It refuses importing the quiz package; opening, listing, linking or changing anything
     inside the protected folders; starting programs; changing resource limits; loading or
-    looking up C functions with ctypes; and signals to processes outside this session.
-    Code can still get around it (ctypes.memmove on live objects, /proc/self/mem, ...).
+    looking up C functions with ctypes; signals to processes outside this session; and more
+    than MAX_FORKS forks per process or forks more than MAX_FORK_DEPTH levels down (so a fork
+    bomb stops at 1 + 16 + 16 * 16 processes). Code can still get around it (ctypes.memmove
+    on live objects, /proc/self/mem, ...).
     """
+
+    MAX_FORKS = 16
+    MAX_FORK_DEPTH = 2
 
     PATH_ARGS = {  # event -> positions of its path arguments
         "open": (0,), "os.listdir": (0,), "os.scandir": (0,), "os.remove": (0,), "os.rmdir": (0,),
         "os.mkdir": (0,), "os.chmod": (0,), "os.chown": (0,), "os.utime": (0,), "os.truncate": (0,),
         "os.chflags": (0,), "os.setxattr": (0,), "os.removexattr": (0,), "os.listxattr": (0,),
-        "os.getxattr": (0,), "os.rename": (0, 1), "os.link": (0, 1), "os.symlink": (1,),
+        "os.getxattr": (0,), "os.rename": (0, 1), "os.link": (0, 1), "os.symlink": (0, 1),
     }
     REFUSED = frozenset({
         "os.exec", "os.posix_spawn", "os.spawn", "os.system", "subprocess.Popen", "pty.spawn",
@@ -203,6 +208,11 @@ class Guard:
         self.protected = tuple(os.path.realpath(path) for path in protected)
         self.package = package  # top-level package name the solution may not import
         self.session = os.getsid(0)
+        self.forks = self.depth = 0
+        os.register_at_fork(after_in_child=self._forked)
+
+    def _forked(self) -> None:
+        self.forks, self.depth = 0, self.depth + 1
 
     def inside(self, path: object) -> bool:
         if path is None:
@@ -242,10 +252,15 @@ class Guard:
             raise PermissionError(f"the sandbox does not allow {event}")
         elif event in ("os.kill", "os.killpg"):
             self._check_signal(event, args[0])
+        elif event in ("os.fork", "os.forkpty"):
+            if self.forks >= self.MAX_FORKS or self.depth >= self.MAX_FORK_DEPTH:
+                raise PermissionError(f"the sandbox allows {self.MAX_FORKS} forks per process, "
+                                      f"{self.MAX_FORK_DEPTH} levels deep")
+            self.forks += 1
 
     @staticmethod
     def _target(event: str, args: tuple, i: int) -> object:
-        if event == "os.symlink" and isinstance(args[0], (str, bytes)):  # where the new link points
+        if event == "os.symlink" and i == 0 and isinstance(args[0], (str, bytes)):  # where the new link points
             return os.path.join(os.path.dirname(os.fsdecode(args[1])), os.fsdecode(args[0]))
         return args[i]
 

@@ -38,8 +38,9 @@ What the sandbox covers:
   with SIGKILL.
 - An audit hook in the child refuses importing the quiz package, opening, listing or changing
   files inside the package folder (the hidden references), starting programs, raising its own
-  resource limits, ctypes library loads and symbol look-ups, and signals to processes outside
-  its session; the package folder is also removed from ``sys.path``.
+  resource limits, ctypes library loads and symbol look-ups, signals to processes outside its
+  session, and forks past a small cap; the package's folder is also removed from ``sys.path``
+  when an editable install put it there.
 
 What it does NOT cover:
 
@@ -52,9 +53,10 @@ What it does NOT cover:
 - No file-system or network isolation: the child can read whatever the checker's user can
   read, write anywhere that user can (each file up to RLIMIT_FSIZE), and open sockets. Running
   as root, the child is root too (it could, for instance, kill processes with ctypes).
-- No limit on the number of processes (RLIMIT_NPROC counts every process of the user, and
-  root ignores it): a fork bomb is only cleaned up when the request times out or the sandbox is
-  closed.
+- No kernel limit on the number of processes (RLIMIT_NPROC counts every process of the user,
+  and root ignores it). The hook caps ``os.fork`` at 16 per process, two levels deep, so a fork
+  bomb stays under 300 processes until the request times out or the sandbox is closed; threads
+  are bounded only by RLIMIT_AS (their stacks).
 - Memory outside RLIMIT_AS (the page cache, pipes, files in /tmp) and CPU time of grandchildren
   are not limited. A process that leaves the session and the parent tree and also replaces its
   environment (an exec, or a write to its own memory: possible only past the hook) is not found.

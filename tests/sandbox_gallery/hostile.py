@@ -142,3 +142,37 @@ def forge(template):
     envelope = template.replace("SEQ", str(frame.f_locals["request"]["seq"])).encode()
     os.write(_protocol_fds()[1], struct.pack("<II", len(envelope), 0) + envelope)
     return "forged"
+
+
+def fork_many(n):
+    """Fork n children that sleep; how many forks the sandbox allowed."""
+    for count in range(n):
+        try:
+            if os.fork() == 0:
+                time.sleep(60)
+                os._exit(0)
+        except PermissionError:
+            return count
+    return n
+
+
+def fork_depth():
+    """Fork a chain of processes, each from the last; how many levels the sandbox allowed."""
+    read, write = os.pipe()
+    depth = 0
+    while True:
+        try:
+            pid = os.fork()
+        except PermissionError:
+            os.write(write, bytes([depth]))
+            if depth:
+                os._exit(0)
+            break
+        if pid:
+            if depth:
+                os.waitpid(pid, 0)
+                os._exit(0)
+            os.waitpid(pid, 0)
+            break
+        depth += 1
+    return os.read(read, 1)[0]
