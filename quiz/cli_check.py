@@ -12,6 +12,8 @@ import click
 from quiz.errors import AttnquizError, ExitStatus
 
 lang_option = click.option("--lang", type=click.Choice(["en", "zh"]), help="Interface language (default: the locale).")
+bank_option = click.option("--bank", "banks", multiple=True, metavar="PATH",
+                           help="A bank whose code questions name or define the exercises (repeatable).")
 
 
 @click.command()
@@ -24,20 +26,23 @@ lang_option = click.option("--lang", type=click.Choice(["en", "zh"]), help="Inte
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "gradescope"]), default="table",
               show_default=True, help="table for people, json (docs/checker.md), gradescope (results.json).")
 @click.option("--watch", is_flag=True, help="Check again every time the file is saved, until Ctrl-C.")
+@bank_option
 @lang_option
 def check(solution: Path, names: tuple[str, ...], seed: int | None, timeout: float, output_format: str,
-          watch: bool, lang: str | None) -> None:
+          watch: bool, banks: tuple[str, ...], lang: str | None) -> None:
     """Check your NumPy attention and KV-cache code in a sandbox against hidden reference tests."""
     from quiz.check.runner import CheckOptions, select_exercises
     from quiz.i18n import use_language
 
     if lang:
         use_language(lang)
-    options = CheckOptions(seed=seed, timeout=timeout, exercises=names)
+    options = CheckOptions(seed=seed, timeout=timeout, exercises=names, banks=banks)
     if watch:
+        from quiz.check.bank_tests import use_banks
         from quiz.watch import watch as watch_file
 
-        select_exercises(names)  # a usage error stops here, not on every save
+        named = use_banks(banks) if banks else ()
+        select_exercises(names or named)  # a usage error stops here, not on every save
         raise SystemExit(watch_file(solution, lambda: check_and_print(solution, options, output_format)))
     raise SystemExit(check_and_print(solution, options, output_format))
 
@@ -69,8 +74,9 @@ def check_and_print(solution: Path, options: object, output_format: str = "table
 @click.option("-o", "--output", default="solution.py", show_default=True, metavar="PATH",
               help="Where to write the starter file ('-' prints it).")
 @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+@bank_option
 @lang_option
-def new(names: tuple[str, ...], output: str, force: bool, lang: str | None) -> None:
+def new(names: tuple[str, ...], output: str, force: bool, banks: tuple[str, ...], lang: str | None) -> None:
     """Write a starter solution file with every function to implement."""
     from quiz.check.runner import select_exercises
     from quiz.check.starter import starter_text
@@ -78,6 +84,11 @@ def new(names: tuple[str, ...], output: str, force: bool, lang: str | None) -> N
 
     if lang:
         use_language(lang)
+    if banks:
+        from quiz.check.bank_tests import use_banks
+
+        named = use_banks(banks)
+        names = names or named
     chosen = select_exercises(names)
     if output == "-":
         click.echo(starter_text(names), nl=False)

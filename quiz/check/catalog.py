@@ -103,6 +103,14 @@ def exercise_file() -> ExerciseFile:
     return ExerciseFile.model_validate(_raw())
 
 
+_REGISTERED: dict[str, ExerciseSpec] = {}  # exercises defined in banks (quiz.check.bank_tests)
+
+
 def exercises() -> dict[str, ExerciseSpec]:
-    """Exercise id -> its spec, in the order they are checked."""
-    return {spec.id: spec for spec in exercise_file().exercises}
+    """Exercise id -> its spec, in the order they are checked: the built-in ones, then those from banks."""
+    return {**{spec.id: spec for spec in exercise_file().exercises}, **_REGISTERED}
+
+
+def register(spec: ExerciseSpec) -> None:
+    """Add an exercise that a bank defines (`attnquiz check --bank`)."""
+    _REGISTERED[spec.id] = spec

@@ -166,10 +166,10 @@ def compare(got: Any, expected: Any, tolerance: dict[str, Tolerance]) -> tuple[s
         return None
     index = _first(wrong)
     finite = np.isfinite(error)
-    with np.errstate(over="ignore", divide="ignore"):
-        rel = error[finite] / np.maximum(np.abs(e[finite]), np.finfo(np.float64).tiny)
-    mismatch = Mismatch(float(error[finite].max()), float(rel.max()), index, float(g[index]), float(e[index]),
-                        int(wrong.sum()), got.size)
+    sizable = finite & (np.abs(e) > tol.atol)  # a relative error means something only away from 0
+    rel = error[sizable] / np.abs(e[sizable])
+    mismatch = Mismatch(float(error[finite].max(initial=0.0)), float(rel.max(initial=0.0)), index,
+                        float(g[index]), float(e[index]), int(wrong.sum()), got.size)
     return t("check.values", count=mismatch.count, size=mismatch.size, abs=mismatch.max_abs, rel=mismatch.max_rel,
              index=shape_text(index), got=mismatch.got, expected=mismatch.expected), mismatch
 

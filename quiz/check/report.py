@@ -62,7 +62,9 @@ def _details(verdict: Verdict, exercise: ExerciseSpec) -> list[str]:
 
 
 def render_table(result: CheckResult, width: int = 100, color: bool = False) -> str:
-    """The human report: one row per test (one per exercise when none of it was attempted), then the score."""
+    """The human report: per exercise a header with its score, one row per test (one row for an
+    exercise nothing of which was attempted) with the details of what went wrong under it, then the score."""
+    from rich.cells import cell_len
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -73,47 +75,42 @@ def render_table(result: CheckResult, width: int = 100, color: bool = False) -> 
     console = Console(width=width, record=True, file=_Null(), force_terminal=color,
                       color_system="standard" if color else None, highlight=False, emoji=False)
     console.print(escape(t("check.header", solution=result.solution, seed=result.seed)))
-    table = Table(box=None, pad_edge=False, show_edge=False, expand=False)
-    table.add_column(t("check.col_exercise"), no_wrap=True)
-    table.add_column(t("check.col_test"))
-    table.add_column(t("check.col_result"), no_wrap=True)
-    table.add_column(t("check.col_points"), justify="right", no_wrap=True)
-    table.add_column(t("check.col_details"), overflow="fold")
-    names = result.exercise_names()
-    for number, name in enumerate(names):
+    status_width = max(cell_len(status_text(status)) for status in Status)
+    for name in result.exercise_names():
         spec, verdicts = specs[name], result.for_exercise(name)
         overall = exercise_status(verdicts)
         score = sum(v.points for v in verdicts)
         total = sum(v.max_points for v in verdicts)
-        rows = verdicts
-        if overall in (Status.NOT_ATTEMPTED, Status.NOT_IMPLEMENTED):
-            rows = verdicts[:1]  # one line says it for the whole exercise
-        for i, verdict in enumerate(rows):
-            label = spec.test(verdict.test).label(lang) if len(rows) > 1 or overall is Status.PASSED else "—"
-            points = f"{_points(score)}/{_points(total)}" if len(rows) == 1 else \
-                f"{_points(verdict.points)}/{_points(verdict.max_points)}"
-            table.add_row(
-                Text(name if i == 0 else "", style="bold"), Text(label),
-                Text(status_text(verdict.status), style=_STYLES[verdict.status]), points,
-                Text("\n".join(_details(verdict, spec))),
-                end_section=i == len(rows) - 1 and number < len(names) - 1,
-            )
-        if len(rows) > 1:
-            table.add_row("", Text(t("check.exercise_total"), style="dim"), "",
-                          f"{_points(score)}/{_points(total)}", "", end_section=number < len(names) - 1)
-    console.print(table)
+        console.print()
+        console.print(Text.assemble((name, "bold"), f"  {spec.title(lang)}  ",
+                                    (f"{_points(score)}/{_points(total)}", _STYLES[overall])))
+        table = Table(box=None, show_header=False, pad_edge=False, show_edge=False, padding=(0, 1, 0, 0))
+        table.add_column(no_wrap=True, min_width=status_width + 2)  # result, indented
+        table.add_column(justify="right", no_wrap=True, min_width=5)  # points
+        table.add_column(overflow="fold")  # the test, then what went wrong
+        collapsed = overall in (Status.NOT_ATTEMPTED, Status.NOT_IMPLEMENTED)
+        for verdict in verdicts[:1] if collapsed else verdicts:
+            status = Text("  " + status_text(verdict.status), style=_STYLES[verdict.status])
+            if collapsed:
+                table.add_row(status, f"{_points(score)}/{_points(total)}", Text(verdict.message))
+                continue
+            table.add_row(status, f"{_points(verdict.points)}/{_points(verdict.max_points)}",
+                          Text(spec.test(verdict.test).label(lang)))
+            for line in _details(verdict, spec):
+                table.add_row("", "", Text(line, style="dim" if line is not verdict.message else ""))
+        console.print(table)
     console.print()
     counts = {status: sum(v.status is status for v in result.tests) for status in Status}
     summary = ", ".join(f"{n} {status_text(s)}" for s, n in counts.items() if n)
     console.print(escape(t("check.score", score=_points(result.score), max_score=_points(result.max_score),
-                           summary=summary, seconds=result.seconds)))
+                           summary=summary, seconds=result.seconds)), style="bold")
     if not result.attempted:
         console.print(escape(t("check.nothing_attempted")))
     if result.output.strip():
         shown = result.output.rstrip().splitlines()
         console.print(escape(t("check.solution_output", lines=len(shown))), style="dim")
         for line in shown[-OUTPUT_LINES:]:
-            console.print(Text("  " + line), style="dim")
+            console.print(Text("  " + line[:width * 2]), style="dim")
     return "".join(line.rstrip() + "\n" for line in console.export_text(styles=color).splitlines())
 
 

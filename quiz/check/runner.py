@@ -31,7 +31,8 @@ DEFAULT_TIMEOUT = 10.0
 class CheckOptions:
     seed: int | None = None  # None: a fresh seed from the OS, reported so the run can be repeated
     timeout: float = DEFAULT_TIMEOUT  # wall-clock seconds for one call of the solution
-    exercises: tuple[str, ...] = ()  # exercise ids to run; empty: all of them
+    exercises: tuple[str, ...] = ()  # exercise ids to run; empty: all of them (with banks: the banks' ones)
+    banks: tuple[str, ...] = ()  # banks whose code questions name (or define) the exercises to run
 
 
 def select_exercises(names: tuple[str, ...]) -> list[ExerciseSpec]:
@@ -101,6 +102,10 @@ def run_check(path: str | Path, options: CheckOptions = CheckOptions()) -> Check
     from quiz.check.sandbox import SolutionLoadError
 
     started = time.perf_counter()
+    if options.banks:
+        from quiz.check.bank_tests import use_banks
+
+        options = replace(options, exercises=options.exercises or use_banks(options.banks))
     specs = select_exercises(options.exercises)
     seed = secrets.randbits(32) if options.seed is None else options.seed
     result = CheckResult(solution=str(path), seed=seed)

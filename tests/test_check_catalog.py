@@ -1,0 +1,70 @@
+"""exercises.yaml: valid, both languages, cheap names, consistent with the tests and the mistakes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pydantic
+import pytest
+
+from quiz.check import catalog, mistakes
+from quiz.check.catalog import ExerciseFile
+from tests.conftest import subprocess_env
+
+NAMES = ("softmax", "causal_mask", "scaled_dot_product_attention", "multi_head_attention", "kv_cache",
+         "decode_step", "grouped_query_attention", "flash_attention")
+
+
+def test_names_in_order() -> None:
+    assert catalog.exercise_names() == NAMES
+    assert list(catalog.exercises()) == list(NAMES)
+
+
+def test_exercise_names_is_cheap() -> None:
+    code = ("import sys; from quiz.check.catalog import exercise_names; exercise_names(); "
+            "print(sorted(m for m in ('numpy', 'rich', 'questionary') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=subprocess_env()).stdout
+    assert out.strip() == "[]"
+
+
+def test_points_add_up_to_100_and_the_costly_tests_are_gated() -> None:
+    specs = catalog.exercises()
+    assert sum(spec.points for spec in specs.values()) == 100
+    gated = {(spec.id, test.id) for spec in specs.values() for test in spec.tests if test.gated}
+    assert gated == {("decode_step", "speed"), ("flash_attention", "memory")}
+
+
+@pytest.mark.parametrize("name", NAMES, ids=NAMES)
+def test_mistakes_in_yaml_are_the_catalogue(name: str) -> None:
+    spec = catalog.exercises()[name]
+    assert [m.id for m in spec.mistakes] == list(mistakes.VARIANTS[name])
+    assert len({test.id for test in spec.tests}) == len(spec.tests)
+
+
+def test_the_defined_name_comes_from_the_signature() -> None:
+    specs = catalog.exercises()
+    assert specs["kv_cache"].name == "KVCache" and specs["softmax"].name == "softmax"
+    assert specs["kv_cache"].kind == "class" and [m.signature for m in specs["kv_cache"].methods][1] == \
+        "def update(self, k, v):"
+
+
+def _raw() -> dict:
+    import copy
+
+    return copy.deepcopy(catalog._raw())
+
+
+def test_an_unknown_key_is_rejected() -> None:
+    data = _raw()
+    data["exercises"][0]["hnit"] = {"en": "x", "zh": "x"}
+    with pytest.raises(pydantic.ValidationError, match="hnit"):
+        ExerciseFile.model_validate(data)
+
+
+def test_a_missing_translation_is_rejected() -> None:
+    data = _raw()
+    del data["exercises"][2]["mistakes"][0]["hint"]["zh"]
+    with pytest.raises(pydantic.ValidationError, match="zh"):
+        ExerciseFile.model_validate(data)

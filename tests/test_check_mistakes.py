@@ -1,0 +1,77 @@
+"""The catalogue of wrong variants: each really is wrong, and errors can name a mistake too."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from quiz.check import mistakes
+from quiz.check import references as ref
+from quiz.check.exercises import ORACLES
+
+
+def _inputs() -> dict[str, tuple[tuple, dict]]:
+    """One set of arguments per exercise on which every one of its variants differs from the oracle."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((2, 6, 8))
+    w = [rng.standard_normal((8, 8)) / 8 ** 0.5 for _ in range(4)]
+    mask = ref.causal_mask(6)
+    q, k, v = rng.standard_normal((2, 5, 4)), rng.standard_normal((2, 7, 4)), rng.standard_normal((2, 7, 6))
+    sdpa_mask = ref.causal_mask(5, 7)
+    sdpa_mask[1] = False  # a row with no key
+    chunks = [rng.standard_normal((1, 2, n, 3)) for n in (2, 2)]
+    fq, fk, fv = (rng.standard_normal((1, 40, d)) for d in (4, 4, 5))
+    return {
+        "softmax": ((rng.standard_normal((3, 4, 5)) * 3,), {"axis": 1}),
+        "causal_mask": ((3, 6), {}),
+        "scaled_dot_product_attention": ((q, k, v, sdpa_mask), {}),
+        "multi_head_attention": ((x, *w, 4, mask), {}),
+        "kv_cache": ((chunks, [c + 1 for c in chunks]), {}),
+        "decode_step": ((x, 3, *w, 4), {}),
+        "grouped_query_attention": ((x, w[0], w[1][:, :4], w[2][:, :4], w[3], 4, 2, mask), {}),
+        "flash_attention": ((fq * 3, fk * 3, fv), {"block_size": 16, "causal": True}),
+    }
+
+
+VARIANTS = [(exercise, mistake) for exercise, found in mistakes.VARIANTS.items()
+            for mistake, variant in found.items() if variant is not None]
+
+
+@pytest.mark.parametrize(("exercise", "mistake"), VARIANTS, ids=[f"{e}-{m}" for e, m in VARIANTS])
+def test_every_variant_differs_from_the_right_answer(exercise: str, mistake: str) -> None:
+    args, kwargs = _inputs()[exercise]
+    if (exercise, mistake) == ("softmax", "no_max_shift"):
+        args = (args[0] * 1e3,)  # only large logits show it
+    expected = ORACLES[exercise](*args, **kwargs)
+    outputs = dict(mistakes.candidates(exercise, args, kwargs))
+    assert mistake in outputs, "the variant does not apply to these inputs"
+    found = [output for name, output in mistakes.candidates(exercise, args, kwargs) if name == mistake]
+    for output in found:
+        parts = output if isinstance(output, tuple) else (output,)
+        wants = expected if isinstance(expected, tuple) else (expected,)
+        with np.errstate(invalid="ignore"):
+            assert any(p.shape != e.shape or not np.allclose(p, e, equal_nan=False) for p, e in zip(parts, wants))
+
+
+def test_variants_that_do_not_apply_are_left_out() -> None:
+    q = np.ones((1, 3, 4))
+    names = [name for name, _ in mistakes.candidates("scaled_dot_product_attention", (q, q, q), {})]
+    assert "mask_inverted" not in names and "scale_by_dv" not in names and "no_scale" in names
+
+
+@pytest.mark.parametrize(
+    ("exercise", "message", "mistake"),
+    [
+        ("kv_cache", "all the input array dimensions except for the concatenation axis must match exactly, but "
+                     "along dimension 2, the array at index 0 has size 3 and the array at index 1 has size 1",
+         "wrong_axis"),
+        ("scaled_dot_product_attention", "matmul: Input operand 1 has a mismatch in its core dimension 0",
+         "k_transposed"),
+        ("softmax", "matmul: Input operand 1 has a mismatch in its core dimension 0", None),
+        ("kv_cache", "name 'np' is not defined", None),
+    ],
+    ids=["concat-axis", "k-dot-T", "other-exercise", "other-error"],
+)
+def test_some_mistakes_are_recognised_by_the_error_they_raise(exercise: str, message: str,
+                                                              mistake: str | None) -> None:
+    assert mistakes.from_error(exercise, message) == mistake

@@ -1,0 +1,159 @@
+"""The report: the table people read, the JSON machines read, Gradescope's results.json."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from quiz.check.report import OUTPUT_LINES, render_json, render_table, to_gradescope, to_json
+from quiz.check.verdicts import CheckResult, LoadProblem, MemoryResult, Mismatch, SpeedResult, Status, Verdict
+from quiz.i18n import use_language
+from tests.conftest import REPO
+
+SCHEMA = json.loads((REPO / "docs" / "check-report.schema.json").read_text(encoding="utf-8"))
+SPEED = SpeedResult(steps=256, pairs=5, user_seconds=0.05, cache_seconds=0.04, naive_seconds=0.4,
+                    user_step_us=(150.0, 180.0), cache_step_us=(140.0, 160.0), naive_step_us=(300.0, 2300.0),
+                    required=0.4, recomputes=False)
+
+
+def _result() -> CheckResult:
+    """A fixed result covering every status, a mismatch, a diagnosis, speed and memory figures."""
+    tests = [
+        Verdict("softmax", "random_f64", Status.PASSED, 2, 2),
+        Verdict("softmax", "large_logits", Status.FAILED, 0, 2, "float32: 12 of 40 values are NaN or inf",
+                diagnosis="no_max_shift"),
+        Verdict("softmax", "axis", Status.ERROR, 0, 2, "raised ValueError: bad axis",
+                detail="Traceback (most recent call last):\n  File \"s.py\", line 3, in softmax\nValueError: bad axis"),
+        Verdict("causal_mask", "square", Status.NOT_ATTEMPTED, 0, 3, "causal_mask is not defined in the file"),
+        Verdict("causal_mask", "decode_offset", Status.NOT_ATTEMPTED, 0, 3, "causal_mask is not defined in the file"),
+        Verdict("scaled_dot_product_attention", "random_f64", Status.FAILED, 0, 2, "5 of 6 values differ",
+                mismatch=Mismatch(0.5, float("inf"), (0, 1), 0.25, 0.0, 5, 6), diagnosis="no_scale"),
+        Verdict("scaled_dot_product_attention", "causal", Status.TIMEOUT, 0, 2, "did not finish within 10 s"),
+        Verdict("scaled_dot_product_attention", "length_1", Status.SKIPPED, 0, 1, "not run"),
+        Verdict("decode_step", "speed", Status.PASSED, 8, 8, speed=SPEED),
+        Verdict("flash_attention", "memory", Status.PASSED, 6, 6,
+                memory=MemoryResult(4096, 32, 64 << 20, 48 << 20)),
+    ]
+    return CheckResult(solution="s.py", seed=42, tests=tests, seconds=1.25, output="hello\nScore 100/100\n")
+
+
+EXPECTED_TABLE = """\
+attnquiz check s.py · seed 42 (--seed 42 repeats these inputs)
+
+softmax  Numerically stable softmax  2/6
+  passed            2/2 random float64
+  failed            0/2 logits of magnitude 1e4
+                        float32: 12 of 40 values are NaN or inf
+                        likely mistake: exp without subtracting the max. Hint: np.exp(1e4) overflows
+                        to inf and inf/inf is NaN: subtract x.max(axis, keepdims=True) first.
+  error             0/2 another axis
+                        raised ValueError: bad axis
+                        Traceback (most recent call last):
+                          File "s.py", line 3, in softmax
+                        ValueError: bad axis
+
+causal_mask  Causal mask  0/6
+  not attempted     0/6 causal_mask is not defined in the file
+
+scaled_dot_product_attention  Scaled dot-product attention  0/5
+  failed            0/2 random float64, Lq != Lk
+                        5 of 6 values differ
+                        likely mistake: no 1/sqrt(d) scaling. Hint: Divide the scores by sqrt(dk):
+                        without it the softmax saturates as dk grows.
+  timeout           0/2 causal mask
+                        did not finish within 10 s
+  skipped           0/1 length 1
+                        not run
+
+decode_step  Decoding with a KV cache  8/8
+  passed            8/8 speedup of 256 decoding steps
+                        speedup over recomputing: yours 8.0x, reference cache 10.0x (pass: at least
+                        40% of it, 4.0x, and no recomputation of the prefix); µs per step, first to
+                        last 32 of 256 positions: yours 150 → 180, reference cache 140 → 160,
+                        recomputing 300 → 2300 (medians of 5 interleaved runs)
+
+flash_attention  FlashAttention (tiled, online softmax)  6/6
+  passed            6/6 memory: no L x L matrix
+                        L=4096 ran within 48 MiB; one L x L matrix would need 64 MiB
+
+Score 16/31 (3 passed, 2 failed, 1 error, 1 timeout, 2 not attempted, 1 skipped) in 1.2 s
+Your solution printed 2 line(s); shown for debugging, never used for grading:
+  hello
+  Score 100/100
+"""
+
+
+def test_table_reads_as_expected() -> None:
+    assert render_table(_result(), width=100) == EXPECTED_TABLE
+
+
+def test_table_in_chinese() -> None:
+    use_language("zh")
+    text = render_table(_result(), width=100)
+    assert "softmax  数值稳定的 softmax  2/6" in text
+    assert "  未通过" in text and "未作答" in text and "超时" in text
+    assert "可能的错误：没有先减最大值就 exp。提示：" in text
+    assert text.splitlines()[-4].startswith("得分 16/31（")
+
+
+def test_table_with_colour_has_ansi_codes_and_the_same_words() -> None:
+    coloured = render_table(_result(), width=100, color=True)
+    assert "\x1b[" in coloured
+    assert "passed" in coloured and "Score 16/31" in coloured
+
+
+def test_table_shows_only_the_end_of_long_solution_output() -> None:
+    result = _result()
+    result.output = "".join(f"line {i}\n" for i in range(100))
+    lines = render_table(result, width=100).splitlines()
+    assert lines[-1] == "  line 99" and f"  line {100 - OUTPUT_LINES}" in lines and "  line 0" not in lines
+
+
+def test_nothing_attempted_is_said() -> None:
+    result = CheckResult("s.py", 1, [Verdict("softmax", "random_f64", Status.NOT_IMPLEMENTED, 0, 2,
+                                             "still raises NotImplementedError")])
+    text = render_table(result)
+    assert "not implemented" in text and "Nothing attempted yet" in text
+
+
+def test_json_follows_the_documented_schema() -> None:
+    data = to_json(_result())
+    jsonschema.Draft202012Validator(SCHEMA).validate(data)
+    assert data["score"] == 16 and data["max_score"] == 31 and data["exit_status"] == 1 and not data["passed"]
+    sdpa = next(e for e in data["exercises"] if e["name"] == "scaled_dot_product_attention")
+    first = sdpa["tests"][0]
+    assert first["error"] == {"max_abs": 0.5, "max_rel": None, "index": [0, 1], "got": 0.25, "expected": 0.0,
+                              "count": 5, "size": 6}
+    assert first["diagnosis"]["name"] == "no_scale" and first["diagnosis"]["hint"].startswith("Divide")
+    speed = next(e for e in data["exercises"] if e["name"] == "decode_step")["tests"][0]["speed"]
+    assert speed["user_speedup"] == pytest.approx(8.0) and speed["required_speedup"] == pytest.approx(4.0)
+    assert json.loads(render_json(data)) == data  # strict JSON: no NaN or Infinity
+
+
+def test_json_of_a_load_error() -> None:
+    result = CheckResult("s.py", 1, load_error=LoadProblem("s.py:3:5: SyntaxError: invalid syntax", "x =\n    ^"))
+    data = to_json(result)
+    jsonschema.Draft202012Validator(SCHEMA).validate(data)
+    assert data["exit_status"] == 2 and data["exercises"] == [] and data["load_error"]["detail"].endswith("^")
+
+
+def test_gradescope_results() -> None:
+    data = to_gradescope(_result())
+    assert set(data) == {"score", "execution_time", "output", "visibility", "stdout_visibility", "tests"}
+    assert data["score"] == sum(test["score"] for test in data["tests"]) == 16
+    assert {test["status"] for test in data["tests"]} == {"passed", "failed"}
+    first = data["tests"][0]
+    assert first["name"] == "softmax: random float64" and first["number"] == "1.1" and first["max_score"] == 2
+    assert first["extra_data"] == {"exercise": "softmax", "test": "random_f64", "status": "passed", "mistake": None}
+    timeout = next(test for test in data["tests"] if test["name"] == "scaled_dot_product_attention: causal mask")
+    assert timeout["status"] == "failed" and timeout["output"].startswith("timeout\n")
+    assert "Seed 42" in data["output"] and isinstance(data["execution_time"], int)
+
+
+def test_gradescope_of_a_load_error_scores_zero_and_says_why() -> None:
+    result = CheckResult("s.py", 1, load_error=LoadProblem("s.py:3:5: SyntaxError: invalid syntax", "x =\n    ^"))
+    data = to_gradescope(result)
+    assert data["score"] == 0 and data["tests"] == []
+    assert data["output"] == "cannot load the solution: s.py:3:5: SyntaxError: invalid syntax\nx =\n    ^"

@@ -1,0 +1,37 @@
+"""The KV-cache speed test, on the worked solution (a real run); the recompute check on its own."""
+
+from __future__ import annotations
+
+import pytest
+
+from quiz.check import speed
+from quiz.check.runner import CheckOptions, run_check
+from quiz.check.verdicts import Status
+from tests.conftest import REPO
+
+
+def test_the_worked_cache_passes_with_figures_from_one_run() -> None:
+    result = run_check(REPO / "solutions" / "attention.py", CheckOptions(exercises=("decode_step",)))
+    verdict = result.tests[-1]
+    assert verdict.test == "speed" and verdict.status is Status.PASSED, verdict.message
+    figures = verdict.speed
+    assert figures is not None and (figures.steps, figures.pairs) == (256, 5) and not figures.recomputes
+    assert figures.cache_speedup > 1.5 and figures.user_speedup >= 0.4 * figures.cache_speedup
+    early, late = figures.naive_step_us
+    assert late > 2 * early  # recomputing grows with the prefix: the test measures something real
+    # every step of 2 warm-up and 15 timed runs was one round trip, all counted
+    assert result.timings["calls"] > (2 * speed.WARMUP_STEPS + 3 * speed.PAIRS * speed.STEPS)
+
+
+@pytest.mark.parametrize(
+    ("user", "cache", "naive", "recomputes"),
+    [
+        ((200, 700), (120, 160), (300, 2300), True),  # grows like a quarter of recomputing everything
+        ((130, 170), (120, 160), (300, 2300), False),  # grows like the reference cache
+        ((130, 230), (120, 160), (300, 2300), False),  # np.concatenate copies: a little more growth
+        ((200, 700), (120, 600), (300, 2300), False),  # everything slowed down late in the run: noise
+    ],
+    ids=["recomputes", "cache", "concatenating-cache", "noise"],
+)
+def test_recomputing_is_recognised_by_how_the_time_per_step_grows(user, cache, naive, recomputes: bool) -> None:
+    assert speed.recomputes(user, cache, naive) is recomputes

@@ -1,0 +1,66 @@
+"""Verdicts: the exit status and the status of an exercise follow only from the verdicts."""
+
+from __future__ import annotations
+
+import pytest
+
+from quiz.check.verdicts import CheckResult, LoadProblem, SpeedResult, Status, Verdict, exercise_status
+from quiz.errors import ExitStatus
+
+
+def _v(status: Status, exercise: str = "softmax") -> Verdict:
+    return Verdict(exercise, "t", status, 1 if status is Status.PASSED else 0, 1)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        ([Status.PASSED, Status.PASSED], ExitStatus.OK),
+        ([Status.PASSED, Status.NOT_ATTEMPTED, Status.NOT_IMPLEMENTED], ExitStatus.OK),
+        ([Status.PASSED, Status.FAILED], ExitStatus.FAILURE),
+        ([Status.PASSED, Status.SKIPPED], ExitStatus.FAILURE),
+        ([Status.TIMEOUT], ExitStatus.FAILURE),
+        ([Status.NOT_IMPLEMENTED, Status.NOT_ATTEMPTED], ExitStatus.FAILURE),
+        ([], ExitStatus.FAILURE),
+    ],
+    ids=["all-passed", "passed-and-untouched", "one-failed", "one-skipped", "timeout", "nothing-attempted",
+         "no-tests"],
+)
+def test_exit_status(statuses: list[Status], expected: ExitStatus) -> None:
+    assert CheckResult("s.py", 1, [_v(s) for s in statuses]).exit_status is expected
+
+
+def test_a_load_error_is_a_usage_error() -> None:
+    assert CheckResult("s.py", 1, load_error=LoadProblem("bad")).exit_status is ExitStatus.USAGE
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        ([Status.PASSED, Status.PASSED], Status.PASSED),
+        ([Status.PASSED, Status.FAILED, Status.ERROR], Status.ERROR),
+        ([Status.FAILED, Status.SKIPPED], Status.FAILED),
+        ([Status.NOT_IMPLEMENTED] * 3, Status.NOT_IMPLEMENTED),
+        ([Status.PASSED, Status.NOT_IMPLEMENTED], Status.NOT_IMPLEMENTED),
+        ([Status.NOT_ATTEMPTED] * 2, Status.NOT_ATTEMPTED),
+    ],
+    ids=["passed", "error-first", "failed-over-skipped", "untouched", "partly-implemented", "not-defined"],
+)
+def test_exercise_status(statuses: list[Status], expected: Status) -> None:
+    assert exercise_status([_v(s) for s in statuses]) is expected
+
+
+def test_score_sums_points() -> None:
+    result = CheckResult("s.py", 1, [_v(Status.PASSED), _v(Status.FAILED), _v(Status.PASSED, "causal_mask")])
+    assert (result.score, result.max_score) == (2, 3) and result.exercise_names() == ["softmax", "causal_mask"]
+
+
+@pytest.mark.parametrize(
+    ("user_seconds", "recomputes", "passed"),
+    [(0.1, False, True), (0.25, False, True), (0.26, False, False), (0.1, True, False)],
+    ids=["fast", "just-40-percent", "under-40-percent", "recomputes"],
+)
+def test_speed_passes_at_40_percent_of_the_reference_speedup_without_recomputation(
+        user_seconds: float, recomputes: bool, passed: bool) -> None:
+    speed = SpeedResult(256, 5, user_seconds, 0.1, 1.0, (1, 1), (1, 1), (1, 1), 0.4, recomputes)
+    assert speed.cache_speedup == pytest.approx(10) and speed.passed is passed

@@ -1,0 +1,119 @@
+"""`attnquiz check` and `attnquiz new` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from quiz.cli import cli
+from tests.conftest import REPO, subprocess_env
+
+SCHEMA = json.loads((REPO / "docs" / "check-report.schema.json").read_text(encoding="utf-8"))
+GALLERY = REPO / "tests" / "check_gallery"
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "quiz", *args], capture_output=True, text=True,
+                          env=subprocess_env(), check=False)
+
+
+def test_the_worked_solutions_score_full_marks() -> None:
+    for solution in sorted((REPO / "solutions").glob("*.py")):
+        done = _run("check", str(solution), "--format", "json")
+        assert done.returncode == 0, done.stdout + done.stderr
+        report = json.loads(done.stdout)
+        jsonschema.Draft202012Validator(SCHEMA).validate(report)
+        assert report["score"] == report["max_score"] == 100 and report["passed"]
+
+
+def test_new_then_check_the_untouched_starter(tmp_path: Path) -> None:
+    runner = CliRunner()
+    target = tmp_path / "solution.py"
+    written = runner.invoke(cli, ["new", "-o", str(target)])
+    assert written.exit_code == 0 and written.output == f"Wrote {target} with 8 exercise(s). Next: attnquiz check " \
+                                                        f"{target}\n"
+    checked = runner.invoke(cli, ["check", str(target), "--seed", "1"])
+    assert checked.exit_code == 1
+    rows = [line for line in checked.output.splitlines() if line.startswith("  not implemented")]
+    assert len(rows) == 8 and "Score 0/100 (44 not implemented)" in checked.output
+
+
+def test_new_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
+    target = tmp_path / "solution.py"
+    target.write_text("mine\n", encoding="utf-8")
+    refused = CliRunner().invoke(cli, ["new", "-o", str(target)])
+    assert refused.exit_code == 2 and target.read_text(encoding="utf-8") == "mine\n"
+    assert f"{target} already exists; use --force to overwrite it" in refused.output
+    forced = CliRunner().invoke(cli, ["new", "softmax", "-o", str(target), "--force"])
+    assert forced.exit_code == 0 and "def softmax(x, axis=-1):" in target.read_text(encoding="utf-8")
+
+
+def test_new_prints_to_stdout_and_rejects_unknown_exercises() -> None:
+    printed = CliRunner().invoke(cli, ["new", "causal_mask", "-o", "-", "--lang", "zh"])
+    assert printed.exit_code == 0 and printed.output.startswith('"""attnquiz 练习') and "def causal_mask" in printed.output
+    unknown = CliRunner().invoke(cli, ["new", "flash", "-o", "-", "--lang", "en"])
+    assert unknown.exit_code == 2 and "unknown exercise 'flash'" in unknown.output
+
+
+def test_a_buggy_file_fails_with_the_diagnosis_in_the_table() -> None:
+    result = CliRunner().invoke(cli, ["check", str(GALLERY / "mha_no_w_o.py"), "--exercise", "multi_head_attention",
+                                      "--seed", "2"])
+    assert result.exit_code == 1
+    assert "likely mistake: w_o forgotten. Hint: After concatenating the heads, multiply by the output projection " \
+           "w_o." in result.output.replace("\n" + " " * 24, " ")
+
+
+def test_chinese_table() -> None:
+    result = CliRunner().invoke(cli, ["check", str(GALLERY / "mask_inverted.py"), "--exercise", "causal_mask",
+                                      "--lang", "zh"])
+    assert result.exit_code == 1 and "未通过" in result.output and "可能的错误：掩码取反了" in result.output
+
+
+def test_gradescope_format() -> None:
+    done = _run("check", str(GALLERY / "softmax_no_normalize.py"), "--exercise", "softmax", "--format", "gradescope")
+    assert done.returncode == 1
+    data = json.loads(done.stdout)
+    assert len(data["tests"]) == 6 and data["score"] == sum(t["score"] for t in data["tests"]) < 10
+
+
+def test_printing_solutions_do_not_disturb_the_json() -> None:
+    done = _run("check", str(GALLERY / "adv_prints_fake_results.py"), "--format", "json", "--exercise", "softmax")
+    report = json.loads(done.stdout)  # the solution's own prints never reach stdout
+    assert done.returncode == 1 and report["score"] == 0 and "Score 100/100" in report["output"]
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"], ids=["table", "json"])
+def test_a_syntax_error_is_exit_2_with_the_line_and_a_caret(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / "bad.py"
+    path.write_text("import numpy as np\n\ndef softmax(x:\n    pass\n", encoding="utf-8")
+    done = _run("check", str(path), "--format", fmt)
+    assert done.returncode == 2
+    if fmt == "json":
+        assert json.loads(done.stdout)["load_error"]["message"].startswith(f"{path}:3:")
+        return
+    lines = done.stderr.splitlines()
+    assert lines[0].startswith(f"Error: cannot load the solution: {path}:3:") and "SyntaxError" in lines[0]
+    assert lines[1].strip() == "def softmax(x:" and lines[2].strip() == "^" and done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["check", "nope.py"], "nope.py: no such file"),
+        (["check", "{tmp}", "--exercise", "sofmax"], "did you mean 'softmax'"),
+        (["check", "{tmp}", "--timeout", "0"], "Invalid value for '--timeout'"),
+        (["check", "{tmp}", "--format", "xml"], "Invalid value for '--format'"),
+    ],
+    ids=["missing-file", "unknown-exercise", "zero-timeout", "bad-format"],
+)
+def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    solution = tmp_path / "s.py"
+    solution.write_text("x = 1\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, [arg.replace("{tmp}", str(solution)) for arg in args])
+    assert result.exit_code == 2 and message in result.output
