@@ -309,6 +309,7 @@ def test_an_output_flood_is_capped_and_the_call_still_returns(hostile: Sandbox) 
         ("keyboard_interrupt", (), "crash", "keyboard_interrupt() raised KeyboardInterrupt, which ends the process"),
         ("base_exception", (), "crash", "base_exception() raised Escape, which ends the process"),
         ("segfault", (), "crash", "segfault() crashed the process (SIGSEGV)"),
+        ("realtime_signal", (), "crash", "realtime_signal() crashed the process (SIG40)"),
         ("allocate", (4 << 30,), "memory", "allocate() ran out of memory (limit 1 GiB)"),
         ("close_protocol", (1,), "protocol",
          "close_protocol(): the process broke the checker's protocol (it closed a pipe to the checker)"),
@@ -318,7 +319,7 @@ def test_an_output_flood_is_capped_and_the_call_still_returns(hostile: Sandbox) 
          "(it sent an invalid message: an array of 74.51 GiB, over the limit)"),
     ],
     ids=["sleep", "endless-loop", "endless-output", "sys.exit(0)", "os._exit(0)", "KeyboardInterrupt",
-         "BaseException", "segfault", "memory", "close-reply-pipe", "garbage", "huge-array-header"],
+         "BaseException", "segfault", "realtime-signal", "memory", "close-reply-pipe", "garbage", "huge-array-header"],
 )
 def test_a_failing_call_is_a_sandbox_failure_and_restart_recovers(hostile: Sandbox, function: str, args: tuple,
                                                                   kind: str, message: str) -> None:

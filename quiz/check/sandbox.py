@@ -83,6 +83,7 @@ from quiz.i18n import t
 
 CHILD = Path(__file__).resolve().with_name("_child.py")
 PACKAGE = Path(__file__).resolve().parents[1]  # quiz/: what the solution may not import or read
+EXTRA_PROTECTED: set[Path] = set()  # more files it may not read: reference files of bank exercises
 PROTOCOL_EXIT = 86  # _child.py's exit status when its pipes are gone or garbled
 MEMORY_EXIT = 87  # _child.py's exit status when memory ran out outside a call
 STARTUP_SECONDS = 60.0  # for Python and NumPy to start, before the solution runs (on a busy machine)
@@ -155,6 +156,14 @@ class SolutionLoadError(Exception):
 
 class _Died(Exception):
     """The child exited or closed its pipes; `_request` turns this into a SandboxFailure."""
+
+
+def signal_name(number: int) -> str:
+    """SIGSEGV, or SIG40 for a signal without a name of its own (real-time signals)."""
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"SIG{number}"
 
 
 def size_text(n: int) -> str:
@@ -335,7 +344,7 @@ class Sandbox:
         self._spawn()
         config = {
             "limits": {**dataclasses.asdict(self.limits)},
-            "protected": [str(PACKAGE)], "package": PACKAGE.name, "package_parent": str(PACKAGE.parent),
+            "protected": [str(PACKAGE), *map(str, sorted(EXTRA_PROTECTED))], "package": PACKAGE.name, "package_parent": str(PACKAGE.parent),
             "filename": self.display, "path": str(self.source.resolve()), "source": self._text,
         }
         try:
@@ -731,14 +740,16 @@ class Sandbox:
 
     def _failure(self, problem: Exception, what: str) -> SandboxFailure:
         """Kill the child and describe what happened to it as one SandboxFailure."""
-        if isinstance(problem, TimeoutError):
-            kind, message = "timeout", t("sandbox.timeout", what=what, seconds=f"{self.limits.timeout:g}")
-        elif isinstance(problem, npyio.WireError):
-            kind, message = "protocol", t("sandbox.protocol", what=what,
-                                          reason=t("sandbox.reason.garbage", detail=str(problem)))
-        else:
-            kind, message = self._why_it_died(what)
-        self.close()
+        try:
+            if isinstance(problem, TimeoutError):
+                kind, message = "timeout", t("sandbox.timeout", what=what, seconds=f"{self.limits.timeout:g}")
+            elif isinstance(problem, npyio.WireError):
+                kind, message = "protocol", t("sandbox.protocol", what=what,
+                                              reason=t("sandbox.reason.garbage", detail=str(problem)))
+            else:
+                kind, message = self._why_it_died(what)
+        finally:
+            self.close()
         return SandboxFailure(kind, message)
 
     def _why_it_died(self, what: str) -> tuple[Kind, str]:
@@ -759,7 +770,7 @@ class Sandbox:
                 return "timeout", t("sandbox.cpu_time", what=what, seconds=self.limits.cpu_seconds)
             if number == signal.SIGXFSZ:
                 return "crash", t("sandbox.file_size", what=what, limit=size_text(self.limits.file_bytes))
-            return "crash", t("sandbox.signal", what=what, signal=signal.Signals(number).name)
+            return "crash", t("sandbox.signal", what=what, signal=signal_name(number))
         code = os.WEXITSTATUS(status)
         if code == PROTOCOL_EXIT:
             return "protocol", t("sandbox.protocol", what=what, reason=t("sandbox.reason.closed"))
