@@ -84,7 +84,7 @@ class _Display:
             if record.status == "checked":
                 result = t("grade.line_score", score=record.score, max_score=record.max_score)
             else:
-                result = f"{t('grade.status.' + record.status)}: {record.message}"
+                result = f"{t(f'grade.status.{record.status}')}: {record.message}"
             if resumed:
                 result = t("grade.line_resumed", result=result)
             self._print(t("grade.line", done=self.done, total=self.total, student=record.student, result=result))

@@ -184,13 +184,27 @@ class Settings:
 
 
 def _bank_digest(bank: str) -> str:
+    """A hash of a bank's files and of the reference files its exercises name: a change re-grades."""
     path = Path(bank)
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path, *_references(path)]
     digest = hashlib.sha256()
     for file in files:
         digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode())
         digest.update(file_sha256(file).encode() if file.is_file() else b"-")
     return digest.hexdigest()
+
+
+def _references(bank_file: Path) -> list[Path]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(bank_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError):
+        return []
+    questions = data.get("questions") if isinstance(data, dict) else None
+    exercises = [q.get("exercise") for q in questions or [] if isinstance(q, dict)]
+    return [bank_file.parent / e["reference"] for e in exercises
+            if isinstance(e, dict) and isinstance(e.get("reference"), str)]
 
 
 @dataclass

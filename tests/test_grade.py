@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -210,6 +211,27 @@ def test_resume_key_changes_with_the_settings_and_the_bank(tmp_path: Path) -> No
     before = base.key()
     bank.write_text("b", encoding="utf-8")
     assert base.key() != before
+    course = tmp_path / "course"
+    shutil.copytree(REPO / "examples" / "course", course)
+    with_reference = Settings(banks=(str(course / "course.yaml"),))
+    before = with_reference.key()
+    with open(course / "course_reference.py", "a", encoding="utf-8") as f:
+        f.write("# fixed a bug in the reference\n")
+    assert with_reference.key() != before  # the reference file counts too
+
+
+def test_grading_with_a_course_bank(tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    shutil.copytree(REPO / "examples" / "course", course)
+    good = (course / "solution.py").read_text(encoding="utf-8")
+    folder = make(tmp_path / "class", {"alice.py": good, "bob.py": good.replace("np.arange(1, n_heads + 1)",
+                                                                                "np.arange(0, n_heads)")})
+    out = tmp_path / "grades"
+    result = grade_cli(folder, "--out", out, "--bank", course / "course.yaml", "--seed", "2")
+    assert result.returncode == ExitStatus.OK, result.stderr
+    assert [(r["student"], r["score"], r["max_score"]) for r in read_csv(out / TOTALS_CSV)] == [
+        ("alice", "8", "8"), ("bob", "5", "8")]
+    assert "  alibi_bias: slopes counted from h = 0 (1)" in result.stdout.splitlines()
 
 
 def test_summary_distribution_and_most_common_mistakes() -> None:

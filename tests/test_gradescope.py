@@ -48,16 +48,21 @@ RESULTS_SCHEMA = {
 }
 
 
-def autograde(tmp_path: Path, files: dict[str, str | bytes], check_args: str = QUICK) -> dict:
+def autograde(tmp_path: Path, files: dict[str, str | bytes], check_args: str = QUICK, course_bank: str = "",
+              **settings: str) -> dict:
     """Lay out /autograder under tmp_path as Gradescope does, run run_autograder, read results.json."""
     root = tmp_path / "autograder"
     shutil.copytree(EXAMPLE, root / "source")
+    if course_bank:  # the bank and its reference file go into the autograder zip
+        (root / "source" / "course.yaml").write_text(course_bank, encoding="utf-8")
+        shutil.copy(REPO / "examples" / "course" / "course_reference.py", root / "source")
+        settings["COURSE_BANK"] = "course.yaml"
     (root / "submission").mkdir()
     for name, content in files.items():
         path = root / "submission" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content if isinstance(content, bytes) else content.encode())
-    env = subprocess_env(AUTOGRADER_ROOT=str(root), ATTNQUIZ_PYTHON=sys.executable, CHECK_ARGS=check_args)
+    env = subprocess_env(AUTOGRADER_ROOT=str(root), ATTNQUIZ_PYTHON=sys.executable, CHECK_ARGS=check_args, **settings)
     result = subprocess.run([str(root / "source" / "run_autograder")], cwd=root, env=env, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -108,6 +113,36 @@ def test_a_submission_that_cannot_be_checked_scores_zero_with_the_reason(
 def test_a_lone_python_file_with_another_name_is_checked(tmp_path: Path) -> None:
     results = autograde(tmp_path, {"hw3/my_attention.py": SOLUTION.read_text(encoding="utf-8")})
     assert results["score"] == 20
+
+
+COURSE_SOLUTION = (REPO / "examples" / "course" / "solution.py").read_text(encoding="utf-8").split(
+    "\n\n\ndef alibi_bias")[0] + """
+
+
+def softmax(x, axis=-1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+"""
+
+
+@pytest.mark.parametrize("visibility", ["after_due_date", "hidden"])
+def test_a_course_banks_own_exercises_are_hidden_as_configured(tmp_path: Path, visibility: str) -> None:
+    bank = (REPO / "examples" / "course" / "course.yaml").read_text(encoding="utf-8") + """
+  - id: w2-softmax
+    type: code
+    topic: week2
+    difficulty: 1
+    prompt: {en: "Softmax again.", zh: "再写一次 softmax。"}
+    explanation: {en: "See week 1.", zh: "见第一周。"}
+    exercise: softmax
+"""
+    results = autograde(tmp_path, {"solution.py": COURSE_SOLUTION}, "--seed 3", course_bank=bank,
+                        HIDDEN_VISIBILITY=visibility)
+    shown = {test["extra_data"]["exercise"]: test["visibility"] for test in results["tests"]}
+    # built-in exercises can be checked by anyone with attnquiz: visible; the course's own follow the setting
+    assert shown == {"softmax": "visible", "rms_norm": visibility, "alibi_bias": visibility}
+    passed = {test["extra_data"]["exercise"] for test in results["tests"] if test["status"] == "passed"}
+    assert passed == {"softmax", "rms_norm"} and results["score"] == 10 + 5
 
 
 @pytest.mark.parametrize("script", ["setup.sh", "run_autograder"])

@@ -105,7 +105,8 @@ def run_check(path: str | Path, options: CheckOptions = CheckOptions()) -> Check
     if options.banks:
         from quiz.check.bank_tests import use_banks
 
-        options = replace(options, exercises=options.exercises or use_banks(options.banks))
+        named = use_banks(options.banks)  # registers the banks' own exercises
+        options = replace(options, exercises=options.exercises or named)
     specs = select_exercises(options.exercises)
     seed = secrets.randbits(32) if options.seed is None else options.seed
     result = CheckResult(solution=str(path), seed=seed)
