@@ -68,3 +68,12 @@ def test_a_missing_translation_is_rejected() -> None:
     del data["exercises"][2]["mistakes"][0]["hint"]["zh"]
     with pytest.raises(pydantic.ValidationError, match="zh"):
         ExerciseFile.model_validate(data)
+
+
+def test_docs_list_every_test_and_every_mistake() -> None:
+    from tests.conftest import REPO
+
+    docs = (REPO / "docs" / "checker.md").read_text(encoding="utf-8")
+    for spec in catalog.exercises().values():
+        for item in (*spec.tests, *spec.mistakes):
+            assert f"`{item.id}`" in docs, (spec.id, item.id)
