@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from quiz.check.sandbox import (
 GALLERY = Path(__file__).resolve().parent / "sandbox_gallery"
 REFERENCES = PACKAGE / "check" / "references.py"
 FAST = Limits(timeout=0.5, memory_bytes=1 << 30, output_bytes=1000, max_array_bytes=1 << 20)
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc are Linux's")
 
 
 def _state(pid: int) -> str:
@@ -38,19 +40,19 @@ def _state(pid: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def friendly() -> Sandbox:
+def friendly() -> Iterator[Sandbox]:
     with Sandbox(GALLERY / "friendly.py", FAST) as box:
         yield box
 
 
 @pytest.fixture
-def hostile() -> Sandbox:
+def hostile() -> Iterator[Sandbox]:
     with Sandbox(GALLERY / "hostile.py", FAST) as box:
         yield box
 
 
 @pytest.fixture(scope="module")
-def snooping() -> Sandbox:
+def snooping() -> Iterator[Sandbox]:
     with Sandbox(GALLERY / "snooping.py", FAST) as box:
         yield box
 
