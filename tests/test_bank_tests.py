@@ -172,3 +172,21 @@ def test_arguments_are_made_as_specified(argument: models.ArgumentSpec, check_va
 def test_call_text() -> None:
     args = [np.zeros((2, 3), np.float32), 5, 1e-6, None]
     assert call_text("f", ["x", "n", "eps", "mask"], args) == "f(x (2, 3) float32, n=5, eps=1e-06, mask=None)"
+
+
+def test_the_authoring_guides_exercise_example_validates_and_checks(tmp_path: Path) -> None:
+    guide = (REPO / "docs" / "authoring.md").read_text(encoding="utf-8").split("## 6. Define your own code exercises")[1]
+    bank_text = guide.split("```yaml\n")[1].split("```")[0]
+    reference_text = guide.split("```python\n")[1].split("```")[0]
+    bank = tmp_path / "course" / "week2.yaml"  # check() writes the solution next to the course folder
+    bank.parent.mkdir()
+    bank.write_text(bank_text, encoding="utf-8")
+    (bank.parent / "week2_reference.py").write_text(reference_text, encoding="utf-8")
+    validate = subprocess.run([*ATTNQUIZ, "validate", "--strict", str(bank)], capture_output=True, text=True,
+                              env=subprocess_env(), timeout=60)
+    assert validate.stdout.splitlines() == ["1 file(s) checked: 0 error(s), 0 warning(s)"]
+    code, report, _ = check(bank, GOOD)
+    assert (code, report["score"], report["max_score"]) == (ExitStatus.OK, 4, 4)
+    code, report, _ = check(bank, LAYER_NORM)
+    assert code == ExitStatus.FAILURE
+    assert set(verdicts(report).values()) == {("failed", "subtracts_mean")}
