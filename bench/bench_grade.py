@@ -1,0 +1,124 @@
+"""How fast `attnquiz grade` gets through a class, with 1 job and with 2 jobs.
+
+Generates a class of submissions (by default 200): a mix of correct ones, wrong ones
+(each with a classic mistake), ones that crash (at import, or by killing their own
+process) and ones that hang, then grades the class twice into fresh output folders and
+prints submissions per second for each --jobs value and the ratio between them.
+
+The check is limited to three quick exercises and a short --timeout, so the hanging
+submissions cost about that timeout each; every figure is measured in this one run.
+
+    python bench/bench_grade.py [--students 200] [--timeout 1] [--jobs 1 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+EXERCISES = ("softmax", "causal_mask", "scaled_dot_product_attention")
+
+CORRECT = '''
+import numpy as np
+
+def softmax(x, axis=-1):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+def causal_mask(lq, lk=None):
+    lk = lq if lk is None else lk
+    return np.arange(lk)[None, :] <= np.arange(lq)[:, None] + (lk - lq)
+
+def scaled_dot_product_attention(q, k, v, mask=None):
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1]).astype(q.dtype)
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    top = np.max(scores, axis=-1, keepdims=True)
+    e = np.exp(scores - np.where(np.isfinite(top), top, 0))
+    total = np.sum(e, axis=-1, keepdims=True)
+    return (e / np.where(total > 0, total, 1)) @ v
+'''
+
+# (name, text to replace in CORRECT, replacement): each a mistake the checker diagnoses or fails
+WRONG = [
+    ("no_scale", "/ np.sqrt(q.shape[-1]).astype(q.dtype)", ""),
+    ("mask_inverted", "np.where(mask, scores", "np.where(~mask, scores"),
+    ("no_max_shift", "np.exp(x - np.max(x, axis=axis, keepdims=True))", "np.exp(x)"),
+    ("strict_mask", "<= np.arange(lq)", "< np.arange(lq)"),
+]
+
+CRASHING = [
+    ("import_error", "raise RuntimeError('broken at import')\n"),
+    ("exits", "import os\n\ndef softmax(x, axis=-1):\n    os._exit(0)\n"),
+    ("syntax", "def softmax(x axis=-1):\n    return x\n"),
+]
+
+HANGING = "def softmax(x, axis=-1):\n    while True:\n        pass\n"
+
+
+def make_class(folder: Path, students: int) -> Counter[str]:
+    """Write `students` submissions: 50% correct, 25% wrong, 15% crashing, 10% hanging."""
+    kinds: Counter[str] = Counter()
+    for i in range(students):
+        slot = i % 20
+        if slot < 10:
+            kind, text = "correct", CORRECT
+        elif slot < 15:
+            name, old, new = WRONG[i % len(WRONG)]
+            kind, text = "wrong", CORRECT.replace(old, new)
+        elif slot < 18:
+            name, text = CRASHING[i % len(CRASHING)]
+            kind = "crashing"
+        else:
+            kind, text = "hanging", HANGING
+        (folder / f"student{i:03d}.py").write_text(text + f"\n# {i}\n", encoding="utf-8")
+        kinds[kind] += 1
+    return kinds
+
+
+def grade(folder: Path, out: Path, jobs: int, timeout: float) -> tuple[float, int]:
+    argv = [sys.executable, "-m", "quiz", "grade", str(folder), "--out", str(out), "--jobs", str(jobs),
+            "--timeout", str(timeout), "--seed", "1"]
+    for name in EXERCISES:
+        argv += ["--exercise", name]
+    start = time.perf_counter()
+    proc = subprocess.run(argv, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        sys.exit(f"attnquiz grade failed (exit {proc.returncode}):\n{proc.stderr}")
+    with open(out / "totals.csv", encoding="utf-8", newline="") as f:
+        graded = sum(1 for row in csv.DictReader(f) if row["status"] != "rejected")
+    return seconds, graded
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=200)
+    parser.add_argument("--timeout", type=float, default=1.0)
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="attnquiz-bench-") as tmp:
+        folder = Path(tmp) / "class"
+        folder.mkdir()
+        kinds = make_class(folder, args.students)
+        print(f"class of {args.students}: " + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())))
+        print(f"exercises: {', '.join(EXERCISES)}; --timeout {args.timeout:g}")
+        rates = {}
+        for jobs in args.jobs:
+            seconds, graded = grade(folder, Path(tmp) / f"out-{jobs}", jobs, args.timeout)
+            rates[jobs] = graded / seconds
+            print(f"--jobs {jobs}: {graded} graded in {seconds:.1f} s = {rates[jobs]:.2f} submissions/s")
+        if len(rates) > 1:
+            first, *rest = args.jobs
+            for jobs in rest:
+                print(f"speedup --jobs {jobs} vs --jobs {first}: {rates[jobs] / rates[first]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
