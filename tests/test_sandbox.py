@@ -488,6 +488,16 @@ def test_the_solution_cannot_reach_the_checker(snooping: Sandbox, function: str,
     assert str(caught.value).startswith(error)
 
 
+def test_extra_protected_files_are_refused_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = tmp_path / "bank_reference.py"
+    secret.write_text("ANSWER = 42\n", encoding="utf-8")
+    monkeypatch.setattr(sandbox, "EXTRA_PROTECTED", {secret})
+    with Sandbox(GALLERY / "snooping.py", FAST) as box:
+        with pytest.raises(CallError, match="PermissionError: the sandbox does not allow open"):
+            box.call("read_file", str(secret))
+        assert box.call("read_file", str(GALLERY / "snooping.py")).startswith('"""')
+
+
 def test_files_outside_the_package_stay_readable(snooping: Sandbox) -> None:
     assert snooping.call("read_file", str(GALLERY / "snooping.py")).startswith('"""A solution that tries')
 

@@ -37,7 +37,8 @@ What the sandbox covers:
   after the child has exited) are stopped with SIGSTOP until no new one appears, then killed
   with SIGKILL.
 - An audit hook in the child refuses importing the quiz package, opening, listing or changing
-  files inside the package folder (the hidden references), starting programs, raising its own
+  files inside the package folder (the hidden references) or in ``EXTRA_PROTECTED`` (a bank's
+  reference files), starting programs, raising its own
   resource limits, ctypes library loads and symbol look-ups, signals to processes outside its
   session, and forks past a small cap; the package's folder is also removed from ``sys.path``
   when an editable install put it there.
@@ -83,7 +84,7 @@ from quiz.i18n import t
 
 CHILD = Path(__file__).resolve().with_name("_child.py")
 PACKAGE = Path(__file__).resolve().parents[1]  # quiz/: what the solution may not import or read
-EXTRA_PROTECTED: set[Path] = set()  # more files it may not read: reference files of bank exercises
+EXTRA_PROTECTED: set[Path] = set()  # more files or folders it may not read: reference files of bank exercises
 PROTOCOL_EXIT = 86  # _child.py's exit status when its pipes are gone or garbled
 MEMORY_EXIT = 87  # _child.py's exit status when memory ran out outside a call
 STARTUP_SECONDS = 60.0  # for Python and NumPy to start, before the solution runs (on a busy machine)
@@ -343,8 +344,9 @@ class Sandbox:
         self.close()
         self._spawn()
         config = {
-            "limits": {**dataclasses.asdict(self.limits)},
-            "protected": [str(PACKAGE), *map(str, sorted(EXTRA_PROTECTED))], "package": PACKAGE.name, "package_parent": str(PACKAGE.parent),
+            "limits": dataclasses.asdict(self.limits),
+            "protected": [str(PACKAGE), *map(str, sorted(EXTRA_PROTECTED))],
+            "package": PACKAGE.name, "package_parent": str(PACKAGE.parent),
             "filename": self.display, "path": str(self.source.resolve()), "source": self._text,
         }
         try:
