@@ -156,6 +156,9 @@ def _verdict_json(verdict: Verdict, spec: ExerciseSpec) -> dict[str, Any]:
             "user_step_us": {"early": speed.user_step_us[0], "late": speed.user_step_us[1]},
             "cache_step_us": {"early": speed.cache_step_us[0], "late": speed.cache_step_us[1]},
             "naive_step_us": {"early": speed.naive_step_us[0], "late": speed.naive_step_us[1]},
+            **{f"{who}_cpu_step_us": None if edges is None else {"early": edges[0], "late": edges[1]}
+               for who, edges in (("user", speed.user_cpu_step_us), ("cache", speed.cache_cpu_step_us),
+                                  ("naive", speed.naive_cpu_step_us))},
         },
         "memory": None if memory is None else {
             "length": memory.length, "head_dim": memory.head_dim, "matrix_bytes": memory.matrix_bytes,

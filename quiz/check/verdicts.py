@@ -53,6 +53,10 @@ class SpeedResult:
     naive_step_us: tuple[float, float]
     required: float  # the user's speedup must be at least this share of the reference cache's
     recomputes: bool  # time per step grows with the prefix the way recomputing it does
+    # the same medians in the child's CPU time (Linux), steadier than wall time on a busy machine
+    user_cpu_step_us: tuple[float, float] | None = None
+    cache_cpu_step_us: tuple[float, float] | None = None
+    naive_cpu_step_us: tuple[float, float] | None = None
 
     @property
     def user_speedup(self) -> float:
