@@ -6,10 +6,14 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from quiz.errors import AttnquizError, ExitStatus
+
+if TYPE_CHECKING:
+    from quiz.check.runner import CheckOptions
 
 lang_option = click.option("--lang", type=click.Choice(["en", "zh"]), help="Interface language (default: the locale).")
 bank_option = click.option("--bank", "banks", multiple=True, metavar="PATH",
@@ -47,13 +51,13 @@ def check(solution: Path, names: tuple[str, ...], seed: int | None, timeout: flo
     raise SystemExit(check_and_print(solution, options, output_format))
 
 
-def check_and_print(solution: Path, options: object, output_format: str = "table") -> ExitStatus:
+def check_and_print(solution: Path, options: CheckOptions, output_format: str = "table") -> ExitStatus:
     """One check: run it, print the report in `output_format`, return the exit status (also used by --watch)."""
     from quiz.check.report import render_json, render_table, to_gradescope, to_json
     from quiz.check.runner import run_check
     from quiz.i18n import t
 
-    result = run_check(solution, options)  # type: ignore[arg-type]
+    result = run_check(solution, options)
     if output_format == "json":
         click.echo(render_json(to_json(result)))
     elif output_format == "gradescope":
