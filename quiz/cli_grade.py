@@ -38,14 +38,15 @@ def grade(submissions: Path, out: Path, jobs: int | None, timeout: float | None,
     try:
         run = grade_class(submissions, out, settings, jobs=jobs, filename=filename,
                           on_start=display.start, on_record=display.record)
-    except KeyboardInterrupt:
+        display.close()
+        click.echo(t("grade.summary_run", graded=run.graded, resumed=run.resumed))
+        click.echo(render_summary(run.summary, out), nl=False)
+    except KeyboardInterrupt:  # before the batch started, or while printing the summary
         display.close()
         click.echo(t("interrupted"), err=True)
         raise SystemExit(ExitStatus.INTERRUPTED) from None
     finally:
         display.close()
-    click.echo(t("grade.summary_run", graded=run.graded, resumed=run.resumed))
-    click.echo(render_summary(run.summary, out), nl=False)
     if run.interrupted:
         click.echo(t("interrupted"), err=True)
     raise SystemExit(run.exit_status)
@@ -84,7 +85,7 @@ class _Display:
             if record.status == "checked":
                 result = t("grade.line_score", score=record.score, max_score=record.max_score)
             else:
-                result = f"{t(f'grade.status.{record.status}')}: {record.message}"
+                result = t("grade.line_status", status=t(f"grade.status.{record.status}"), message=record.message)
             if resumed:
                 result = t("grade.line_resumed", result=result)
             self._print(t("grade.line", done=self.done, total=self.total, student=record.student, result=result))

@@ -618,7 +618,7 @@ def render_summary(summary: Summary, out: Path) -> str:
         lines.append(t("grade.summary_mistakes"))
         for exercise, mistakes in summary.mistakes.items():
             shown = ", ".join(t("grade.mistake_count", mistake=m, count=c) for m, c in mistakes)
-            lines.append(f"  {exercise}: {shown}")
+            lines.append("  " + t("grade.summary_exercise", exercise=exercise, mistakes=shown))
     lines.append(t("grade.summary_files", path=out))
     return "\n".join(lines) + "\n"
 
@@ -646,6 +646,11 @@ class GradeRun:
 Progress = Callable[[Record, bool], None]  # (record, reused from an earlier run)
 
 
+def _reusable(old: Record | None, sub: Submission, sha256: str, key: dict[str, Any]) -> bool:
+    """Whether an earlier result still stands: same file, same place, same grading settings."""
+    return old is not None and old.sha256 == sha256 and old.settings == key and old.source == sub.source
+
+
 def grade_class(
     folder: Path,
     out: Path,
@@ -669,9 +674,8 @@ def grade_class(
             final[sub.source] = Record(sub.student, sub.source, "rejected", message=sub.problem)
             continue
         sha = file_sha256(sub.path)
-        old = previous.get(sub.student)
-        if old is not None and old.sha256 == sha and old.settings == key and old.source == sub.source:
-            final[sub.source] = old
+        if _reusable(previous.get(sub.student), sub, sha, key):
+            final[sub.source] = previous[sub.student]
         else:
             todo.append((sub, sha))
     resumed = sum(r.status != "rejected" for r in final.values())
@@ -705,6 +709,12 @@ def grade_class(
     finally:
         runner.stop()
         pool.shutdown(wait=True, cancel_futures=True)
+    if interrupted:  # Ctrl-C may have come between a journal entry and its bookkeeping here
+        journal = outputs.previous()
+        for sub, sha in todo:
+            if sub.source not in final and _reusable(journal.get(sub.student), sub, sha, key):
+                final[sub.source] = journal[sub.student]
+                graded += 1
     records = with_class_max([final[source] for source in order if source in final])
     summary = summarize(records)
     report = {"attnquiz": __version__, "settings": key, "summary": asdict(summary),

@@ -396,7 +396,7 @@ def test_ctrl_c_stops_at_once_keeps_what_was_written_and_resumes(tmp_path: Path)
     finally:
         proc.kill()
         proc.wait()
-    assert proc.returncode == ExitStatus.INTERRUPTED
+    assert proc.returncode == ExitStatus.INTERRUPTED, stderr
     assert "Traceback" not in stderr and stderr.rstrip().endswith("Interrupted.")
     assert [row["student"] for row in read_csv(out / TOTALS_CSV)] == ["alice"]
     assert not any(alive(int(pid)) for pid in pidfile.read_text(encoding="utf-8").split())
