@@ -256,11 +256,11 @@ class Record:
 
 
 def record_from_check(
-    sub: Submission, sha256: str, settings: Settings, returncode: int | None, stdout: str, stderr: str,
-    seconds: float,
+    sub: Submission, sha256: str, settings: Settings, key: dict[str, Any], returncode: int | None, stdout: str,
+    stderr: str, seconds: float,
 ) -> Record:
-    """Turn one finished (or killed: returncode None) check process into a Record."""
-    base = dict(student=sub.student, source=sub.source, sha256=sha256, settings=settings.key(),
+    """Turn one finished (or killed: returncode None) check process into a Record; `key` is settings.key()."""
+    base = dict(student=sub.student, source=sub.source, sha256=sha256, settings=key,
                 seconds=round(seconds, 3), graded_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     if returncode is None:
         return Record(status="timeout", message=t("grade.deadline", seconds=_shown(settings.submission_timeout)),
@@ -417,8 +417,9 @@ def _drain(proc: subprocess.Popen[str]) -> tuple[str, str]:
 class Runner:
     """Starts check processes, remembers the running ones, and can stop them all at once."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, key: dict[str, Any]) -> None:
         self.settings = settings
+        self.key = key  # computed once: every record of a run carries the same one
         self._lock = threading.Lock()
         self._running: set[subprocess.Popen[str]] = set()
         self.stopped = False
@@ -436,7 +437,7 @@ class Runner:
                                         encoding="utf-8", errors="replace", env=_child_env(),
                                         start_new_session=True)
             except OSError as exc:
-                return record_from_check(sub, sha256, self.settings, -1, "", str(exc), 0.0)
+                return record_from_check(sub, sha256, self.settings, self.key, -1, "", str(exc), 0.0)
             self._running.add(proc)
         try:
             out, err = proc.communicate(timeout=self.settings.submission_timeout)
@@ -450,7 +451,7 @@ class Runner:
                 self._running.discard(proc)
         if self.stopped:
             return None
-        return record_from_check(sub, sha256, self.settings, returncode, out, err, time.perf_counter() - start)
+        return record_from_check(sub, sha256, self.settings, self.key, returncode, out, err, time.perf_counter() - start)
 
     def stop(self) -> None:
         with self._lock:
@@ -686,7 +687,7 @@ def grade_class(
     for source in order:
         if source in final and on_record:
             on_record(final[source], final[source].status != "rejected")
-    runner = Runner(settings)
+    runner = Runner(settings, key)
     interrupted = False
     graded = 0
     pool = ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1), thread_name_prefix="grade")
