@@ -58,6 +58,18 @@ def test_gallery_file_gets_its_verdict(name: str) -> None:
         assert "spam" in result.output and len(result.output) < 70_000 and "dropped" in result.output
 
 
+QUICK_MISTAKES = sorted(name for name, entry in EXPECTED.items()
+                       if not name.startswith(("adv_", "good_")) and "speed" not in entry.get("diagnosis", {}))
+
+
+@pytest.mark.parametrize("name", QUICK_MISTAKES, ids=QUICK_MISTAKES)
+def test_the_diagnosis_does_not_depend_on_the_seed(name: str) -> None:
+    entry = EXPECTED[name]
+    result = run_check(GALLERY / name, CheckOptions(seed=20261124, exercises=tuple(entry["exercises"])))
+    diagnoses = {verdict.test: verdict.diagnosis for verdict in result.tests}
+    assert {test: diagnoses[test] for test in entry["diagnosis"]} == entry["diagnosis"]
+
+
 def test_gallery_diagnoses_name_mistakes_with_hints_in_both_languages() -> None:
     specs = exercises()
     for entry in EXPECTED.values():

@@ -251,7 +251,7 @@ for _exercise in ORACLES:
     _NAMES.setdefault(_exercise, _exercise)
 
 
-def _random_shape(ctx: Context, ndim_low: int = 1, ndim_high: int = 3) -> tuple[int, ...]:
+def _random_shape(ctx: Context, ndim_low: int = 2, ndim_high: int = 3) -> tuple[int, ...]:
     return tuple(ctx.size(2, 7) for _ in range(ctx.size(ndim_low, ndim_high)))
 
 
@@ -334,8 +334,8 @@ def causal_mask_no_key_rows(ctx: Context) -> None:
 
 def _qkv(ctx: Context, lead: tuple[int, ...], lq: int, lk: int, dtype: type = np.float64,
          kv_lead: tuple[int, ...] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    dk = ctx.size(2, 8)
-    dv = dk + ctx.size(1, 3)  # dv != dk, so scaling by the wrong one shows
+    dk = ctx.size(3, 8)
+    dv = dk + ctx.size(1, 3)  # dv != dk and sqrt(dv) != dk, so scaling by the wrong one shows
     kv_lead = lead if kv_lead is None else kv_lead
     return (ctx.normal(lead + (lq, dk), dtype), ctx.normal(kv_lead + (lk, dk), dtype),
             ctx.normal(kv_lead + (lk, dv), dtype))

@@ -461,7 +461,8 @@ VARIANTS: dict[str, dict[str, Variant | None]] = {
 
 # exercise -> mistake id -> a pattern of the exception message that this mistake typically raises
 ERRORS: dict[str, dict[str, str]] = {
-    "scaled_dot_product_attention": {"k_transposed": r"mismatch in its core dimension"},
+    "scaled_dot_product_attention": {
+        "k_transposed": r"mismatch in its core dimension|could not be broadcast together with remapped shapes"},
     "kv_cache": {"wrong_axis": r"except for the concatenation axis must match"},
 }
 
