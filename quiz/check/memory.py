@@ -1,8 +1,8 @@
 """The flash-attention memory test: the solution must not hold an L x L score matrix.
 
 The solution runs in a child of its own whose address space (RLIMIT_AS) is capped at what a
-clean child uses (a trusted child that loaded ``references.py``, measured before it ran
-anything) plus HEADROOM. At LENGTH one L x L score matrix in the input dtype is larger than
+clean child uses (the trusted child that loaded ``references.py``, measured as soon as it started,
+before the speed test made it grow) plus HEADROOM. At LENGTH one L x L score matrix in the input dtype is larger than
 HEADROOM, while a tiled solution needs a few megabytes. The limit is set from the trusted
 child, not from the solution's own child, so memory a solution reserves while loading and
 frees inside the call does not buy it room.
@@ -29,7 +29,8 @@ HEADROOM = 48 << 20  # one (4096, 4096) float32 matrix is 64 MiB
 def memory_test(ctx: Context) -> dict[str, Any]:
     from quiz.check.sandbox import CallError, Limits, Sandbox, SandboxFailure, SolutionLoadError
 
-    baseline = ctx.trusted().call("address_space_bytes")
+    trusted = ctx.trusted()
+    baseline = trusted.clean_address_space or trusted.call("address_space_bytes")
     found = MemoryResult(length=LENGTH, head_dim=HEAD_DIM, matrix_bytes=LENGTH * LENGTH * np.dtype(DTYPE).itemsize,
                          allowed_bytes=HEADROOM)
     q, k, v = (ctx.normal((1, LENGTH, HEAD_DIM), DTYPE) for _ in range(3))  # (1, L, d)

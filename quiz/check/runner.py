@@ -54,6 +54,7 @@ class Metered:
     def __init__(self, sandbox: Any, timings: dict[str, float]) -> None:
         self._sandbox = sandbox
         self._timings = timings
+        self.clean_address_space: int | None = None  # of the trusted child, measured before it ran anything
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sandbox, name)
@@ -126,7 +127,9 @@ def run_check(path: str | Path, options: CheckOptions = CheckOptions()) -> Check
                 folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="attnquiz-ref-")))
                 copy = folder / "reference_solution.py"
                 copy.write_text(trusted_text, encoding="utf-8")
-                trusted_box.append(open_sandbox(stack, copy, result.timings, timeout=options.timeout))
+                box = open_sandbox(stack, copy, result.timings, timeout=options.timeout)
+                box.clean_address_space = box.call("address_space_bytes")  # before the speed test grows it
+                trusted_box.append(box)
             return trusted_box[0]
 
         for spec in specs:
