@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+from types import SimpleNamespace
+
 import pytest
 
 from quiz.check import speed
+from quiz.check.sandbox import Sandbox
 from quiz.check.runner import CheckOptions, run_check
 from quiz.check.verdicts import Status
 from tests.conftest import REPO
@@ -21,6 +27,22 @@ def test_the_worked_cache_passes_with_figures_from_one_run() -> None:
     assert late > 2 * early  # recomputing grows with the prefix: the test measures something real
     # every step of 2 warm-up and 15 timed runs was one round trip, all counted
     assert result.timings["calls"] > (2 * speed.WARMUP_STEPS + 3 * speed.PAIRS * speed.STEPS)
+    # CPU-time figures come with them wherever the sandbox tells the child's process id
+    assert (figures.user_cpu_step_us is not None) == hasattr(Sandbox, "pid")
+
+
+def test_the_cpu_clock_reads_another_process_and_never_its_reports() -> None:
+    spin = "import time\nend = time.monotonic() + 0.4\nwhile time.monotonic() < end: pass\n"
+    child = subprocess.Popen([sys.executable, "-c", spin])
+    try:
+        clock = speed._CpuClock(SimpleNamespace(pid=child.pid))
+        first = clock.read()
+        time.sleep(0.2)
+        second = clock.read()
+        assert first is not None and second is not None and second > first
+    finally:
+        child.wait()
+    assert speed._CpuClock(SimpleNamespace()).read() is None  # no pid: wall time only
 
 
 @pytest.mark.parametrize(
