@@ -19,7 +19,7 @@ import numpy as np
 
 from quiz.check import mistakes
 from quiz.check import references as ref
-from quiz.check.catalog import Tolerance
+from quiz.check.catalog import Tolerance, exercises
 from quiz.check.verdicts import MemoryResult, Mismatch, SpeedResult
 from quiz.i18n import t
 
@@ -243,12 +243,8 @@ def case(exercise: str, test_id: str) -> Callable[[Test], Test]:
 
 
 def _call(ctx: Context, *args: Any, **kwargs: Any) -> Any:
-    return ctx.sandbox.call(_NAMES[ctx.exercise], *args, **kwargs)
-
-
-_NAMES = {"kv_cache": "KVCache"}
-for _exercise in ORACLES:
-    _NAMES.setdefault(_exercise, _exercise)
+    """Call the exercise's function in the solution's sandbox."""
+    return ctx.sandbox.call(exercises()[ctx.exercise].name, *args, **kwargs)
 
 
 def _random_shape(ctx: Context, ndim_low: int = 2, ndim_high: int = 3) -> tuple[int, ...]:
