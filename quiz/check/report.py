@@ -101,7 +101,7 @@ def render_table(result: CheckResult, width: int = 100, color: bool = False) -> 
         console.print(table)
     console.print()
     counts = {status: sum(v.status is status for v in result.tests) for status in Status}
-    summary = ", ".join(f"{n} {status_text(s)}" for s, n in counts.items() if n)
+    summary = t("check.list_sep").join(t("check.count", n=n, status=status_text(s)) for s, n in counts.items() if n)
     console.print(escape(t("check.score", score=_points(result.score), max_score=_points(result.max_score),
                            summary=summary, seconds=result.seconds)), style="bold")
     if not result.attempted:
