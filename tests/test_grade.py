@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -428,3 +429,22 @@ def test_bad_input_stops_with_one_line(tmp_path: Path, setup: str, message: str)
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith(message.format(folder=folder, blocker=blocker))
     assert not (tmp_path / "grades" / JOURNAL).exists() or not (tmp_path / "grades" / JOURNAL).read_text()
+
+
+def test_a_write_failure_mid_run_stops_with_one_line_and_keeps_what_was_written(tmp_path: Path) -> None:
+    folder = make(tmp_path / "class", {f"{name}.py": SOLUTION.read_text(encoding="utf-8") for name in "abcd"})
+    out = tmp_path / "grades"
+    # as if the disk filled up after about three results (~2.1 kB each): files may not grow past 8000 bytes
+    small_files = ("import os, resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, (8000, 8000)); "
+                   "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])")
+    argv = [sys.executable, "-c", small_files, *ATTNQUIZ[1:], "grade", str(folder), "--out", str(out), "--jobs", "1",
+            *QUICK]
+    full = subprocess.run(argv, capture_output=True, text=True, env=subprocess_env(), timeout=120)
+    assert full.returncode == ExitStatus.USAGE
+    assert full.stderr.splitlines()[-1] == (f"Error: writing results to {out} failed: File too large; every result "
+                                            "written before is kept there, re-run to resume")
+    kept = [row["student"] for row in read_csv(out / TOTALS_CSV)]
+    assert kept and kept == ["a", "b", "c", "d"][:len(kept)]
+    again = grade_cli(folder, "--out", out, "--jobs", "1", *QUICK)
+    assert again.stdout.splitlines()[0] == f"Checked {4 - len(kept)} now, {len(kept)} unchanged since the last run."
+    assert [row["student"] for row in read_csv(out / TOTALS_CSV)] == ["a", "b", "c", "d"]
