@@ -488,6 +488,11 @@ class Sandbox:
         self._request({"op": "discard", "handle": self._own(handle)}, (), None, "discard()")
 
     @property
+    def pid(self) -> int | None:
+        """The child's process id while it runs (the parent reads its CPU clock), else None."""
+        return self._proc.pid if self._proc is not None else None
+
+    @property
     def output(self) -> str:
         """The child's stdout and stderr so far (capped at Limits.output_bytes), across restarts."""
         self._drain(DRAIN_LIMIT)
