@@ -215,8 +215,14 @@ def reset(yes: bool, lang: str | None) -> None:
     if not path.exists():
         click.echo(t("reset.nothing", path=path))
         return
-    if not yes and not click.confirm(t("reset.confirm", path=path), default=False):
-        click.echo(t("reset.cancelled"))
-        return
+    if not yes:
+        try:
+            confirmed = click.confirm(t("reset.confirm", path=path), default=False)
+        except click.Abort:  # Ctrl-C or end of input: nothing is deleted
+            click.echo("\n" + t("reset.cancelled"))
+            raise SystemExit(ExitStatus.INTERRUPTED) from None
+        if not confirmed:
+            click.echo(t("reset.cancelled"))
+            return
     backup = store.reset(path, data_path("backups"), utcnow())
     click.echo(t("reset.done", backup=backup))

@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 from quiz import codecheck, session
 from quiz.bank import load_paths
 from quiz.cli import cli
+from quiz.errors import ExitStatus
 from quiz.paths import data_path
 from tests.conftest import REPO
 
@@ -226,6 +227,9 @@ def test_reset_asks_first_and_keeps_a_backup(tmp_path: Path) -> None:
     _start(["--topic", "kvcache"], "1\n")
     refused = CliRunner().invoke(cli, ["reset"], input="n\n")
     assert refused.exit_code == 0 and "Nothing deleted." in refused.output and data_path("database").exists()
+    no_answer = CliRunner().invoke(cli, ["reset"], input="")  # end of input at the question
+    assert no_answer.exit_code == ExitStatus.INTERRUPTED and "Aborted!" not in no_answer.output
+    assert no_answer.output.rstrip().endswith("Nothing deleted.") and data_path("database").exists()
     done = CliRunner().invoke(cli, ["reset", "--yes"])
     assert done.exit_code == 0 and not data_path("database").exists()
     backup = next(data_path("backups").glob("progress-*.sqlite3"))
