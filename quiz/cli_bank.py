@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import click
 
+from quiz.cli_options import bank_option
 from quiz.errors import ExitStatus
-
-bank_option = click.option(
-    "--bank", "banks", multiple=True, metavar="PATH",
-    help="Extra bank file or folder (repeatable); ATTNQUIZ_BANKS adds more.",
-)
 
 
 @click.command("list")

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 
 import click
 
+from quiz.cli_options import lang_option
 from quiz.errors import AttnquizError, ExitStatus
 
 if TYPE_CHECKING:
     from quiz.check.runner import CheckOptions
 
-lang_option = click.option("--lang", type=click.Choice(["en", "zh"]), help="Interface language (default: the locale).")
 bank_option = click.option("--bank", "banks", multiple=True, metavar="PATH",
                            help="A bank whose code questions name or define the exercises (repeatable).")
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from quiz.cli_options import bank_option, lang_option
 from quiz.errors import AttnquizError, ExitStatus
 
 if TYPE_CHECKING:
@@ -60,10 +61,8 @@ def _common_options(command):  # noqa: ANN001, ANN202 - a click decorator
                      help="Only this difficulty, 1 to 3 (repeatable)."),
         click.option("-n", "--count", type=click.IntRange(min=1),
                      help=f"Number of questions (default {DEFAULT_COUNT}; review: everything due)."),
-        click.option("--lang", type=click.Choice(["en", "zh"]),
-                     help="Interface language (else ATTNQUIZ_LANG, else the locale)."),
-        click.option("--bank", "banks", multiple=True, metavar="PATH",
-                     help="Extra bank file or folder (repeatable); ATTNQUIZ_BANKS adds more."),
+        lang_option,
+        bank_option,
         click.option("--builtin/--no-builtin", default=True,
                      help="Include the built-in banks (default) or use only --bank and ATTNQUIZ_BANKS."),
         click.option("--seed", type=int, help="Make the question order and choice shuffling reproducible."),
@@ -177,8 +176,8 @@ def _open_store() -> Store:
 
 
 @click.command()
-@click.option("--lang", type=click.Choice(["en", "zh"]), help="Interface language.")
-@click.option("--bank", "banks", multiple=True, metavar="PATH", help="Extra bank file or folder (repeatable).")
+@lang_option
+@bank_option
 @click.option("--builtin/--no-builtin", default=True, help="Include the built-in banks (for topic names).")
 def stats(lang: str | None, banks: tuple[str, ...], builtin: bool) -> None:
     """Show your progress per topic, your streak and your weakest questions."""
@@ -202,7 +201,7 @@ def stats(lang: str | None, banks: tuple[str, ...], builtin: bool) -> None:
 
 @click.command()
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--lang", type=click.Choice(["en", "zh"]), help="Interface language.")
+@lang_option
 def reset(yes: bool, lang: str | None) -> None:
     """Delete your progress, keeping a backup (asks first unless --yes)."""
     from quiz import store
