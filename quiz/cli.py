@@ -56,6 +56,12 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="attnquiz")
 def cli() -> None:
     """Practise Transformer attention and KV-cache interview questions, and check your own NumPy code."""
+    from quiz.i18n import catalogue
+
+    # Load the interface strings (and PyYAML) before any command starts its work: a Ctrl-C that
+    # lands inside a first, lazy `import yaml` leaves a half-imported module behind, and the
+    # "Interrupted." message that follows then fails to load.
+    catalogue()
 
 
 def main() -> None:
