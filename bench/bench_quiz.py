@@ -91,9 +91,9 @@ def pty_latency(bank: Path, home: Path, mode: str, answers: int) -> list[float]:
 
 def in_process(bank: Path, home: Path, answers: int) -> dict[str, list[float]]:
     os.environ["ATTNQUIZ_HOME"] = str(home)
-    from quiz import render, scheduler, session
-    from quiz.bank import load_paths
-    from quiz.store import Store
+    from quiz.practice import render, scheduler, session
+    from quiz.bank.loader import load_paths
+    from quiz.practice.store import Store
 
     questions = load_paths([bank]).questions()
     items = session.plan(questions, {}, session.Filters(), "practice", answers, 1, scheduler.utcnow())
@@ -120,7 +120,7 @@ def in_process(bank: Path, home: Path, answers: int) -> dict[str, list[float]]:
 
 def load_times(bank: Path, runs: int) -> dict[str, list[float]]:
     """load_paths (read, parse with positions, validate) next to bare PyYAML on the same text."""
-    from quiz.bank import load_paths
+    from quiz.bank.loader import load_paths
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     text = bank.read_text(encoding="utf-8")

@@ -1,7 +1,7 @@
 """Exercises that a bank defines, run by the checker exactly like the built-in ones.
 
 ``use_banks(paths)`` validates the banks (as ``attnquiz validate`` does), then, for every
-exercise a code question defines (quiz.models.ExerciseDefinition):
+exercise a code question defines (quiz.bank.models.ExerciseDefinition):
 
 - imports its reference file into this process, before any solution runs: it is the
   instructor's trusted code, the counterpart of the package's own references.py, and it is
@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from quiz import models
-from quiz.bank_exercises import BankExercise, definitions
+from quiz.bank import models
+from quiz.bank.exercises import BankExercise, definitions
 from quiz.check import catalog, exercises, mistakes, sandbox
 from quiz.errors import AttnquizError
 from quiz.i18n import t
@@ -40,7 +40,7 @@ EXACT = catalog.Tolerance(atol=0.0, rtol=0.0)  # integer outputs must match exac
 
 def use_banks(paths: Sequence[str]) -> tuple[str, ...]:
     """Register every exercise the banks define; return the ids the banks' code questions name."""
-    from quiz.bank import load_paths
+    from quiz.bank.loader import load_paths
 
     bank_catalog = load_paths(paths)
     if bank_catalog.errors:

@@ -1,0 +1,1 @@
+"""Question banks: YAML source, typed models, loading and validation, bank-defined exercises, listing."""

@@ -1,0 +1,343 @@
+"""Find bank files, read them, validate them, and report every problem with its place.
+
+Validation never stops at the first problem: YAML-level problems (duplicate keys,
+custom tags), schema problems (from the typed models in quiz.bank.models) and problems
+across banks (a question id used twice, an unknown exercise) are all collected as
+``Problem`` records that print as ``path:line:col: message``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from quiz.bank import models, source as yamlsource
+from quiz.i18n import t
+from quiz.paths import data_path
+
+BANK_SUFFIXES = (".yaml", ".yml")
+_CHILD_MODELS = {"choices": models.Choice, "key_points": models.KeyPoint, "exercise": models.ExerciseDefinition,
+                 "tests": models.ExerciseTestSpec, "mistakes": models.ExerciseMistakeSpec,
+                 "array": models.ArraySpec, "integer": models.RangeSpec, "number": models.RangeSpec}
+_VALUE_MODELS = {"args": models.ArgumentSpec, "tolerance": models.ToleranceSpec}  # a mapping of these
+_UNION_TAGS = {"definition"}  # pydantic's names for the branches of CodeQuestion.exercise
+_QUESTION_MODELS = {
+    cls.model_fields["type"].annotation.__args__[0]: cls for cls in models.AnyQuestion.__args__
+}
+_LANG_FIELDS = {"title", "description", "prompt", "explanation", "text", "errata", "unit", "reference",
+                "point", "keywords", "answers", "label", "hint", "doc", "name"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    line: int
+    col: int
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        prefix = t("bank.warning_prefix") if self.severity == "warning" else ""
+        where = f"{self.path}:{self.line}:{self.col}" if self.line else self.path
+        return f"{where}: {prefix}{self.message}"
+
+
+@dataclass
+class Catalog:
+    """The valid banks that were loaded, and every problem met on the way."""
+
+    banks: list[models.Bank] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    files: int = 0
+    sources: dict[str, Path] = field(default_factory=dict)  # bank id -> the file it was read from
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    def questions(self) -> list[tuple[models.Bank, models.AnyQuestion]]:
+        return [(bank, question) for bank in self.banks for question in bank.questions]
+
+
+def bank_files(paths: Iterable[str | os.PathLike[str]], problems: list[Problem]) -> list[Path]:
+    """Expand files and folders (recursively) into bank files; a missing path is a problem."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix in BANK_SUFFIXES and p.is_file()))
+        elif path.is_file():
+            found.append(path)
+        else:
+            problems.append(Problem(str(path), 0, 0, t("bank.missing_path")))
+    return found
+
+
+def extra_bank_paths(cli_paths: Sequence[str] = ()) -> list[str]:
+    """Banks named by ATTNQUIZ_BANKS (an os.pathsep-separated list) and then --bank."""
+    env = [p for p in os.environ.get("ATTNQUIZ_BANKS", "").split(os.pathsep) if p]
+    return env + list(cli_paths)
+
+
+def load_catalog(extra: Sequence[str] = (), *, include_builtin: bool = True) -> Catalog:
+    """The built-in banks (unless excluded), then ATTNQUIZ_BANKS, then `extra`."""
+    paths = ([str(data_path("builtin_banks"))] if include_builtin else []) + extra_bank_paths(extra)
+    return load_paths(paths)
+
+
+def load_paths(paths: Iterable[str | os.PathLike[str]]) -> Catalog:
+    """Validate every bank under `paths`; only banks without errors are kept."""
+    from quiz.check.catalog import exercise_names
+
+    catalog = Catalog()
+    files = bank_files(paths, catalog.problems)
+    catalog.files = len(files)
+    first_question: dict[str, tuple[str, int]] = {}
+    first_bank: dict[str, tuple[str, int]] = {}
+    first_exercise: dict[str, str] = {}
+    exercises = set(exercise_names())
+    for path in files:
+        bank, doc, problems = _load_file(path)
+        if bank is not None and doc is not None:
+            problems += _cross_checks(str(path), bank, doc, first_bank, first_question, exercises)
+            problems += _definition_checks(path, bank, doc, exercises, first_exercise)
+        catalog.problems += problems
+        if bank is not None and not any(p.severity == "error" for p in problems):
+            catalog.banks.append(bank)
+            catalog.sources[bank.id] = path
+    return catalog
+
+
+def _load_file(path: Path) -> tuple[models.Bank | None, yamlsource.Document | None, list[Problem]]:
+    shown = str(path)
+    try:
+        doc = yamlsource.parse(yamlsource.read_text(path))
+    except OSError as exc:
+        return None, None, [Problem(shown, 0, 0, t("bank.unreadable", reason=exc.strerror or str(exc)))]
+    except yamlsource.YamlReadError as exc:
+        return None, None, [_from_yaml(shown, exc.problem)]
+    problems = [_from_yaml(shown, p) for p in doc.problems]
+    if not isinstance(doc.data, dict):
+        return None, doc, problems + [Problem(shown, 1, 1, t("bank.not_mapping"))]
+    try:
+        bank = models.Bank.model_validate(doc.data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        suggested = {_data_path(e["loc"], doc.data)[:-1] + (_suggest_key(e, doc),) for e in errors
+                     if e["type"] == "extra_forbidden"}
+        problems += [_from_pydantic(shown, doc, error) for error in errors
+                     if not (error["type"] == "missing" and _data_path(error["loc"], doc.data) in suggested)]
+        return None, doc, _sorted(problems)
+    problems += _warnings(shown, bank, doc)
+    return bank, doc, _sorted(problems)
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    """In file order, one problem per node (the first found: YAML-level before schema)."""
+    seen: set[tuple[int, int]] = set()
+    unique = []
+    for problem in problems:
+        if (problem.line, problem.col) not in seen or not problem.line:
+            seen.add((problem.line, problem.col))
+            unique.append(problem)
+    return sorted(unique, key=lambda p: (p.line, p.col))
+
+
+def _suggest_key(error: dict[str, Any], doc: yamlsource.Document) -> str | None:
+    """For an unknown key, the closest allowed key of the same mapping (or None)."""
+    path = _data_path(error["loc"], doc.data)
+    model = _model_at(path[:-1], doc.data)
+    close = difflib.get_close_matches(str(path[-1]), list(model.model_fields) if model else [], n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _from_yaml(shown: str, problem: yamlsource.YamlProblem) -> Problem:
+    return Problem(shown, problem.mark.line, problem.mark.col, t(problem.key, **problem.fields))
+
+
+def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
+    """Drop pydantic's union-tag entries from `loc`, keeping only steps into the data."""
+    path: list[Any] = []
+    for step in loc:
+        if isinstance(data, dict) and step in data:
+            data = data[step]
+            path.append(step)
+        elif isinstance(data, list) and isinstance(step, int) and 0 <= step < len(data):
+            data = data[step]
+            path.append(step)
+        elif isinstance(data, dict) and step not in data and step not in _QUESTION_MODELS and step not in _UNION_TAGS:
+            path.append(step)  # a missing or extra key: keep it for the message
+            break
+    return tuple(path)
+
+
+def _model_at(path: tuple[Any, ...], data: Any) -> type[models.BaseModel] | None:
+    """The model class that validates the mapping at `path` (None if unknown)."""
+    model: type[models.BaseModel] | None = models.Bank
+    node = data
+    for i, step in enumerate(path):
+        node = node[step] if isinstance(node, (dict, list)) and _has(node, step) else None
+        if path[i - 1:i] == ("questions",) and isinstance(step, int):
+            model = _QUESTION_MODELS.get(node.get("type")) if isinstance(node, dict) else None
+        elif i and path[i - 1] in _VALUE_MODELS and isinstance(path[i - 1], str):
+            model = _VALUE_MODELS[path[i - 1]]
+        elif step in _CHILD_MODELS and isinstance(step, str):
+            model = _CHILD_MODELS[step]
+    return model
+
+
+def _has(node: Any, step: Any) -> bool:
+    return step in node if isinstance(node, dict) else isinstance(step, int) and 0 <= step < len(node)
+
+
+def _question_context(path: tuple[Any, ...], data: Any) -> str:
+    if len(path) >= 2 and path[0] == "questions" and isinstance(path[1], int):
+        question = data["questions"][path[1]]
+        if isinstance(question, dict) and isinstance(question.get("id"), str):
+            return t("bank.in_question", id=question["id"])
+    return ""
+
+
+def _from_pydantic(shown: str, doc: yamlsource.Document, error: dict[str, Any]) -> Problem:
+    kind = error["type"]
+    ctx = dict(error.get("ctx") or {})
+    path = _data_path(error["loc"], doc.data)
+    name = next((str(s) for s in reversed(path) if isinstance(s, str)), "")
+    mark = doc.mark_for(path)
+    if path and isinstance(path[-1], int):
+        name = t("bank.item", field=name, n=path[-1] + 1)
+    if kind == "extra_forbidden":
+        model = _model_at(path[:-1], doc.data)
+        known = list(model.model_fields) if model else []
+        suggestion = _suggest_key(error, doc)
+        key = "bank.unknown_key_suggest" if suggestion else "bank.unknown_key"
+        message = t(key, key=name, suggestion=suggestion, known=", ".join(known))
+        mark = doc.mark_for(path, key=True)
+    elif kind in ("union_tag_invalid", "union_tag_not_found"):
+        found = ctx.get("tag", "")
+        close = difflib.get_close_matches(str(found), models.QUESTION_TYPES, n=1, cutoff=0.5)
+        types = ", ".join(models.QUESTION_TYPES)
+        if kind == "union_tag_not_found":
+            message = t("bank.missing_type", types=types)
+        elif close:
+            message = t("bank.unknown_type_suggest", found=found, suggestion=close[0], types=types)
+        else:
+            message = t("bank.unknown_type", found=found, types=types)
+        mark = doc.mark_for(path + ("type",))
+    elif kind == "missing":
+        parent = _model_at(path[:-1], doc.data)
+        qtype = parent.model_fields["type"].annotation.__args__[0] if parent and "type" in parent.model_fields else ""
+        message = t("bank.missing_field_for", field=name, type=qtype) if qtype else t("bank.missing_field", field=name)
+    elif f"bank.{kind}" in _catalogue_keys():
+        message = t(f"bank.{kind}", field=name, **{k: _shown(v) for k, v in ctx.items()})
+    else:
+        message = t("bank.invalid_value", field=name, detail=error["msg"])
+    return Problem(shown, mark.line, mark.col, _question_context(path, doc.data) + message)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value))
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _catalogue_keys() -> set[str]:
+    from quiz.i18n import catalogue
+
+    return set(catalogue())
+
+
+def _warnings(shown: str, bank: models.Bank, doc: yamlsource.Document) -> list[Problem]:
+    """Problems that do not stop a bank from being used, but fail `validate --strict`."""
+    problems: list[Problem] = []
+    wanted = list(bank.languages)
+
+    def walk(node: Any, path: tuple[Any, ...]) -> None:
+        if isinstance(node, dict):
+            last = path[-1] if path else None
+            per_language = node and all(isinstance(k, str) and k in set(wanted) | {"en", "zh"} for k in node)
+            if per_language and (last in _LANG_FIELDS or path[-2:-1] == ("topics",)):
+                for lang in wanted:
+                    if lang not in node:
+                        mark = doc.mark_for(path)
+                        message = _question_context(path, doc.data) + t("bank.missing_translation", lang=lang,
+                                                                        field=last)
+                        problems.append(Problem(shown, mark.line, mark.col, message, "warning"))
+                return
+            for key, value in node.items():
+                walk(value, path + (key,))
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, path + (i,))
+
+    walk(doc.data, ())
+    for qi, question in enumerate(bank.questions):
+        if bank.topics and question.topic not in bank.topics:
+            mark = doc.mark_for(("questions", qi, "topic"))
+            problems.append(Problem(shown, mark.line, mark.col,
+                                    t("bank.topic_unnamed", topic=question.topic), "warning"))
+        for ci, choice in enumerate(getattr(question, "choices", ())):
+            if not choice.correct and choice.explanation is None:
+                mark = doc.mark_for(("questions", qi, "choices", ci))
+                message = t("bank.in_question", id=question.id) + t("bank.choice_unexplained", n=ci + 1)
+                problems.append(Problem(shown, mark.line, mark.col, message, "warning"))
+    return problems
+
+
+def _cross_checks(
+    shown: str,
+    bank: models.Bank,
+    doc: yamlsource.Document,
+    first_bank: dict[str, tuple[str, int]],
+    first_question: dict[str, tuple[str, int]],
+    exercises: set[str],
+) -> list[Problem]:
+    """Ids unique across every loaded bank; code questions name a known exercise."""
+    problems: list[Problem] = []
+    mark = doc.mark_for(("id",))
+    if bank.id in first_bank:
+        where = "{}:{}".format(*first_bank[bank.id])
+        problems.append(Problem(shown, mark.line, mark.col, t("bank.duplicate_bank_id", id=bank.id, first=where)))
+    else:
+        first_bank[bank.id] = (shown, mark.line)
+    for qi, question in enumerate(bank.questions):
+        mark = doc.mark_for(("questions", qi, "id"))
+        if question.id in first_question:
+            where = "{}:{}".format(*first_question[question.id])
+            problems.append(Problem(shown, mark.line, mark.col,
+                                    t("bank.duplicate_question_id", id=question.id, first=where)))
+        else:
+            first_question[question.id] = (shown, mark.line)
+        if isinstance(question, models.CodeQuestion) and isinstance(question.exercise, str) \
+                and question.exercise not in exercises:
+            emark = doc.mark_for(("questions", qi, "exercise"))
+            close = difflib.get_close_matches(question.exercise, sorted(exercises), n=1)
+            problems.append(Problem(shown, emark.line, emark.col, t(
+                "bank.unknown_exercise", id=question.exercise,
+                hint=t("bank.did_you_mean", suggestion=close[0]) if close else "",
+                known=", ".join(sorted(exercises)))))
+    return problems
+
+
+def _definition_checks(path: Path, bank: models.Bank, doc: yamlsource.Document, builtin: set[str],
+                       first_exercise: dict[str, str]) -> list[Problem]:
+    """Exercises defined in the bank: parameters, ids, and the reference file (quiz.bank.exercises)."""
+    from quiz.bank.exercises import definition_problems
+
+    problems = []
+    for qi, question in enumerate(bank.questions):
+        if isinstance(question, models.CodeQuestion) and isinstance(question.exercise, models.ExerciseDefinition):
+            for suffix, key, message in definition_problems(path, question.exercise, builtin, first_exercise):
+                mark = doc.mark_for(("questions", qi, "exercise", *suffix), key=key)
+                problems.append(Problem(str(path), mark.line, mark.col, t("bank.in_question", id=question.id) + message))
+    return sorted(problems, key=lambda p: (p.line, p.col))

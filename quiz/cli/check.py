@@ -1,0 +1,108 @@
+"""Commands of the checker: `attnquiz check` and `attnquiz new`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from quiz.cli.options import lang_option
+from quiz.errors import AttnquizError, ExitStatus
+
+if TYPE_CHECKING:
+    from quiz.check.runner import CheckOptions
+
+bank_option = click.option("--bank", "banks", multiple=True, metavar="PATH",
+                           help="A bank whose code questions name or define the exercises (repeatable).")
+
+
+@click.command()
+@click.argument("solution", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--exercise", "names", multiple=True, metavar="NAME",
+              help="Check only this exercise (repeatable); default: every exercise.")
+@click.option("--seed", type=click.IntRange(min=0), help="Repeat the random inputs of an earlier run.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
+              help="Seconds one call of your code may take.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json", "gradescope"]), default="table",
+              show_default=True, help="table for people, json (docs/checker.md), gradescope (results.json).")
+@click.option("--watch", is_flag=True, help="Check again every time the file is saved, until Ctrl-C.")
+@bank_option
+@lang_option
+def check(solution: Path, names: tuple[str, ...], seed: int | None, timeout: float, output_format: str,
+          watch: bool, banks: tuple[str, ...], lang: str | None) -> None:
+    """Check your NumPy attention and KV-cache code in a sandbox against hidden reference tests."""
+    from quiz.check.runner import CheckOptions, select_exercises
+    from quiz.i18n import use_language
+
+    if lang:
+        use_language(lang)
+    options = CheckOptions(seed=seed, timeout=timeout, exercises=names, banks=banks)
+    if watch:
+        from quiz.check.bank_tests import use_banks
+        from quiz.check.watch import watch as watch_file
+
+        named = use_banks(banks) if banks else ()
+        select_exercises(names or named)  # a usage error stops here, not on every save
+        raise SystemExit(watch_file(solution, lambda: check_and_print(solution, options, output_format)))
+    raise SystemExit(check_and_print(solution, options, output_format))
+
+
+def check_and_print(solution: Path, options: CheckOptions, output_format: str = "table") -> ExitStatus:
+    """One check: run it, print the report in `output_format`, return the exit status (also used by --watch)."""
+    from quiz.check.report import render_json, render_table, to_gradescope, to_json
+    from quiz.check.runner import run_check
+    from quiz.i18n import t
+
+    result = run_check(solution, options)
+    if output_format == "json":
+        click.echo(render_json(to_json(result)))
+    elif output_format == "gradescope":
+        click.echo(render_json(to_gradescope(result)))
+    elif result.load_error is not None:
+        click.echo(t("error.prefix", message=t("check.load_failed", message=result.load_error.message)), err=True)
+        if result.load_error.detail:
+            click.echo(result.load_error.detail.rstrip("\n"), err=True)
+    else:
+        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        width = max(80, min(160, shutil.get_terminal_size((100, 24)).columns))
+        click.echo(render_table(result, width=width, color=color), nl=False)
+    return result.exit_status
+
+
+@click.command()
+@click.argument("names", nargs=-1, metavar="[EXERCISE]...")
+@click.option("-o", "--output", default="solution.py", show_default=True, metavar="PATH",
+              help="Where to write the starter file ('-' prints it).")
+@click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+@bank_option
+@lang_option
+def new(names: tuple[str, ...], output: str, force: bool, banks: tuple[str, ...], lang: str | None) -> None:
+    """Write a starter solution file with every function to implement."""
+    from quiz.check.runner import select_exercises
+    from quiz.check.starter import starter_text
+    from quiz.i18n import t, use_language
+
+    if lang:
+        use_language(lang)
+    if banks:
+        from quiz.check.bank_tests import use_banks
+
+        named = use_banks(banks)
+        names = names or named
+    chosen = select_exercises(names)
+    if output == "-":
+        click.echo(starter_text(names), nl=False)
+        return
+    path = Path(output)
+    if path.exists() and not force:
+        raise AttnquizError(t("new.exists", path=path))
+    try:
+        path.write_text(starter_text(names, path.name), encoding="utf-8")
+    except OSError as exc:
+        raise AttnquizError(t("new.cannot_write", path=path, reason=exc.strerror or exc)) from None
+    click.echo(t("new.written", path=path, count=len(chosen)))
+    raise SystemExit(ExitStatus.OK)

@@ -1,0 +1,106 @@
+"""The grade command: check a whole class's submissions (the logic is in quiz.grade)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from quiz.errors import ExitStatus
+
+
+@click.command()
+@click.argument("submissions", type=click.Path(path_type=Path))
+@click.option("--out", "-o", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for results.csv, totals.csv, results.json (created; re-running resumes).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Submissions checked at once (default: the number of cores).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+              help="Per-exercise time limit, as for `attnquiz check`.")
+@click.option("--submission-timeout", type=click.FloatRange(min=0, min_open=True), default=600.0,
+              show_default=True, metavar="SECONDS", help="Wall-clock limit for one whole submission.")
+@click.option("--exercise", "exercises", multiple=True, metavar="NAME", help="Check only this exercise (repeatable).")
+@click.option("--bank", "banks", multiple=True, metavar="PATH", help="Bank defining extra exercises (repeatable).")
+@click.option("--seed", type=int, default=None, help="Same random inputs for every student.")
+@click.option("--file", "filename", default="solution.py", show_default=True, metavar="NAME",
+              help="The file to check inside a student's folder.")
+def grade(submissions: Path, out: Path, jobs: int | None, timeout: float | None, submission_timeout: float,
+          exercises: tuple[str, ...], banks: tuple[str, ...], seed: int | None, filename: str) -> None:
+    """Check a folder of submissions (one NAME.py or NAME/ per student) and write the grades to CSV and JSON."""
+    from quiz.grade import grade_class
+    from quiz.grade.records import Settings
+    from quiz.grade.summary import render_summary
+    from quiz.i18n import t
+
+    settings = Settings(exercises=exercises, timeout=timeout, seed=seed, banks=banks,
+                        submission_timeout=submission_timeout)
+    display = _Display()
+    try:
+        run = grade_class(submissions, out, settings, jobs=jobs, filename=filename,
+                          on_start=display.start, on_record=display.record)
+        display.close()
+        click.echo(t("grade.summary_run", graded=run.graded, resumed=run.resumed))
+        click.echo(render_summary(run.summary, out), nl=False)
+    except KeyboardInterrupt:  # before the batch started, or while printing the summary
+        display.close()
+        click.echo(t("interrupted"), err=True)
+        raise SystemExit(ExitStatus.INTERRUPTED) from None
+    finally:
+        display.close()
+    if run.interrupted:
+        click.echo(t("interrupted"), err=True)
+    raise SystemExit(run.exit_status)
+
+
+class _Display:
+    """A progress bar on a terminal; one line per submission otherwise (logs, CI)."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.done = 0
+        self.progress: Any = None
+        self.task: Any = None
+
+    def start(self, total: int) -> None:
+        self.total = total
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            from quiz.i18n import t
+
+            self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                     TimeElapsedColumn(), TextColumn("{task.fields[student]}"),
+                                     console=Console(stderr=True), transient=True)
+            self.task = self.progress.add_task(t("grade.progress"), total=total, student="")
+            self.progress.start()
+
+    def record(self, record: Any, resumed: bool) -> None:
+        from quiz.i18n import t
+
+        self.done += 1
+        if record.status == "rejected":
+            self._print(t("grade.rejected", source=record.source, problem=record.message))
+        elif self.progress is None:
+            if record.status == "checked":
+                result = t("grade.line_score", score=record.score, max_score=record.max_score)
+            else:
+                result = t("grade.line_status", status=t(f"grade.status.{record.status}"), message=record.message)
+            if resumed:
+                result = t("grade.line_resumed", result=result)
+            self._print(t("grade.line", done=self.done, total=self.total, student=record.student, result=result))
+        if self.progress is not None:
+            self.progress.update(self.task, advance=1, student=record.student)
+
+    def _print(self, line: str) -> None:
+        if self.progress is not None:
+            self.progress.console.print(line, markup=False, highlight=False)
+        else:
+            click.echo(line, err=True)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None

@@ -1,0 +1,228 @@
+"""Quiz commands: start, review, stats, reset.
+
+The commands only wire the quiz flow together: banks (quiz.bank.loader) → session plan and
+run (quiz.practice.session) → prompts (quiz.practice.prompts) → store (quiz.practice.store) → summary
+(quiz.practice.summary). Heavy modules are imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import click
+
+from quiz.cli.options import bank_option, lang_option
+from quiz.errors import AttnquizError, ExitStatus
+
+if TYPE_CHECKING:
+    from quiz.bank import models
+    from quiz.practice.session import Filters
+    from quiz.practice.store import Store
+
+DEFAULT_COUNT = 10
+PLAIN_MODE_HELP = """
+\b
+Plain mode (--plain, or when standard input or output is not a terminal) asks
+numbered plain-text questions and reads answers line by line, for scripts and
+screen readers:
+  single choice      a number, such as 2
+  multiple choice    numbers separated by commas, such as 1,3 (empty: none)
+  true or false      y or n
+  short, numeric     one line (numeric: a number or expression such as 2*32*128)
+  open               several lines, ended by an empty line or a single '.'
+  self-rating        1 again, 2 hard, 3 good, 4 easy
+End of input, like Ctrl-C, ends the quiz with the summary (exit status 130).
+Setting NO_COLOR turns colours off.
+"""
+
+
+@dataclass(frozen=True)
+class QuizOptions:
+    mode: str = "practice"
+    topics: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    difficulties: tuple[int, ...] = ()
+    count: int | None = None
+    lang: str | None = None
+    banks: tuple[str, ...] = ()
+    builtin: bool = True
+    seed: int | None = None
+    plain: bool = False
+    time_limit: float | None = None
+
+
+def _common_options(command):  # noqa: ANN001, ANN202 - a click decorator
+    options = [
+        click.option("--topic", "topics", multiple=True, metavar="ID", help="Only this topic (repeatable)."),
+        click.option("--tag", "tags", multiple=True, metavar="ID", help="Only questions with this tag (repeatable)."),
+        click.option("--difficulty", "difficulties", multiple=True, type=click.IntRange(1, 3),
+                     help="Only this difficulty, 1 to 3 (repeatable)."),
+        click.option("-n", "--count", type=click.IntRange(min=1),
+                     help=f"Number of questions (default {DEFAULT_COUNT}; review: everything due)."),
+        lang_option,
+        bank_option,
+        click.option("--builtin/--no-builtin", default=True,
+                     help="Include the built-in banks (default) or use only --bank and ATTNQUIZ_BANKS."),
+        click.option("--seed", type=int, help="Make the question order and choice shuffling reproducible."),
+        click.option("--plain", is_flag=True, help="Numbered plain-text prompts (see below)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@click.command(epilog=PLAIN_MODE_HELP)
+@click.option("--mode", type=click.Choice(["practice", "exam", "review"]), default="practice", show_default=True,
+              help="practice: feedback after each answer; exam: feedback at the end; review: only what is due.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), metavar="MINUTES",
+              help="Exam time limit in minutes.")
+@_common_options
+def start(**options: object) -> None:
+    """Start the interactive quiz (practice, exam or review)."""
+    raise SystemExit(run_quiz(QuizOptions(**options)))  # type: ignore[arg-type]
+
+
+@click.command(epilog=PLAIN_MODE_HELP)
+@_common_options
+def review(**options: object) -> None:
+    """Review the questions that are due (short for `attnquiz start --mode review`)."""
+    raise SystemExit(run_quiz(QuizOptions(mode="review", **options)))  # type: ignore[arg-type]
+
+
+def run_quiz(options: QuizOptions) -> ExitStatus:
+    """Plan, ask, save and summarise one session; the exit status (130 when interrupted)."""
+    from quiz.practice import code as codecheck, prompts, render, session, summary
+    from quiz.bank.loader import extra_bank_paths
+    from quiz.i18n import resolve_language, t, use_language
+    from quiz.practice.scheduler import utcnow
+
+    lang = resolve_language(options.lang)
+    use_language(lang)
+    if options.time_limit is not None and options.mode != "exam":
+        raise AttnquizError(t("start.time_limit_mode"))
+    questions = _load_questions(options.banks, options.builtin)
+    filters = session.Filters(frozenset(options.topics), frozenset(options.tags), frozenset(options.difficulties),
+                              frozenset() if codecheck.available() else frozenset({"code"}))
+    plain = options.plain or not prompts.is_interactive()
+    console = render.make_console(plain)
+    count = options.count or (None if options.mode == "review" else DEFAULT_COUNT)
+    with _open_store() as store:
+        history = store.history()
+        items = session.plan(questions, history, filters, options.mode, count, options.seed, utcnow())  # type: ignore[arg-type]
+        if not items:
+            render.line(console, t("session.nothing_due", next=summary.next_review_line(store.next_due(), utcnow())))
+            return ExitStatus.OK
+        left_out = _left_out(questions, filters)
+        if left_out and options.mode != "review":
+            render.line(console, t("code.unavailable", count=left_out), "yellow")
+        mode_name = t(f"mode.{options.mode}")  # mode.practice, mode.exam, mode.review
+        details = t("quiz.banner_minutes", minutes=render.number(options.time_limit)) if options.time_limit else ""
+        details += t("quiz.banner_exam") if options.mode == "exam" else ""
+        render.line(console, t("quiz.banner", mode=mode_name, count=len(items), details=details), "bold")
+        session_id = store.start_session(options.mode, lang, utcnow())
+        ui = prompts.make_ui(plain, console, lang, codecheck.CodeCheck(banks=tuple(extra_bank_paths(options.banks))))
+        outcome = session.run(items, options.mode, ui, lambda r: store.record(r, options.mode, session_id),  # type: ignore[arg-type]
+                              history, lang=lang, time_limit=options.time_limit * 60 if options.time_limit else None)
+        store.end_session(session_id, utcnow(), outcome.interrupted)
+        result = summary.summarize(outcome, store.next_due(), lang)
+    summary.render_summary(console, result, utcnow(), plain)
+    if options.mode == "exam" and not outcome.interrupted:
+        render.walkthrough(console, outcome.mistakes, lang, plain)
+    return ExitStatus.INTERRUPTED if outcome.interrupted else ExitStatus.OK
+
+
+def _left_out(questions: list[tuple[models.Bank, models.AnyQuestion]], filters: Filters) -> int:
+    """How many questions the filters would pick but the skipped types leave out."""
+    from dataclasses import replace
+
+    everything = replace(filters, skip_types=frozenset())
+    return sum(1 for _, q in questions if q.type in filters.skip_types and everything.accepts(q))
+
+
+def _load_questions(banks: tuple[str, ...], builtin: bool) -> list[tuple[models.Bank, models.AnyQuestion]]:
+    from quiz.bank.loader import load_catalog
+    from quiz.i18n import t
+
+    catalog = load_catalog(banks, include_builtin=builtin)
+    for problem in catalog.errors:
+        click.echo(str(problem), err=True)
+    broken = len({problem.path for problem in catalog.errors})
+    if broken:
+        click.echo(t("start.banks_skipped", count=broken), err=True)
+    if not catalog.banks:
+        raise AttnquizError(t("start.no_banks"))
+    return catalog.questions()
+
+
+def _open_store() -> Store:
+    """The progress database, opened (and migrated); a note on stderr if a damaged one was moved aside."""
+    import sqlite3
+
+    from quiz.i18n import t
+    from quiz.paths import data_path
+    from quiz.practice.store import Store
+
+    path = data_path("database")
+    try:
+        store = Store(path)
+    except (OSError, sqlite3.Error) as exc:
+        raise AttnquizError(t("store.cannot_open", path=path, reason=getattr(exc, "strerror", None) or exc)) from None
+    if store.moved_aside:
+        key = "store.moved_newer" if store.problem == "newer" else "store.moved_corrupt"
+        click.echo(t(key, path=store.path, moved=store.moved_aside), err=True)
+    return store
+
+
+@click.command()
+@lang_option
+@bank_option
+@click.option("--builtin/--no-builtin", default=True, help="Include the built-in banks (for topic names).")
+def stats(lang: str | None, banks: tuple[str, ...], builtin: bool) -> None:
+    """Show your progress per topic, your streak and your weakest questions."""
+    from quiz.bank import models
+    from quiz.practice import render, summary
+    from quiz.bank.loader import load_catalog
+    from quiz.i18n import resolve_language, use_language
+    from quiz.practice.scheduler import utcnow
+
+    language = resolve_language(lang)
+    use_language(language)
+    catalog = load_catalog(banks, include_builtin=builtin)
+    names = {topic: summary.topic_name(bank, topic, language) for bank in catalog.banks for topic in bank.topics}
+    prompts = {(bank.id, q.id): models.localize(q.prompt, language) for bank, q in catalog.questions()}
+    now = utcnow()
+    with _open_store() as store:
+        result = store.stats(now)
+    console = render.make_console(plain=not sys.stdout.isatty())
+    summary.render_stats(console, result, now, not sys.stdout.isatty(), lambda topic: names.get(topic, topic),
+                         lambda bank_id, question_id: prompts.get((bank_id, question_id)))
+
+
+@click.command()
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@lang_option
+def reset(yes: bool, lang: str | None) -> None:
+    """Delete your progress, keeping a backup (asks first unless --yes)."""
+    from quiz.practice import store
+    from quiz.i18n import resolve_language, t, use_language
+    from quiz.paths import data_path
+    from quiz.practice.scheduler import utcnow
+
+    use_language(resolve_language(lang))
+    path = data_path("database")
+    if not path.exists():
+        click.echo(t("reset.nothing", path=path))
+        return
+    if not yes:
+        try:
+            confirmed = click.confirm(t("reset.confirm", path=path), default=False)
+        except click.Abort:  # Ctrl-C or end of input: nothing is deleted
+            click.echo("\n" + t("reset.cancelled"))
+            raise SystemExit(ExitStatus.INTERRUPTED) from None
+        if not confirmed:
+            click.echo(t("reset.cancelled"))
+            return
+    backup = store.reset(path, data_path("backups"), utcnow())
+    click.echo(t("reset.done", backup=backup))

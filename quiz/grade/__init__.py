@@ -1,0 +1,136 @@
+"""attnquiz grade: check a whole class's submissions, several at once, and resume after a stop.
+
+A submission folder holds one ``NAME.py`` file or one ``NAME/`` folder per student. Each
+submission is checked by its own ``attnquiz check --format json`` process (which runs the
+solution in the checker's sandbox), started in a new session with a wall-clock deadline;
+past the deadline the whole process tree is killed. So a submission that crashes, hangs,
+eats memory or floods its output costs at most its own deadline and never stops the batch.
+
+Results are written as each submission finishes, into the ``--out`` folder:
+
+- ``results.jsonl``: the journal, one JSON object per graded submission, appended, flushed
+  and synced. It is the record the other files are rebuilt from, and what resuming reads:
+  a submission whose file hash and grading settings match its last entry is skipped.
+- ``results.csv``: one row per student and test; ``totals.csv``: one row per student.
+  Rows are appended as submissions finish; both are rebuilt from the journal at the start
+  and at the end of a run (written to a temporary file and renamed over the old one).
+- ``results.json``: written at the end: the settings, the summary, every student's record.
+
+Nothing here imports the checker: the documented JSON of ``attnquiz check`` is the interface.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from quiz import __version__
+from quiz.errors import AttnquizError, ExitStatus
+from quiz.grade.outputs import Outputs
+from quiz.grade.records import Record, Settings
+from quiz.grade.runner import Runner, preflight
+from quiz.grade.submissions import Submission, file_sha256, find_submissions
+from quiz.grade.summary import ClassSummary, summarize, with_class_max
+from quiz.i18n import t
+
+# The whole batch
+
+
+@dataclass
+class GradeRun:
+    records: list[Record]  # one per student in the folder, in name order
+    summary: ClassSummary
+    graded: int  # checked in this run
+    resumed: int  # reused from an earlier run
+    interrupted: bool = False
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        if self.interrupted:
+            return ExitStatus.INTERRUPTED
+        ok = all(r.status in ("checked", "not_loadable", "timeout") for r in self.records)
+        return ExitStatus.OK if ok else ExitStatus.FAILURE
+
+
+Progress = Callable[[Record, bool], None]  # (record, reused from an earlier run)
+
+
+def _reusable(old: Record | None, sub: Submission, sha256: str, key: dict[str, Any]) -> bool:
+    """Whether an earlier result still stands: same file, same place, same grading settings."""
+    return old is not None and old.sha256 == sha256 and old.settings == key and old.source == sub.source
+
+
+def grade_class(
+    folder: Path,
+    out: Path,
+    settings: Settings,
+    *,
+    jobs: int | None = None,
+    filename: str = "solution.py",
+    on_start: Callable[[int], None] | None = None,
+    on_record: Progress | None = None,
+) -> GradeRun:
+    """Check every submission in `folder`, writing results to `out` as they come; resumable."""
+    submissions = find_submissions(folder, filename=filename, exclude=out)
+    outputs = Outputs(out)
+    preflight(settings)
+    previous = outputs.previous()
+    key = settings.key()
+    final: dict[str, Record] = {}  # by source ("alice.py", "alice/"): unique in the folder
+    todo: list[tuple[Submission, str]] = []
+    for sub in submissions:
+        if sub.path is None:
+            final[sub.source] = Record(sub.student, sub.source, "rejected", message=sub.problem)
+            continue
+        sha = file_sha256(sub.path)
+        if _reusable(previous.get(sub.student), sub, sha, key):
+            final[sub.source] = previous[sub.student]
+        else:
+            todo.append((sub, sha))
+    resumed = sum(r.status != "rejected" for r in final.values())
+    order = [s.source for s in submissions]
+    outputs.rewrite(final[source] for source in order if source in final)
+    if on_start:
+        on_start(len(submissions))
+    for source in order:
+        if source in final and on_record:
+            on_record(final[source], final[source].status != "rejected")
+    runner = Runner(settings, key)
+    interrupted = False
+    graded = 0
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1), thread_name_prefix="grade")
+    try:
+        futures = [pool.submit(runner.check, sub, sha) for sub, sha in todo]
+        for future in as_completed(futures):
+            record = future.result()
+            if record is None:
+                continue
+            try:
+                outputs.append(record)
+            except OSError as exc:
+                raise AttnquizError(t("grade.write_failed", path=out, reason=exc.strerror or str(exc))) from None
+            final[record.source] = record
+            graded += 1
+            if on_record:
+                on_record(record, False)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        runner.stop()
+        pool.shutdown(wait=True, cancel_futures=True)
+    if interrupted:  # Ctrl-C may have come between a journal entry and its bookkeeping here
+        journal = outputs.previous()
+        for sub, sha in todo:
+            if sub.source not in final and _reusable(journal.get(sub.student), sub, sha, key):
+                final[sub.source] = journal[sub.student]
+                graded += 1
+    records = with_class_max([final[source] for source in order if source in final])
+    summary = summarize(records)
+    report = {"attnquiz": __version__, "settings": key, "summary": asdict(summary),
+              "students": [r.to_json() for r in records]}
+    outputs.rewrite(records, report)
+    return GradeRun(records, summary, graded, resumed, interrupted)

@@ -1,0 +1,164 @@
+"""Settings, the journal's records, and reading what `attnquiz check --format json` printed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from quiz import __version__
+from quiz.errors import ExitStatus
+from quiz.grade.submissions import Submission, file_sha256
+from quiz.i18n import t
+
+SCORED = ("checked", "not_loadable", "timeout")  # statuses that are a grade (the others are not)
+
+# Settings and records
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a result depends on besides the submitted file."""
+
+    exercises: tuple[str, ...] = ()
+    timeout: float | None = None  # per exercise, passed to `attnquiz check --timeout`
+    seed: int | None = None
+    banks: tuple[str, ...] = ()
+    submission_timeout: float = 600.0  # wall clock for one whole `attnquiz check` process
+
+    def key(self) -> dict[str, Any]:
+        """The part of the settings a resumed run must share to reuse a result."""
+        return {
+            "version": __version__,
+            "exercises": sorted(self.exercises),
+            "timeout": self.timeout,
+            "seed": self.seed,
+            "banks": [[bank, _bank_digest(bank)] for bank in self.banks],
+        }
+
+
+def _bank_digest(bank: str) -> str:
+    """A hash of a bank's files and of the reference files its exercises name: a change re-grades."""
+    path = Path(bank)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path, *_references(path)]
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode())
+        digest.update(file_sha256(file).encode() if file.is_file() else b"-")
+    return digest.hexdigest()
+
+
+def _references(bank_file: Path) -> list[Path]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(bank_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError):
+        return []
+    questions = data.get("questions") if isinstance(data, dict) else None
+    exercises = [q.get("exercise") for q in questions or [] if isinstance(q, dict)]
+    return [bank_file.parent / e["reference"] for e in exercises
+            if isinstance(e, dict) and isinstance(e.get("reference"), str)]
+
+
+@dataclass
+class GradedTest:
+    """One test of one student, as the checker reported it."""
+
+    exercise: str
+    test: str
+    status: str  # passed, failed, error, timeout, not_implemented, not_attempted, skipped
+    score: float
+    max_score: float
+    mistake: str = ""  # the diagnosed mistake's title, in the run's language, when one was found
+    message: str = ""
+    label: str = ""  # the test's title
+    mistake_id: str = ""
+
+
+@dataclass
+class Record:
+    """One student's result: what was checked, when, and what came out."""
+
+    student: str
+    source: str
+    status: str  # checked | not_loadable | timeout | error | rejected
+    score: float = 0.0
+    max_score: float = 0.0
+    sha256: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+    message: str = ""
+    tests: list[GradedTest] = field(default_factory=list)
+    graded_at: str = ""
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.score / self.max_score if self.max_score else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Record:
+        tests = [GradedTest(**row) for row in data.get("tests", [])]
+        return cls(**{**data, "tests": tests})
+
+
+# Reading what `attnquiz check --format json` printed
+
+
+def record_from_check(
+    sub: Submission, sha256: str, settings: Settings, key: dict[str, Any], returncode: int | None, stdout: str,
+    stderr: str, seconds: float,
+) -> Record:
+    """Turn one finished (or killed: returncode None) check process into a Record; `key` is settings.key()."""
+    base = dict(student=sub.student, source=sub.source, sha256=sha256, settings=key,
+                seconds=round(seconds, 3), graded_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    if returncode is None:
+        return Record(status="timeout", message=t("grade.deadline", seconds=_shown(settings.submission_timeout)),
+                      **base)
+    try:
+        report = json.loads(stdout) if stdout.strip() else None
+    except ValueError as exc:
+        return Record(status="error", message=t("grade.bad_report", detail=str(exc)), **base)
+    load_error = report.get("load_error") if isinstance(report, dict) else None
+    if returncode == ExitStatus.USAGE:
+        message = load_error["message"] if isinstance(load_error, dict) else _last_line(stderr)
+        return Record(status="not_loadable", message=message or t("grade.no_output"), **base)
+    if returncode not in (ExitStatus.OK, ExitStatus.FAILURE) or report is None:
+        return Record(status="error", message=t("grade.checker_failed", code=returncode,
+                                                 detail=_last_line(stderr) or t("grade.no_output")), **base)
+    try:
+        tests, score, max_score = parse_check_report(report)
+    except (KeyError, TypeError, ValueError) as exc:
+        return Record(status="error", message=t("grade.bad_report", detail=repr(exc)), **base)
+    return Record(status="checked", score=score, max_score=max_score, tests=tests, **base)
+
+
+def parse_check_report(doc: dict[str, Any]) -> tuple[list[GradedTest], float, float]:
+    """The tests, score and maximum score of a check report (docs/checker.md, schema_version 1)."""
+    rows = []
+    for exercise in doc["exercises"]:
+        for test in exercise["tests"]:
+            diagnosis = test.get("diagnosis") or {}
+            rows.append(GradedTest(
+                exercise=exercise["name"], test=test["name"], status=test["status"],
+                score=float(test["score"]), max_score=float(test["max_score"]),
+                mistake=str(diagnosis.get("title") or ""), message=str(test.get("message") or ""),
+                label=str(test.get("label") or ""), mistake_id=str(diagnosis.get("name") or ""),
+            ))
+    return rows, float(doc["score"]), float(doc["max_score"])
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:500] if lines else ""
+
+
+def _shown(seconds: float) -> str:
+    return f"{seconds:g}"
+

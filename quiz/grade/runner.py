@@ -1,0 +1,170 @@
+"""Running one check process per submission, with a deadline, and killing its whole tree."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from quiz.errors import AttnquizError, ExitStatus
+from quiz.grade.records import Record, Settings, _last_line, _shown, record_from_check
+from quiz.grade.submissions import Submission
+from quiz.i18n import current_language, t
+
+# Running one check process, and killing its whole tree
+
+
+def check_argv(path: Path, settings: Settings) -> list[str]:
+    """The command that checks one submission (the same Python, so the same attnquiz)."""
+    argv = [sys.executable, "-m", "quiz", "check", "--format", "json"]
+    for name in settings.exercises:
+        argv += ["--exercise", name]
+    for bank in settings.banks:
+        argv += ["--bank", bank]
+    if settings.timeout is not None:
+        argv += ["--timeout", _shown(settings.timeout)]
+    if settings.seed is not None:
+        argv += ["--seed", str(settings.seed)]
+    return argv + ["--", str(path)]
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["ATTNQUIZ_LANG"] = current_language()  # the messages in the results match this run's language
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = "1"  # --jobs processes share the cores; BLAS threads would oversubscribe them
+    return env
+
+
+def preflight(settings: Settings) -> None:
+    """Check the options once on an empty solution, so a bad --exercise or --bank stops the run
+    before it marks every student as unloadable."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="attnquiz-grade-") as tmp:
+        empty = Path(tmp) / "solution.py"
+        empty.write_text("", encoding="utf-8")
+        try:
+            proc = subprocess.run(check_argv(empty, settings), stdin=subprocess.DEVNULL, capture_output=True,
+                                  text=True, encoding="utf-8", errors="replace", env=_child_env(),
+                                  timeout=settings.submission_timeout)
+        except subprocess.TimeoutExpired:
+            raise AttnquizError(t("grade.preflight", detail=t("grade.deadline", seconds=_shown(
+                settings.submission_timeout)))) from None
+    if proc.returncode not in (ExitStatus.OK, ExitStatus.FAILURE):
+        detail = _last_line(proc.stderr).removeprefix(t("error.prefix", message="")) or t("grade.no_output")
+        raise AttnquizError(t("grade.preflight", detail=detail))
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every live process below `pid` (Linux /proc; elsewhere none)."""
+    children: dict[int, list[int]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def kill_tree(proc: subprocess.Popen[Any]) -> None:
+    """Kill a check process started in its own session, and everything it started.
+
+    The sandbox's children run in sessions of their own, so killing the check's process group
+    alone could leave a hanging solution spinning: freeze the group first (so nothing is
+    re-parented away), kill the group of every descendant, then the check's own group.
+    """
+    _signal_group(proc.pid, signal.SIGSTOP)
+    for pid in _descendants(proc.pid):
+        try:
+            group = os.getpgid(pid)
+        except ProcessLookupError:
+            continue
+        if group != os.getpgrp():
+            _signal_group(group, signal.SIGKILL)
+    _signal_group(proc.pid, signal.SIGKILL)
+
+
+def _signal_group(group: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(group, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _drain(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    """What a killed process left in its pipes; give up if an escaped grandchild holds them open."""
+    try:
+        return proc.communicate(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.wait()
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+        return "", ""
+
+
+class Runner:
+    """Starts check processes, remembers the running ones, and can stop them all at once."""
+
+    def __init__(self, settings: Settings, key: dict[str, Any]) -> None:
+        self.settings = settings
+        self.key = key  # computed once: every record of a run carries the same one
+        self._lock = threading.Lock()
+        self._running: set[subprocess.Popen[str]] = set()
+        self.stopped = False
+
+    def check(self, sub: Submission, sha256: str) -> Record | None:
+        """Check one submission; None when the run was stopped before it finished."""
+        assert sub.path is not None, f"{sub.student} cannot be checked: {sub.problem}"
+        start = time.perf_counter()
+        with self._lock:
+            if self.stopped:
+                return None
+            try:
+                proc = subprocess.Popen(check_argv(sub.path, self.settings), stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                        encoding="utf-8", errors="replace", env=_child_env(),
+                                        start_new_session=True)
+            except OSError as exc:
+                return record_from_check(sub, sha256, self.settings, self.key, -1, "", str(exc), 0.0)
+            self._running.add(proc)
+        try:
+            out, err = proc.communicate(timeout=self.settings.submission_timeout)
+            returncode: int | None = proc.returncode
+        except subprocess.TimeoutExpired:
+            kill_tree(proc)
+            out, err = _drain(proc)
+            returncode = None
+        finally:
+            with self._lock:
+                self._running.discard(proc)
+        if self.stopped:
+            return None
+        return record_from_check(sub, sha256, self.settings, self.key, returncode, out, err, time.perf_counter() - start)
+
+    def stop(self) -> None:
+        with self._lock:
+            self.stopped = True
+            running = list(self._running)
+        for proc in running:
+            kill_tree(proc)
+

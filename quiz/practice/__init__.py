@@ -1,0 +1,1 @@
+"""The quiz flow: session (pure), marking, scheduling, store, prompts, rendering, summaries."""

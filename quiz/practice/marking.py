@@ -1,0 +1,135 @@
+"""Grading one answer per question type: pure functions, no I/O.
+
+Single and multiple choice are exact (multiple choice also reports which right
+choices were picked, which were missed and which wrong ones were picked, with a
+partial score). Short answers match the accepted answers of the current language
+after normalisation (quiz.practice.normalize). Numeric answers are a number or a small
+arithmetic expression (``2*32*8*128*2``, ``2^17``, ``1.5e3``), optionally followed by
+the unit, and are right within the question's tolerance. Open answers are marked by
+which key points their text covers; whether they count as right is the learner's
+own rating. Code answers are right when the check passed.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from quiz.bank import models
+from quiz.practice.normalize import contains_keyword, matches_any
+
+_MAX_EXPONENT = 64
+_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+           ast.Pow: operator.pow}
+_LEADING_NUMBER = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)\s*[^\W\d_][\w\s/%]*$")
+
+
+@dataclass(frozen=True)
+class Grade:
+    """The marking of one answer. Choice indices are positions in the bank's `choices`."""
+
+    correct: bool
+    score: float
+    picked: tuple[int, ...] = ()
+    missed: tuple[int, ...] = ()
+    wrong_picks: tuple[int, ...] = ()
+    covered: tuple[bool, ...] = ()
+    value: float | None = None
+
+
+def grade_single(question: models.SingleQuestion, index: int) -> Grade:
+    right = question.choices[index].correct
+    return Grade(correct=right, score=float(right), picked=(index,),
+                 wrong_picks=() if right else (index,),
+                 missed=() if right else tuple(i for i, c in enumerate(question.choices) if c.correct))
+
+
+def grade_multiple(question: models.MultipleQuestion, indices: frozenset[int]) -> Grade:
+    right = {i for i, choice in enumerate(question.choices) if choice.correct}
+    hits, wrong = indices & right, indices - right
+    score = max(0.0, (len(hits) - len(wrong)) / len(right))
+    return Grade(correct=indices == right, score=score, picked=tuple(sorted(indices)),
+                 missed=tuple(sorted(right - indices)), wrong_picks=tuple(sorted(wrong)))
+
+
+def grade_truefalse(question: models.TrueFalseQuestion, value: bool) -> Grade:
+    right = value == question.answer
+    return Grade(correct=right, score=float(right))
+
+
+def grade_short(question: models.ShortQuestion, text: str, lang: str) -> Grade:
+    right = matches_any(text, list(models.localize(question.answers, lang)))
+    return Grade(correct=right, score=float(right))
+
+
+def grade_numeric(question: models.NumericQuestion, text: str, lang: str) -> Grade:
+    unit = models.localize(question.unit, lang) if question.unit is not None else None
+    value = parse_number(text, unit)
+    right = value is not None and abs(value - question.answer) <= question.tolerance * (1 + 1e-9) + 1e-12
+    return Grade(correct=right, score=float(right), value=value)
+
+
+def grade_open(question: models.OpenQuestion, text: str, lang: str) -> Grade:
+    """Key points covered by `text`; `correct` is decided later by the rating (see session)."""
+    covered = tuple(
+        any(contains_keyword(text, keyword) for keyword in _all_keywords(point, lang))
+        for point in question.key_points
+    )
+    score = sum(covered) / len(covered)
+    return Grade(correct=all(covered), score=score, covered=covered)
+
+
+def grade_code(passed: bool) -> Grade:
+    return Grade(correct=passed, score=float(passed))
+
+
+def _all_keywords(point: models.KeyPoint, lang: str) -> list[str]:
+    """The keywords of the current language first, then the others (people mix languages)."""
+    keywords = point.keywords
+    if not isinstance(keywords, dict):
+        return list(keywords)
+    own = list(models.localize(keywords, lang))
+    return own + [k for words in keywords.values() for k in words if k not in own]
+
+
+def parse_number(text: str, unit: str | None = None) -> float | None:
+    """A number or arithmetic expression, optionally followed by `unit` or another word; else None."""
+    cleaned = unicodedata.normalize("NFKC", text).strip().replace("×", "*").replace("·", "*").replace("−", "-")
+    if unit:
+        folded_unit = unicodedata.normalize("NFKC", unit).strip()
+        if folded_unit and cleaned.casefold().endswith(folded_unit.casefold()):
+            cleaned = cleaned[: -len(folded_unit)].strip()
+    cleaned = re.sub(r"(?<=\d)[,_ ](?=\d{3}\b)", "", cleaned)  # 131,072 and 131 072
+    if not cleaned:
+        return None
+    value = _evaluate(cleaned)
+    if value is None:
+        match = _LEADING_NUMBER.match(cleaned)
+        value = float(match.group(1)) if match else None
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _evaluate(expression: str) -> float | None:
+    try:
+        tree = ast.parse(expression.replace("^", "**"), mode="eval")
+        return float(_node_value(tree.body))
+    except (SyntaxError, ValueError, TypeError, ZeroDivisionError, OverflowError, RecursionError):
+        return None
+
+
+def _node_value(node: ast.AST) -> float:
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return float(node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        value = _node_value(node.operand)
+        return -value if isinstance(node.op, ast.USub) else value
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        left, right = _node_value(node.left), _node_value(node.right)
+        if isinstance(node.op, ast.Pow) and abs(right) > _MAX_EXPONENT:
+            raise ValueError("exponent too large")
+        return _BINARY[type(node.op)](left, right)
+    raise ValueError("not arithmetic")

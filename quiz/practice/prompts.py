@@ -1,0 +1,275 @@
+"""Asking the person: the only module that imports questionary.
+
+Two front ends implement the session's ``UI`` with the same question logic
+(``_QuizUI``) over different input primitives:
+
+- ``QuestionaryUI``: arrow-key select for single choice, checkbox for multiple choice,
+  a true/false select (y/n keys), a text line for short and numeric answers, a
+  multi-line editor for open answers (Esc then Enter, or Alt+Enter, submits). Every
+  question is asked with ``unsafe_ask()``, so Ctrl-C reaches the session, which handles
+  it in one place. In an exam a timer ends the prompt on screen when time runs out.
+- ``PlainUI``: numbered plain-text prompts read line by line from standard input (for
+  pipes, scripts, CI and screen readers): choices by number (``2``; ``1,3`` for several),
+  ``y``/``n`` for true/false, one line for short and numeric answers, and open answers
+  that end with an empty line or a single ``.``. End of input raises EOFError.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from quiz.bank import models
+from quiz.practice import render
+from quiz.practice.code import CodeCheck
+from quiz.practice.marking import Grade, parse_number
+from quiz.i18n import t
+from quiz.practice.scheduler import Rating, coverage_rating
+from quiz.practice.session import Answer, Item, Result, TimeUp
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+Validator = Callable[[str], "str | None"]  # an error message, or None when the text is acceptable
+RATINGS = (Rating.AGAIN, Rating.HARD, Rating.GOOD, Rating.EASY)
+
+
+def clock_text(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class _QuizUI:
+    """The question logic shared by both front ends; subclasses supply the input primitives."""
+
+    plain = False
+
+    def __init__(self, console: Console, lang: str, code: CodeCheck | None = None) -> None:
+        self.console = console
+        self.lang = lang
+        self.code = code or CodeCheck()
+        self.deadline: float | None = None
+
+    # input primitives, one per kind of prompt
+    def select(self, options: list[str], message: str, default: int = 0) -> int:
+        """The index of the chosen option; interactive prompts start on `default`."""
+        raise NotImplementedError
+
+    def checkbox(self, options: list[str]) -> frozenset[int]:
+        raise NotImplementedError
+
+    def truefalse(self) -> bool:
+        raise NotImplementedError
+
+    def line(self, hint: str, plain_prompt: str, validate: Validator) -> str:
+        """One line of text; `hint` is shown by interactive prompts, `plain_prompt` by plain ones."""
+        raise NotImplementedError
+
+    def lines(self) -> str:
+        raise NotImplementedError
+
+    # the session's UI protocol
+    def ask(self, item: Item, position: int, total: int, deadline: float | None) -> Answer | None:
+        self.deadline = deadline
+        left = clock_text(deadline - time.monotonic()) if deadline is not None else None
+        render.question(self.console, item, position, total, self.lang, self.plain, left)
+        q = item.question
+        if isinstance(q, models.SingleQuestion):
+            index = self.select([render.choice_text(item, i, self.lang) for i in item.choice_order], t("prompt.answer"))
+            return Answer(item.choice_order[index])
+        if isinstance(q, models.MultipleQuestion):
+            picked = self.checkbox([render.choice_text(item, i, self.lang) for i in item.choice_order])
+            return Answer(frozenset(item.choice_order[i] for i in picked))
+        if isinstance(q, models.TrueFalseQuestion):
+            return Answer(self.truefalse())
+        if isinstance(q, models.ShortQuestion):
+            return Answer(self.line(t("prompt.text_hint"), t("plain.text"), lambda _text: None))
+        if isinstance(q, models.NumericQuestion):
+            unit = models.localize(q.unit, self.lang) if q.unit is not None else None
+            shown = t("prompt.unit", unit=unit) if unit else ""
+
+            def numeric(text: str) -> str | None:
+                ok = not text.strip() or parse_number(text, unit) is not None
+                return None if ok else t("prompt.not_a_number")
+
+            return Answer(self.line(t("prompt.numeric_hint", unit=shown), t("plain.numeric", unit=shown), numeric))
+        if isinstance(q, models.OpenQuestion):
+            return Answer(self.lines())
+        assert isinstance(q, models.CodeQuestion)
+        custom = not isinstance(q.exercise, str)  # an exercise defined in the bank itself
+        return self._code(getattr(q, "exercise_id", q.exercise), custom)
+
+    def rate(self, item: Item, text: str, grade: Grade) -> Rating:
+        render.open_reference(self.console, item, grade, self.lang, self.plain)
+        suggested = RATINGS.index(coverage_rating(sum(grade.covered), len(grade.covered)))
+        return RATINGS[self.select([t(render.RATING_KEYS[r]) for r in RATINGS], t("prompt.rate"), suggested)]
+
+    def feedback(self, result: Result) -> None:
+        render.feedback(self.console, result, self.lang, self.plain)
+
+    def _code(self, exercise: str, custom: bool) -> Answer | None:
+        """Offer to write the starter file and run the check on it; None when skipped."""
+        path = self.code.starter_path(exercise)
+        render.line(self.console, t("code.exercise", exercise=exercise))
+        while True:
+            first = t("code.run_check", path=path) if path.exists() else t("code.write_starter", path=path)
+            action = self.select([first, t("code.skip")], t("code.action"))
+            if action == 1:
+                return None
+            if path.exists():
+                return Answer(self.code.run_check(exercise, path, custom))
+            written = self.code.write_starter(exercise, path, custom)
+            render.line(self.console, t("code.written" if written else "code.write_failed", path=path))
+
+
+class QuestionaryUI(_QuizUI):
+    """Interactive prompts in a terminal. `input`/`output` are for tests (prompt_toolkit pipes)."""
+
+    def __init__(self, console: Console, lang: str, code: CodeCheck | None = None, **io: Any) -> None:
+        super().__init__(console, lang, code)
+        self.io = io
+
+    def _ask(self, question: Any) -> Any:
+        """Ask one questionary question; Ctrl-C propagates; the exam timer ends it with TimeUp."""
+        if self.deadline is None:
+            return question.unsafe_ask()
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeUp
+        app = question.application
+
+        def expire() -> None:
+            if app.is_running and app.loop is not None:
+                app.loop.call_soon_threadsafe(lambda: app.is_done or app.exit(exception=TimeUp()))
+
+        timer = threading.Timer(remaining, expire)
+        timer.daemon = True
+        timer.start()
+        try:
+            return question.unsafe_ask()
+        finally:
+            timer.cancel()
+
+    def select(self, options: list[str], message: str, default: int = 0) -> int:
+        import questionary
+
+        choices = [questionary.Choice(title=text, value=i) for i, text in enumerate(options)]
+        return self._ask(questionary.select(message, choices=choices, default=choices[default],
+                                            instruction=t("prompt.select_hint"), **self.io))
+
+    def checkbox(self, options: list[str]) -> frozenset[int]:
+        import questionary
+
+        choices = [questionary.Choice(title=text, value=i) for i, text in enumerate(options)]
+        return frozenset(self._ask(questionary.checkbox(t("prompt.answer"), choices=choices,
+                                                        instruction=t("prompt.checkbox_hint"), **self.io)))
+
+    def truefalse(self) -> bool:
+        import questionary
+
+        choices = [questionary.Choice(title=t("prompt.true"), value=True, shortcut_key="y"),
+                   questionary.Choice(title=t("prompt.false"), value=False, shortcut_key="n")]
+        return self._ask(questionary.select(t("prompt.answer"), choices=choices, use_shortcuts=True,
+                                            instruction=t("prompt.truefalse_hint"), **self.io))
+
+    def line(self, hint: str, plain_prompt: str, validate: Validator) -> str:
+        import questionary
+
+        def check(text: str) -> bool | str:
+            return validate(text) or True
+
+        return self._ask(questionary.text(t("prompt.answer"), instruction=hint, validate=check, **self.io))
+
+    def lines(self) -> str:
+        import questionary
+
+        return self._ask(questionary.text(t("prompt.answer"), multiline=True,
+                                          instruction=t("prompt.open_hint") + "\n", **self.io))
+
+
+class PlainUI(_QuizUI):
+    """Numbered plain-text prompts on standard input and output (see the module docstring)."""
+
+    plain = True
+
+    def _read(self, prompt: str) -> str:
+        self.console.file.write(prompt)
+        self.console.file.flush()
+        text = sys.stdin.readline()
+        if not text:
+            raise EOFError
+        text = text.rstrip("\r\n")
+        if not sys.stdin.isatty():  # nothing echoed it: show the answer, so a transcript reads well
+            self.console.file.write(text + "\n")
+        return text
+
+    def _until_valid(self, prompt: str, parse: Callable[[str], Any], error: str) -> Any:
+        while True:
+            value = parse(self._read(prompt).strip())
+            if value is not None:
+                return value
+            render.line(self.console, error)
+
+    def _numbered(self, options: list[str]) -> None:
+        for number, text in enumerate(options, start=1):
+            render.line(self.console, f"  {number}) {text}")
+
+    def select(self, options: list[str], message: str, default: int = 0) -> int:
+        render.line(self.console, message)
+        self._numbered(options)
+        n = len(options)
+
+        def parse(text: str) -> int | None:
+            return int(text) - 1 if text.isdigit() and 1 <= int(text) <= n else None
+
+        return self._until_valid(t("plain.choose_one", n=n), parse, t("plain.bad_choice", n=n))
+
+    def checkbox(self, options: list[str]) -> frozenset[int]:
+        self._numbered(options)
+        n = len(options)
+
+        def parse(text: str) -> frozenset[int] | None:
+            parts = [p for p in text.replace("，", ",").replace(" ", ",").split(",") if p]
+            if not all(p.isdigit() and 1 <= int(p) <= n for p in parts):
+                return None
+            return frozenset(int(p) - 1 for p in parts)
+
+        return self._until_valid(t("plain.choose_many"), parse, t("plain.bad_choices", n=n))
+
+    def truefalse(self) -> bool:
+        yes, no = set(t("plain.yes_words").split()), set(t("plain.no_words").split())
+
+        def parse(text: str) -> bool | None:
+            word = text.casefold()
+            return True if word in yes else False if word in no else None
+
+        return self._until_valid(t("plain.truefalse"), parse, t("plain.bad_truefalse"))
+
+    def line(self, hint: str, plain_prompt: str, validate: Validator) -> str:
+        while True:
+            text = self._read(plain_prompt)
+            error = validate(text)
+            if error is None:
+                return text
+            render.line(self.console, error)
+
+    def lines(self) -> str:
+        render.line(self.console, t("plain.open"))
+        collected: list[str] = []
+        while True:
+            text = self._read("")
+            if not text.strip() or text.strip() == ".":
+                return "\n".join(collected)
+            collected.append(text)
+
+
+def is_interactive() -> bool:
+    """Whether standard input and output are both terminals (else the quiz uses plain prompts)."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def make_ui(plain: bool, console: Console, lang: str, code: CodeCheck | None = None) -> _QuizUI:
+    return PlainUI(console, lang, code) if plain else QuestionaryUI(console, lang, code)

@@ -1,0 +1,296 @@
+"""A quiz session: which questions, in what order, and what happens to each answer.
+
+Pure logic, no I/O: the session talks to the person through a ``UI`` (quiz.practice.prompts in
+the program, a scripted one in tests) and hands every graded answer to a ``record``
+callback (the store) the moment it is given.
+
+Order: questions due for review first (most overdue first), then weak ones (answered
+wrongly last time, or under 80% right), then new ones (shuffled), then the rest
+(soonest due first). Review mode asks only what is due. Choices are shuffled; one
+``seed`` makes the order and the shuffling reproducible.
+
+Modes: practice shows feedback after each answer; exam shows nothing until the end and
+stops at the time limit (an answer given after it is not counted); review is practice
+restricted to due questions. Open answers are rated by the learner in practice and
+review, and by key-point coverage in exam mode.
+
+Ctrl-C and end of input (KeyboardInterrupt, EOFError) are handled here, in one place:
+the session stops and its outcome holds everything answered so far.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+from quiz.practice import marking as grading, scheduler
+from quiz.bank import models
+from quiz.errors import AttnquizError
+from quiz.i18n import t
+from quiz.practice.scheduler import CardState, Rating
+
+Mode = Literal["practice", "exam", "review"]
+MODES: tuple[Mode, ...] = ("practice", "exam", "review")
+Group = Literal["due", "weak", "new", "seen"]
+Key = tuple[str, str]
+WEAK_ACCURACY = 0.8
+CHOICE_TYPES = ("single", "multiple")
+
+
+@dataclass(frozen=True)
+class History:
+    """What the store knows about one question."""
+
+    card: CardState | None
+    answers: int = 0
+    correct: int = 0
+    last_correct: bool | None = None
+
+    @property
+    def weak(self) -> bool:
+        return self.answers > 0 and (self.last_correct is False or self.correct / self.answers < WEAK_ACCURACY)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which questions take part; an empty set means no restriction."""
+
+    topics: frozenset[str] = frozenset()
+    tags: frozenset[str] = frozenset()
+    difficulties: frozenset[int] = frozenset()
+    skip_types: frozenset[str] = frozenset()
+
+    def accepts(self, question: models.AnyQuestion) -> bool:
+        return ((not self.topics or question.topic in self.topics)
+                and (not self.tags or bool(self.tags & set(question.tags)))
+                and (not self.difficulties or question.difficulty in self.difficulties)
+                and question.type not in self.skip_types)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One question to ask, with its choices in display order (indices into `choices`)."""
+
+    bank: models.Bank
+    question: models.AnyQuestion
+    choice_order: tuple[int, ...]
+    group: Group
+
+    @property
+    def key(self) -> Key:
+        return (self.bank.id, self.question.id)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the person gave: a choice index (single), a set of indices (multiple), a bool
+    (true/false), text (short, numeric, open), or whether the check passed (code)."""
+
+    value: int | frozenset[int] | bool | str
+
+
+class TimeUp(Exception):
+    """Raised by a UI when the exam's time limit passes while a question is on screen."""
+
+
+class UI(Protocol):
+    def ask(self, item: Item, position: int, total: int, deadline: float | None) -> Answer | None:
+        """The person's answer, or None when they skip the question."""
+
+    def rate(self, item: Item, text: str, grade: grading.Grade) -> Rating:
+        """Show the reference answer and covered key points of an open question; return the self-rating."""
+
+    def feedback(self, result: Result) -> None:
+        """Show right or wrong, the explanation, and why wrong choices are wrong."""
+
+
+@dataclass(frozen=True)
+class Result:
+    item: Item
+    answer: Answer
+    grade: grading.Grade
+    correct: bool
+    rating: Rating
+    seconds: float
+    answered_at: datetime
+    card: CardState
+
+
+@dataclass
+class Outcome:
+    mode: Mode
+    planned: int
+    results: list[Result] = field(default_factory=list)
+    skipped: int = 0
+    interrupted: bool = False
+    timed_out: bool = False
+    seconds: float = 0.0
+
+    @property
+    def mistakes(self) -> list[Result]:
+        return [r for r in self.results if not r.correct]
+
+
+def available_topics(questions: Iterable[tuple[models.Bank, models.AnyQuestion]]) -> list[str]:
+    return sorted({question.topic for _, question in questions})
+
+
+def plan(
+    questions: Sequence[tuple[models.Bank, models.AnyQuestion]],
+    history: dict[Key, History],
+    filters: Filters,
+    mode: Mode,
+    count: int | None,
+    seed: int | None,
+    now: datetime,
+) -> list[Item]:
+    """The questions to ask, in order (see the module docstring); raises if the filters match none."""
+    _check_filters(questions, filters)
+    rng = random.Random(seed)
+    groups: dict[Group, list[tuple[models.Bank, models.AnyQuestion]]] = {"due": [], "weak": [], "new": [], "seen": []}
+    for bank, question in questions:
+        if filters.accepts(question):
+            groups[_group(history.get((bank.id, question.id)), now)].append((bank, question))
+    if not any(groups.values()):
+        raise AttnquizError(t("session.no_match"))
+
+    def due_at(pair: tuple[models.Bank, models.AnyQuestion]) -> datetime:
+        card = history[(pair[0].id, pair[1].id)].card
+        assert card is not None
+        return card.due
+
+    def accuracy(pair: tuple[models.Bank, models.AnyQuestion]) -> float:
+        known = history[(pair[0].id, pair[1].id)]
+        return known.correct / known.answers
+
+    groups["due"].sort(key=due_at)
+    groups["weak"].sort(key=lambda pair: (accuracy(pair), due_at(pair)))
+    rng.shuffle(groups["new"])
+    groups["seen"].sort(key=due_at)
+    order: tuple[Group, ...] = ("due",) if mode == "review" else ("due", "weak", "new", "seen")
+    chosen = [(group, pair) for group in order for pair in groups[group]]
+    if count is not None:
+        chosen = chosen[:count]
+    return [Item(bank, question, _shuffled_choices(question, _choice_rng(rng, seed, bank, question)), group)
+            for group, (bank, question) in chosen]
+
+
+def _choice_rng(rng: random.Random, seed: int | None, bank: models.Bank, question: models.AnyQuestion) -> random.Random:
+    """With a seed, each question's choices get their own stream: the same order in every session."""
+    return random.Random(f"{seed}/{bank.id}/{question.id}") if seed is not None else rng
+
+
+def _check_filters(questions: Sequence[tuple[models.Bank, models.AnyQuestion]], filters: Filters) -> None:
+    topics = set(available_topics(questions))
+    unknown = sorted(filters.topics - topics)
+    if unknown:
+        raise AttnquizError(t("session.unknown_topic", topic=", ".join(unknown), known=", ".join(sorted(topics))))
+    tags = {tag for _, question in questions for tag in question.tags}
+    unknown = sorted(filters.tags - tags)
+    if unknown:
+        raise AttnquizError(t("session.unknown_tag", tag=", ".join(unknown), known=", ".join(sorted(tags))))
+
+
+def _group(known: History | None, now: datetime) -> Group:
+    if known is None or known.card is None:
+        return "new"
+    if known.card.is_due(now):
+        return "due"
+    return "weak" if known.weak else "seen"
+
+
+def _shuffled_choices(question: models.AnyQuestion, rng: random.Random) -> tuple[int, ...]:
+    if question.type not in CHOICE_TYPES:
+        return ()
+    order = list(range(len(question.choices)))  # type: ignore[union-attr]
+    rng.shuffle(order)
+    return tuple(order)
+
+
+def grade(item: Item, answer: Answer, lang: str) -> grading.Grade:
+    """Mark `answer` to `item`'s question."""
+    question, value = item.question, answer.value
+    if isinstance(question, models.SingleQuestion):
+        assert isinstance(value, int)
+        return grading.grade_single(question, value)
+    if isinstance(question, models.MultipleQuestion):
+        assert isinstance(value, frozenset)
+        return grading.grade_multiple(question, value)
+    if isinstance(question, models.TrueFalseQuestion):
+        assert isinstance(value, bool)
+        return grading.grade_truefalse(question, value)
+    if isinstance(question, models.CodeQuestion):
+        assert isinstance(value, bool)
+        return grading.grade_code(value)
+    assert isinstance(value, str)
+    if isinstance(question, models.ShortQuestion):
+        return grading.grade_short(question, value, lang)
+    if isinstance(question, models.NumericQuestion):
+        return grading.grade_numeric(question, value, lang)
+    return grading.grade_open(question, value, lang)
+
+
+def run(
+    items: Sequence[Item],
+    mode: Mode,
+    ui: UI,
+    record: Callable[[Result], None],
+    history: dict[Key, History],
+    *,
+    lang: str,
+    time_limit: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    now: Callable[[], datetime] = scheduler.utcnow,
+) -> Outcome:
+    """Ask every item; grade, schedule and `record` each answer as it comes. Never raises on Ctrl-C."""
+    outcome = Outcome(mode=mode, planned=len(items))
+    started = clock()
+    deadline = started + time_limit if time_limit and mode == "exam" else None
+    try:
+        for position, item in enumerate(items, start=1):
+            if deadline is not None and clock() >= deadline:
+                outcome.timed_out = True
+                break
+            asked = clock()
+            answer = ui.ask(item, position, len(items), deadline)
+            seconds = clock() - asked
+            if answer is None:
+                outcome.skipped += 1
+                continue
+            if deadline is not None and clock() > deadline:
+                outcome.timed_out = True
+                break
+            result = _result(item, answer, seconds, mode, ui, history.get(item.key), lang, now())
+            record(result)
+            outcome.results.append(result)
+            if mode != "exam":
+                ui.feedback(result)
+    except TimeUp:
+        outcome.timed_out = True
+    except (KeyboardInterrupt, EOFError):
+        outcome.interrupted = True
+    outcome.seconds = clock() - started
+    return outcome
+
+
+def _result(item: Item, answer: Answer, seconds: float, mode: Mode, ui: UI, known: History | None,
+            lang: str, answered_at: datetime) -> Result:
+    marked = grade(item, answer, lang)
+    if isinstance(item.question, models.OpenQuestion):
+        assert isinstance(answer.value, str)
+        if mode == "exam":
+            rating = scheduler.coverage_rating(sum(marked.covered), len(marked.covered))
+        else:
+            rating = ui.rate(item, answer.value, marked)
+        correct = rating != Rating.AGAIN
+    elif isinstance(item.question, models.CodeQuestion):  # time spent coding says nothing about recall
+        rating, correct = (Rating.GOOD if marked.correct else Rating.AGAIN), marked.correct
+    else:
+        rating = scheduler.objective_rating(marked.correct, marked.score, seconds)
+        correct = marked.correct
+    card = scheduler.review(known.card if known else None, rating, answered_at)
+    return Result(item, answer, marked, correct, rating, seconds, answered_at, card)

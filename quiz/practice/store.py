@@ -1,0 +1,322 @@
+"""Progress in a SQLite database (standard library sqlite3), never lost and never overwritten.
+
+Every answer is written and committed the moment it is given (one transaction: the
+answer row and the question's card), in WAL mode, so Ctrl-C, a closed terminal or
+``kill -9`` lose at most the question on screen. History is keyed by (bank id, question
+id): rewording a question keeps its history.
+
+The schema version is ``PRAGMA user_version``; ``MIGRATIONS[n]`` takes a database from
+version n to n + 1, each in its own transaction. A file that is not a readable SQLite
+database, or one written by a newer attnquiz (a higher version than this code knows),
+is renamed aside (``progress.sqlite3.corrupt-<time>`` or ``.newer-<time>``, with its
+-wal and -shm files) and a fresh database is started; ``Store.moved_aside`` says where.
+
+Times are stored as ISO 8601 text in UTC; the scheduler's cards have their own columns
+(see quiz.practice.scheduler), never fsrs's own serialised form.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from quiz.practice.scheduler import CardState
+from quiz.practice.session import History, Key, Result
+
+_SIDECARS = ("-wal", "-shm")
+WEAKEST = 5
+
+
+_V1 = (
+    """CREATE TABLE answers (
+        id INTEGER PRIMARY KEY,
+        bank_id TEXT NOT NULL,
+        question_id TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        qtype TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        answered_at TEXT NOT NULL,
+        response TEXT NOT NULL,
+        correct INTEGER NOT NULL,
+        score REAL NOT NULL,
+        rating INTEGER NOT NULL,
+        seconds REAL NOT NULL
+    )""",
+    """CREATE TABLE cards (
+        bank_id TEXT NOT NULL,
+        question_id TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        state TEXT NOT NULL,
+        step INTEGER,
+        stability REAL,
+        difficulty REAL,
+        due TEXT NOT NULL,
+        last_review TEXT,
+        reps INTEGER NOT NULL,
+        lapses INTEGER NOT NULL,
+        PRIMARY KEY (bank_id, question_id)
+    )""",
+)
+_V2 = (  # sessions (mode, language, start, end, interrupted), linked from answers; indexes
+    """CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        mode TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        interrupted INTEGER NOT NULL DEFAULT 0
+    )""",
+    "ALTER TABLE answers ADD COLUMN session_id INTEGER REFERENCES sessions(id)",
+    "CREATE INDEX answers_by_question ON answers (bank_id, question_id)",
+    "CREATE INDEX cards_by_due ON cards (due)",
+)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+"""MIGRATIONS[n] takes the schema from version n to n + 1."""
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> None:
+    """Apply the migrations from the database's version up to `target`, one transaction each."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    for number in range(version, target):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in MIGRATIONS[number]:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds") if moment else None
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _stamp(now: datetime) -> str:
+    return now.astimezone(timezone.utc).strftime("%Y%m%d-%H%M%S")
+
+
+def _free_name(path: Path) -> Path:
+    candidate, n = path, 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}-{n}")
+    return candidate
+
+
+def _move_aside(path: Path, reason: str, now: datetime) -> Path:
+    target = _free_name(path.with_name(f"{path.name}.{reason}-{_stamp(now)}"))
+    path.rename(target)
+    for suffix in _SIDECARS:
+        sidecar = path.with_name(path.name + suffix)
+        if sidecar.exists():
+            sidecar.rename(target.with_name(target.name + suffix))
+    return target
+
+
+def _unreadable(path: Path) -> bool:
+    """Whether the file at `path` exists and is not a sound SQLite database.
+
+    The file is opened immutable (no locks, no journal or WAL files touched), so checking
+    a damaged file can never change it or its -wal file.
+    """
+    if not path.exists():
+        return False
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True)
+        try:
+            check = conn.execute("PRAGMA quick_check").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return True
+    return not check or check[0] != "ok"
+
+
+def _encode(value: object) -> str:
+    return json.dumps(sorted(value) if isinstance(value, frozenset) else value, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class TopicStats:
+    topic: str
+    questions: int
+    answers: int
+    correct: int
+    due_now: int
+    due_week: int
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.answers if self.answers else 0.0
+
+
+@dataclass(frozen=True)
+class WeakQuestion:
+    bank_id: str
+    question_id: str
+    topic: str
+    answers: int
+    correct: int
+
+
+@dataclass(frozen=True)
+class Stats:
+    topics: list[TopicStats] = field(default_factory=list)
+    streak: int = 0
+    weakest: list[WeakQuestion] = field(default_factory=list)
+    next_due: datetime | None = None
+
+
+class Store:
+    """The progress database. Open with ``Store(path)``; close with ``close()`` or a with-block."""
+
+    def __init__(self, path: Path, now: datetime | None = None) -> None:
+        self.path = path
+        self.moved_aside: Path | None = None
+        self.problem: str | None = "corrupt" if _unreadable(path) else None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(path, isolation_level=None, timeout=10)
+        if not self.problem and self.conn.execute("PRAGMA user_version").fetchone()[0] > SCHEMA_VERSION:
+            self.problem = "newer"
+        if self.problem:
+            self.conn.close()
+            self.moved_aside = _move_aside(path, self.problem, now or datetime.now(timezone.utc))
+            self.conn = sqlite3.connect(path, isolation_level=None, timeout=10)
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = NORMAL")
+        migrate(self.conn)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def start_session(self, mode: str, lang: str, started_at: datetime) -> int:
+        cursor = self.conn.execute("INSERT INTO sessions (mode, lang, started_at) VALUES (?, ?, ?)",
+                                   (mode, lang, _iso(started_at)))
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def end_session(self, session_id: int, ended_at: datetime, interrupted: bool) -> None:
+        self.conn.execute("UPDATE sessions SET ended_at = ?, interrupted = ? WHERE id = ?",
+                          (_iso(ended_at), int(interrupted), session_id))
+
+    def record(self, result: Result, mode: str, session_id: int | None = None) -> None:
+        """Save one answer and the question's new card, committed before returning."""
+        bank_id, question_id = result.item.key
+        question, card = result.item.question, result.card
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute(
+                "INSERT INTO answers (bank_id, question_id, topic, qtype, mode, answered_at, response, correct,"
+                " score, rating, seconds, session_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (bank_id, question_id, question.topic, question.type, mode, _iso(result.answered_at),
+                 _encode(result.answer.value), int(result.correct), result.grade.score, int(result.rating),
+                 round(result.seconds, 3), session_id))
+            self.conn.execute(
+                "INSERT INTO cards (bank_id, question_id, topic, state, step, stability, difficulty, due,"
+                " last_review, reps, lapses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (bank_id, question_id) DO UPDATE SET topic = excluded.topic,"
+                " state = excluded.state, step = excluded.step, stability = excluded.stability,"
+                " difficulty = excluded.difficulty, due = excluded.due, last_review = excluded.last_review,"
+                " reps = excluded.reps, lapses = excluded.lapses",
+                (bank_id, question_id, question.topic, card.state, card.step, card.stability, card.difficulty,
+                 _iso(card.due), _iso(card.last_review), card.reps, card.lapses))
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    def cards(self) -> dict[Key, CardState]:
+        rows = self.conn.execute("SELECT bank_id, question_id, state, step, stability, difficulty, due,"
+                                 " last_review, reps, lapses FROM cards")
+        return {(r[0], r[1]): CardState(r[2], r[3], r[4], r[5], _time(r[6]), _time(r[7]), r[8], r[9])  # type: ignore[arg-type]
+                for r in rows}
+
+    def history(self) -> dict[Key, History]:
+        """Every question with a card or an answer: its card, answer count, right count, last result."""
+        cards = self.cards()
+        rows = self.conn.execute(
+            "SELECT bank_id, question_id, COUNT(*), SUM(correct),"
+            " (SELECT correct FROM answers last WHERE last.bank_id = a.bank_id"
+            "  AND last.question_id = a.question_id ORDER BY id DESC LIMIT 1)"
+            " FROM answers a GROUP BY bank_id, question_id")
+        known = {(r[0], r[1]): History(cards.get((r[0], r[1])), r[2], r[3], bool(r[4])) for r in rows}
+        for key, card in cards.items():
+            known.setdefault(key, History(card))
+        return known
+
+    def next_due(self) -> datetime | None:
+        row = self.conn.execute("SELECT MIN(due) FROM cards").fetchone()
+        return _time(row[0])
+
+    def answer_rows(self) -> list[tuple[str, str, str, int]]:
+        """(bank id, question id, response JSON, correct) of every answer, oldest first."""
+        return self.conn.execute(
+            "SELECT bank_id, question_id, response, correct FROM answers ORDER BY id").fetchall()
+
+    def stats(self, now: datetime, today: date | None = None) -> Stats:
+        """Per-topic counts, the current streak of days with answers, and the weakest questions."""
+        week = _iso(now + timedelta(days=7))
+        per_topic = self.conn.execute(
+            "SELECT topic, COUNT(DISTINCT bank_id || char(0) || question_id), COUNT(*), SUM(correct)"
+            " FROM answers GROUP BY topic").fetchall()
+        due = {row[0]: row[1:] for row in self.conn.execute(
+            "SELECT topic, SUM(due <= ?), SUM(due <= ?) FROM cards GROUP BY topic", (_iso(now), week))}
+        topics = [TopicStats(topic, questions, answers, correct, *due.get(topic, (0, 0)))
+                  for topic, questions, answers, correct in per_topic]
+        weakest = [WeakQuestion(*row) for row in self.conn.execute(
+            "SELECT a.bank_id, a.question_id, a.topic, COUNT(*), SUM(a.correct) FROM answers a"
+            " LEFT JOIN cards c ON c.bank_id = a.bank_id AND c.question_id = a.question_id"
+            " GROUP BY a.bank_id, a.question_id HAVING SUM(a.correct) < COUNT(*)"
+            " ORDER BY 1.0 * SUM(a.correct) / COUNT(*), MAX(c.lapses) DESC, COUNT(*) DESC, MAX(c.stability)"
+            " LIMIT ?", (WEAKEST,))]
+        days = {_time(row[0]).astimezone().date()  # type: ignore[union-attr]
+                for row in self.conn.execute("SELECT answered_at FROM answers")}
+        return Stats(sorted(topics, key=lambda s: s.topic), streak(days, today or now.astimezone().date()),
+                     weakest, self.next_due())
+
+
+def streak(days: set[date], today: date) -> int:
+    """Consecutive days with answers, ending today (or yesterday, if nothing was answered today yet)."""
+    day = today if today in days else today - timedelta(days=1)
+    count = 0
+    while day in days:
+        count += 1
+        day -= timedelta(days=1)
+    return count
+
+
+def reset(path: Path, backups: Path, now: datetime) -> Path | None:
+    """Copy the database to `backups`, then delete it; the backup's path, or None if there was none."""
+    if not path.exists():
+        return None
+    backups.mkdir(parents=True, exist_ok=True)
+    target = _free_name(backups / f"progress-{_stamp(now)}.sqlite3")
+    try:
+        source, copy = sqlite3.connect(path), sqlite3.connect(target)
+        try:
+            source.backup(copy)
+        finally:
+            source.close()
+            copy.close()
+    except sqlite3.DatabaseError:  # not a readable database: keep the bytes as they are
+        target.unlink(missing_ok=True)
+        target.write_bytes(path.read_bytes())
+    for suffix in ("", *_SIDECARS):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    return target

@@ -1,0 +1,246 @@
+"""The quiz commands end to end in plain mode, through click's CliRunner (stdin is not a terminal)."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from quiz.practice import code as codecheck, session
+from quiz.bank.loader import load_paths
+from quiz.cli import cli
+from quiz.errors import ExitStatus
+from quiz.paths import data_path
+from tests.conftest import REPO
+
+FIXTURES = REPO / "tests" / "fixtures" / "quiz"
+BANK = ["--no-builtin", "--bank", str(FIXTURES / "basics.yaml")]
+RIGHT_TEXT = {"fx-rows": "y", "fx-complexity": "O(n²)", "fx-bytes": "2*32*8*128*2",
+              "fx-mask": "no future tokens\nmatches generation\n.", }
+WRONG_TEXT = {"fx-rows": "n", "fx-complexity": "O(n)", "fx-bytes": "1000", "fx-mask": "no idea\n"}
+
+
+def _planned(seed: int, mode: session.Mode = "practice", count: int = 10, **filters: frozenset) -> list[session.Item]:
+    """The order the command will use: the same plan, from the same seed, over a fresh history."""
+    skip = frozenset() if codecheck.available() else frozenset({"code"})
+    return session.plan(load_paths([FIXTURES / "basics.yaml"]).questions(), {},
+                        session.Filters(skip_types=skip, **filters), mode, count, seed, datetime.now(timezone.utc))
+
+
+def _typed(item: session.Item, right: bool, mode: session.Mode = "practice") -> str:
+    """What a person types in plain mode to answer `item` rightly or wrongly (and rate open answers)."""
+    q = item.question
+    if q.type == "code":
+        return "2"  # skip: these tests do not run the checker (see test_code_question_runs_the_real_checker)
+    if q.type in ("single", "multiple"):
+        wanted = [i for i, c in enumerate(q.choices) if c.correct == right]
+        shown = [str(item.choice_order.index(i) + 1) for i in wanted]
+        return ",".join(shown) if q.type == "multiple" else shown[0]
+    if q.type == "open":
+        rating = "" if mode == "exam" else "\n3" if right else "\n1"
+        return (RIGHT_TEXT if right else WRONG_TEXT)[q.id] + rating
+    return (RIGHT_TEXT if right else WRONG_TEXT)[q.id]
+
+
+def _answerable(items: list[session.Item]) -> list[str]:
+    """The ids of the questions that leave an answer in the database (code questions are skipped)."""
+    return [item.question.id for item in items if item.question.type != "code"]
+
+
+def _start(args: list[str], typed: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(cli, ["start", *BANK, *args], input=typed, env=env)
+
+
+def _answers() -> list[tuple[str, str, int]]:
+    conn = sqlite3.connect(data_path("database"))
+    try:
+        return conn.execute("SELECT question_id, response, correct FROM answers ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+
+def test_a_full_practice_session_in_plain_mode() -> None:
+    items = _planned(seed=5)
+    answered = _answerable(items)
+    result = _start(["--seed", "5"], "".join(_typed(item, True) + "\n" for item in items))
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert out.count("✓ Right") == len(answered) - 1 and "You rated it: Good: I knew it" in out
+    assert f"Practice · {len(items)} question(s) · Ctrl-C stops (your answers are saved)" in out
+    assert f"Score: {len(answered)} of {len(answered)} right (100%)" in out
+    assert [row[0] for row in _answers()] == answered
+    assert all(row[2] == 1 for row in _answers())
+
+
+def test_wrong_answers_show_why_and_are_saved_as_wrong() -> None:
+    items = _planned(seed=2, topics=frozenset({"kvcache"}))
+    result = _start(["--seed", "2", "--topic", "kvcache"], "".join(_typed(i, False) + "\n" for i in items))
+    assert result.exit_code == 0, result.output
+    assert "Right answer: 131072 bytes (± 0)" in result.output
+    assert "✗ wrong  More query heads (your pick)" in result.output and "Queries are not cached." in result.output
+    assert "Score: 0 of 2 right (0%)" in result.output
+    assert sorted(_answers()) == [("fx-bytes", '"1000"', 0), ("fx-shrink", "[2]", 0)]
+
+
+def test_end_of_input_mid_quiz_shows_the_summary_and_exits_130() -> None:
+    items = _planned(seed=9)
+    typed = "".join(_typed(item, True) + "\n" for item in items[:2])
+    result = _start(["--seed", "9"], typed)
+    assert result.exit_code == 130
+    answered = _answerable(items[:2])
+    assert f"Stopped early: {len(answered)} of {len(items)} answered. Your answers are saved." in result.output
+    assert "Traceback" not in result.output
+    assert [row[0] for row in _answers()] == answered
+
+
+def test_exam_gives_feedback_only_at_the_end() -> None:
+    items = _planned(seed=4, mode="exam", count=3)
+    typed = "".join(_typed(item, n != 0, "exam") + "\n" for n, item in enumerate(items))
+    result = _start(["--seed", "4", "--mode", "exam", "-n", "3"], typed)
+    assert result.exit_code == 0, result.output
+    assert "Exam · 3 question(s) · no feedback until the end · Ctrl-C stops" in result.output
+    before, after = result.output.split("Summary\n")
+    assert "Explanation" not in before and "✓ Right" not in before
+    answered = _answerable(items)
+    right = len(_answerable(items[1:]))
+    assert f"Score: {right} of {len(answered)} right" in after
+    assert "Walking through your mistakes:" in after and "Mistake 1/1: " in after
+
+
+def test_code_question_runs_the_real_checker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not codecheck.available():
+        pytest.skip("attnquiz check is not in this checkout yet")
+    monkeypatch.chdir(tmp_path)
+    first = _start(["--tag", "code"], "1\n1\n")  # write the starter file, then check it untouched
+    assert first.exit_code == 0, first.output
+    starter = tmp_path / "attnquiz_softmax.py"
+    assert f"Wrote {starter}" in first.output and "The check did not pass." in first.output
+    source = starter.read_text(encoding="utf-8")
+    starter.write_text(source.replace("raise NotImplementedError", "e = np.exp(x - x.max(axis=axis, keepdims=True))\n"
+                                      "    return e / e.sum(axis=axis, keepdims=True)"), encoding="utf-8")
+    second = _start(["--tag", "code"], "1\n")  # the file exists now: check it
+    assert second.exit_code == 0, second.output
+    assert "The check passed." in second.output
+    assert _answers() == [("fx-softmax-code", "false", 0), ("fx-softmax-code", "true", 1)]
+
+
+def test_chinese_interface() -> None:
+    items = _planned(seed=3, topics=frozenset({"kvcache"}))
+    result = _start(["--seed", "3", "--topic", "kvcache", "--lang", "zh"], "".join(_typed(i, True) + "\n" for i in items))
+    assert result.exit_code == 0, result.output
+    assert "练习 · 共 2 题" in result.output and "✓ 回答正确" in result.output
+    assert "得分：答对 2/2（100%）" in result.output and "主题" in result.output and "KV 缓存" in result.output
+
+
+def test_language_from_the_environment() -> None:
+    result = _start(["--topic", "kvcache"], "", env={"ATTNQUIZ_LANG": "zh"})
+    assert result.exit_code == 130 and "本次小结" in result.output
+
+
+def test_review_with_nothing_due() -> None:
+    result = CliRunner().invoke(cli, ["review", *BANK])
+    assert result.exit_code == 0
+    assert result.output.strip() == "Nothing is due for review now. Next review: nothing scheduled yet"
+
+
+def test_review_asks_what_is_due() -> None:
+    (item,) = _planned(seed=1, tags=frozenset({"scaling"}))
+    _start(["--seed", "1", "--tag", "scaling"], _typed(item, False) + "\n")
+    conn = sqlite3.connect(data_path("database"))
+    with conn:
+        conn.execute("UPDATE cards SET due = '2000-01-01T00:00:00.000000+00:00'")
+    conn.close()
+    result = CliRunner().invoke(cli, ["review", *BANK, "--seed", "1"], input=_typed(item, True) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "Review · 1 question(s)" in result.output and "· due for review ·" in result.output
+    assert _answers() == [("fx-scale", str(_wrong_index(item)), 0),
+                          ("fx-scale", "0", 1)]
+
+
+def _wrong_index(item: session.Item) -> int:
+    return next(i for i, c in enumerate(item.question.choices) if not c.correct)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--topic", "atention"], "Error: unknown topic 'atention' (topics: attention, kvcache)"),
+        (["--time-limit", "5"], "Error: --time-limit only applies to --mode exam"),
+        (["--difficulty", "3"], "Error: no questions match these filters (see `attnquiz list`)"),
+    ],
+    ids=["unknown-topic", "time-limit-without-exam", "no-match"],
+)
+def test_usage_errors_are_one_line(args: list[str], message: str) -> None:
+    result = _start(args, "")
+    assert result.exit_code == 2
+    assert result.output.strip() == message
+
+
+def test_no_banks_at_all() -> None:
+    result = CliRunner().invoke(cli, ["start", "--no-builtin"])
+    assert result.exit_code == 2 and "no question banks found" in result.output
+
+
+def test_a_broken_extra_bank_is_reported_and_left_out() -> None:
+    broken = REPO / "tests" / "banks_gallery" / "unknown_key.yaml"
+    result = _start(["--bank", str(broken), "--topic", "kvcache"], "")
+    assert result.exit_code == 130
+    assert "unknown key 'promt'; did you mean 'prompt'?" in result.stderr
+    assert "1 bank file(s) with errors were left out" in result.stderr
+
+
+def test_code_questions_are_left_out_until_the_checker_exists() -> None:
+    if codecheck.available():
+        pytest.skip("attnquiz check is installed: code questions are asked")
+    result = _start(["--topic", "attention", "--difficulty", "1"], "")
+    assert "1 code question(s) left out: `attnquiz check` is not available" in result.output
+
+
+def test_a_corrupt_database_is_moved_aside_with_a_message() -> None:
+    path = data_path("database")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"not sqlite" * 50)
+    result = _start(["--topic", "kvcache"], "")
+    assert result.exit_code == 130
+    moved = next(path.parent.glob("progress.sqlite3.corrupt-*"))
+    assert f"The progress database {path} could not be read; it was moved to {moved}" in result.stderr
+    assert moved.read_bytes() == b"not sqlite" * 50
+
+
+def test_stats_after_some_answers() -> None:
+    assert "No answers yet." in CliRunner().invoke(cli, ["stats", *BANK]).output
+    items = _planned(seed=6, topics=frozenset({"kvcache"}))
+    _start(["--seed", "6", "--topic", "kvcache"], _typed(items[0], False) + "\n" + _typed(items[1], True) + "\n")
+    result = CliRunner().invoke(cli, ["stats", *BANK])
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if line.startswith("KV cache"))
+    assert [cell.strip() for cell in row.split("|")] == ["KV cache", "2", "2", "50%", "0", "1"]
+    assert "Current streak: 1 day(s)" in result.output
+    assert f"{items[0].question.id}: " in result.output.split("Weakest questions:")[1]
+
+
+def test_reset_asks_first_and_keeps_a_backup(tmp_path: Path) -> None:
+    assert "No progress to delete" in CliRunner().invoke(cli, ["reset"]).output
+    _start(["--topic", "kvcache"], "1\n")
+    refused = CliRunner().invoke(cli, ["reset"], input="n\n")
+    assert refused.exit_code == 0 and "Nothing deleted." in refused.output and data_path("database").exists()
+    no_answer = CliRunner().invoke(cli, ["reset"], input="")  # end of input at the question
+    assert no_answer.exit_code == ExitStatus.INTERRUPTED and "Aborted!" not in no_answer.output
+    assert no_answer.output.rstrip().endswith("Nothing deleted.") and data_path("database").exists()
+    done = CliRunner().invoke(cli, ["reset", "--yes"])
+    assert done.exit_code == 0 and not data_path("database").exists()
+    backup = next(data_path("backups").glob("progress-*.sqlite3"))
+    assert f"Progress deleted. Backup: {backup}" in done.output
+
+
+@pytest.mark.parametrize("command", ["start", "stats"], ids=["start", "stats"])
+def test_an_unusable_data_folder_is_one_clear_error(tmp_path: Path, command: str) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data folder should be", encoding="utf-8")
+    result = CliRunner().invoke(cli, [command, *BANK], input="", env={"ATTNQUIZ_HOME": str(blocker)})
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: cannot open the progress database {blocker / 'progress.sqlite3'}: ")
+    assert "set ATTNQUIZ_HOME to a writable folder" in result.stderr and "Traceback" not in result.output
