@@ -91,7 +91,7 @@ def pty_latency(bank: Path, home: Path, mode: str, answers: int) -> list[float]:
 
 def in_process(bank: Path, home: Path, answers: int) -> dict[str, list[float]]:
     os.environ["ATTNQUIZ_HOME"] = str(home)
-    from quiz.practice import render, scheduler, session
+    from quiz.practice import feedback, render, scheduler, session
     from quiz.bank.loader import load_paths
     from quiz.practice.store import Store
 
@@ -110,7 +110,7 @@ def in_process(bank: Path, home: Path, answers: int) -> dict[str, list[float]]:
             t1 = time.perf_counter()
             db.record(result, "practice")
             t2 = time.perf_counter()
-            render.feedback(console, result, "en", plain=False)
+            feedback.feedback(console, result, "en", plain=False)
             t3 = time.perf_counter()
             parts["grade + schedule"].append(t1 - t0)
             parts["record (SQLite commit)"].append(t2 - t1)

@@ -27,9 +27,7 @@ _CHILD_MODELS = {"choices": models.Choice, "key_points": models.KeyPoint, "exerc
                  "array": models.ArraySpec, "integer": models.RangeSpec, "number": models.RangeSpec}
 _VALUE_MODELS = {"args": models.ArgumentSpec, "tolerance": models.ToleranceSpec}  # a mapping of these
 _UNION_TAGS = {"definition"}  # pydantic's names for the branches of CodeQuestion.exercise
-_QUESTION_MODELS = {
-    cls.model_fields["type"].annotation.__args__[0]: cls for cls in models.AnyQuestion.__args__
-}
+_QUESTION_MODELS = dict(zip(models.QUESTION_TYPES, models.QUESTION_MODELS))
 _LANG_FIELDS = {"title", "description", "prompt", "explanation", "text", "errata", "unit", "reference",
                 "point", "keywords", "answers", "label", "hint", "doc", "name"}
 

@@ -27,7 +27,6 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 FORMAT_VERSION = 1
-QUESTION_TYPES = ("single", "multiple", "truefalse", "short", "numeric", "open", "code")
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]+)?$")
 _ID = r"^[a-z0-9][a-z0-9_.-]*$"
 
@@ -97,7 +96,9 @@ class KeyPoint(_Strict):
     """Words whose presence in an answer shows the point is covered (any one suffices)."""
 
 
-class _QuestionBase(_Strict):
+class QuestionBase(_Strict):
+    """What every question has, whatever its type."""
+
     id: Identifier
     topic: Identifier
     tags: list[Identifier] = Field(default_factory=list)
@@ -115,7 +116,7 @@ def _correct_count(choices: list[Choice]) -> int:
     return sum(choice.correct for choice in choices)
 
 
-class SingleQuestion(_QuestionBase):
+class SingleQuestion(QuestionBase):
     type: Literal["single"]
     choices: list[Choice] = Field(min_length=2)
 
@@ -127,7 +128,7 @@ class SingleQuestion(_QuestionBase):
         return choices
 
 
-class MultipleQuestion(_QuestionBase):
+class MultipleQuestion(QuestionBase):
     type: Literal["multiple"]
     choices: list[Choice] = Field(min_length=2)
 
@@ -139,18 +140,18 @@ class MultipleQuestion(_QuestionBase):
         return choices
 
 
-class TrueFalseQuestion(_QuestionBase):
+class TrueFalseQuestion(QuestionBase):
     type: Literal["truefalse"]
     answer: bool
 
 
-class ShortQuestion(_QuestionBase):
+class ShortQuestion(QuestionBase):
     type: Literal["short"]
     answers: TextList
     """Accepted answers, matched after normalising case, width, spaces and punctuation."""
 
 
-class NumericQuestion(_QuestionBase):
+class NumericQuestion(QuestionBase):
     type: Literal["numeric"]
     answer: float
     tolerance: Annotated[float, Field(ge=0)]
@@ -158,7 +159,7 @@ class NumericQuestion(_QuestionBase):
     unit: Text | None = None
 
 
-class OpenQuestion(_QuestionBase):
+class OpenQuestion(QuestionBase):
     type: Literal["open"]
     reference: Text
     """A model answer, shown after the user has written theirs."""
@@ -275,7 +276,7 @@ def _exercise_kind(value: Any) -> str:
     return "definition" if isinstance(value, (dict, ExerciseDefinition)) else "id"
 
 
-class CodeQuestion(_QuestionBase):
+class CodeQuestion(QuestionBase):
     type: Literal["code"]
     exercise: Annotated[
         Union[Annotated[Identifier, Tag("id")], Annotated[ExerciseDefinition, Tag("definition")]],
@@ -288,18 +289,14 @@ class CodeQuestion(_QuestionBase):
         return self.exercise if isinstance(self.exercise, str) else self.exercise.id
 
 
-Question = Annotated[
-    Union[
-        SingleQuestion,
-        MultipleQuestion,
-        TrueFalseQuestion,
-        ShortQuestion,
-        NumericQuestion,
-        OpenQuestion,
-        CodeQuestion,
-    ],
-    Field(discriminator="type"),
-]
+QUESTION_MODELS: tuple[type[QuestionBase], ...] = (
+    SingleQuestion, MultipleQuestion, TrueFalseQuestion, ShortQuestion, NumericQuestion, OpenQuestion, CodeQuestion,
+)
+"""Every question type, written once: the bank's union, the type names and the quiz's behaviours
+(quiz.practice.question_types) all come from this tuple."""
+QUESTION_TYPES: tuple[str, ...] = tuple(m.model_fields["type"].annotation.__args__[0] for m in QUESTION_MODELS)  # type: ignore[union-attr]
+AnyQuestion = Union[QUESTION_MODELS]  # type: ignore[valid-type]
+Question = Annotated[AnyQuestion, Field(discriminator="type")]
 
 
 def _unique_languages(langs: list[str]) -> list[str]:
@@ -332,11 +329,6 @@ class Bank(_Strict):
         if not questions:
             raise PydanticCustomError("no_questions", "", {})
         return questions
-
-
-AnyQuestion = Union[
-    SingleQuestion, MultipleQuestion, TrueFalseQuestion, ShortQuestion, NumericQuestion, OpenQuestion, CodeQuestion
-]
 
 
 def localize(text: Any, lang: str, fallback: str = "en") -> Any:

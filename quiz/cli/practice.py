@@ -93,7 +93,7 @@ def review(**options: object) -> None:
 
 def run_quiz(options: QuizOptions) -> ExitStatus:
     """Plan, ask, save and summarise one session; the exit status (130 when interrupted)."""
-    from quiz.practice import code as codecheck, prompts, render, session, summary
+    from quiz.practice import code, feedback, prompts, render, session, summary
     from quiz.bank.loader import extra_bank_paths
     from quiz.i18n import resolve_language, t, use_language
     from quiz.practice.scheduler import utcnow
@@ -103,8 +103,7 @@ def run_quiz(options: QuizOptions) -> ExitStatus:
     if options.time_limit is not None and options.mode != "exam":
         raise AttnquizError(t("start.time_limit_mode"))
     questions = _load_questions(options.banks, options.builtin)
-    filters = session.Filters(frozenset(options.topics), frozenset(options.tags), frozenset(options.difficulties),
-                              frozenset() if codecheck.available() else frozenset({"code"}))
+    filters = session.Filters(frozenset(options.topics), frozenset(options.tags), frozenset(options.difficulties))
     plain = options.plain or not prompts.is_interactive()
     console = render.make_console(plain)
     count = options.count or (None if options.mode == "review" else DEFAULT_COUNT)
@@ -114,31 +113,20 @@ def run_quiz(options: QuizOptions) -> ExitStatus:
         if not items:
             render.line(console, t("session.nothing_due", next=summary.next_review_line(store.next_due(), utcnow())))
             return ExitStatus.OK
-        left_out = _left_out(questions, filters)
-        if left_out and options.mode != "review":
-            render.line(console, t("code.unavailable", count=left_out), "yellow")
         mode_name = t(f"mode.{options.mode}")  # mode.practice, mode.exam, mode.review
         details = t("quiz.banner_minutes", minutes=render.number(options.time_limit)) if options.time_limit else ""
         details += t("quiz.banner_exam") if options.mode == "exam" else ""
         render.line(console, t("quiz.banner", mode=mode_name, count=len(items), details=details), "bold")
         session_id = store.start_session(options.mode, lang, utcnow())
-        ui = prompts.make_ui(plain, console, lang, codecheck.CodeCheck(banks=tuple(extra_bank_paths(options.banks))))
+        ui = prompts.make_ui(plain, console, lang, code.CodeCheck(banks=tuple(extra_bank_paths(options.banks))))
         outcome = session.run(items, options.mode, ui, lambda r: store.record(r, options.mode, session_id),  # type: ignore[arg-type]
                               history, lang=lang, time_limit=options.time_limit * 60 if options.time_limit else None)
         store.end_session(session_id, utcnow(), outcome.interrupted)
         result = summary.summarize(outcome, store.next_due(), lang)
     summary.render_summary(console, result, utcnow(), plain)
     if options.mode == "exam" and not outcome.interrupted:
-        render.walkthrough(console, outcome.mistakes, lang, plain)
+        feedback.walkthrough(console, outcome.mistakes, lang, plain)
     return ExitStatus.INTERRUPTED if outcome.interrupted else ExitStatus.OK
-
-
-def _left_out(questions: list[tuple[models.Bank, models.AnyQuestion]], filters: Filters) -> int:
-    """How many questions the filters would pick but the skipped types leave out."""
-    from dataclasses import replace
-
-    everything = replace(filters, skip_types=frozenset())
-    return sum(1 for _, q in questions if q.type in filters.skip_types and everything.accepts(q))
 
 
 def _load_questions(banks: tuple[str, ...], builtin: bool) -> list[tuple[models.Bank, models.AnyQuestion]]:

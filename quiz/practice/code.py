@@ -1,53 +1,91 @@
-"""The quiz's one link to the checker: write a starter file, run `attnquiz check` on it.
+"""The quiz's link to the checker: code questions, checked in this process.
 
-Code questions name a checker exercise. The quiz runs the checker's documented command
-line (`attnquiz new EXERCISE -o PATH`, `attnquiz check --exercise EXERCISE PATH`, exit
-0 when every test passes) in a child process, so it depends only on that contract and the
-checker's own sandbox applies. Until the checker's command module (quiz.cli.check)
-exists, ``available()`` is False and the quiz leaves code questions out, saying so.
+A code question names a checker exercise (or defines one in its bank). The quiz writes a
+starter file (``attnquiz_<exercise>.py`` in the current folder) and runs the checker on it
+in this process (quiz.check.runner.run_check, as `attnquiz check` does; the solution
+itself runs in the checker's sandbox, never here). The report is the one `attnquiz check`
+prints.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import subprocess
-import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from quiz.i18n import current_language
+from quiz.bank import models
+from quiz.i18n import t
+from quiz.practice import render
+from quiz.practice.question_types import Answer, Inputs
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from quiz.check.verdicts import CheckResult
+    from quiz.practice.session import Item
 
 
-def available() -> bool:
-    """Whether this installation has `attnquiz check` and `attnquiz new`."""
-    return importlib.util.find_spec("quiz.cli.check") is not None
-
-
-def _attnquiz(*args: str) -> int:
-    env = {**os.environ, "ATTNQUIZ_LANG": current_language()}
-    return subprocess.run([sys.executable, "-m", "quiz", *args], env=env, check=False).returncode
-
-
+@dataclass(frozen=True)
 class CodeCheck:
     """Runs the checker for code questions.
 
     Starter files go to `folder` (the current one by default). An exercise defined in a
-    bank (not built in) is checked with the quiz's extra `banks` passed on as --bank.
+    bank (not built in) is checked with the quiz's extra `banks`, which define it.
     """
 
-    def __init__(self, folder: Path | None = None, banks: tuple[str, ...] = ()) -> None:
-        self.folder = folder
-        self.banks = banks
+    folder: Path | None = None
+    banks: tuple[str, ...] = ()
 
     def starter_path(self, exercise: str) -> Path:
         return (self.folder or Path.cwd()) / f"attnquiz_{exercise}.py"
 
-    def _bank_args(self, custom: bool) -> list[str]:
-        return [arg for bank in self.banks for arg in ("--bank", bank)] if custom else []
+    def _banks(self, custom: bool) -> tuple[str, ...]:
+        return self.banks if custom else ()
 
     def write_starter(self, exercise: str, path: Path, custom: bool = False) -> bool:
-        return _attnquiz("new", *self._bank_args(custom), exercise, "-o", str(path)) == 0
+        from quiz.check.starter import starter_text
 
-    def run_check(self, exercise: str, path: Path, custom: bool = False) -> bool:
-        """True when every test of `exercise` passes on the file at `path` (the output goes to the terminal)."""
-        return _attnquiz("check", *self._bank_args(custom), "--exercise", exercise, str(path)) == 0
+        if custom:
+            from quiz.check.bank_tests import use_banks
+
+            use_banks(self.banks)
+        try:
+            path.write_text(starter_text((exercise,), path.name), encoding="utf-8")
+        except OSError:
+            return False
+        return True
+
+    def run(self, exercise: str, path: Path, custom: bool = False) -> CheckResult:
+        """The check of `exercise` on the file at `path`."""
+        from quiz.check.runner import CheckOptions, run_check
+
+        return run_check(path, CheckOptions(exercises=(exercise,), banks=self._banks(custom)))
+
+
+def solve(inputs: Inputs, console: Console, item: Item, check: CodeCheck, plain: bool) -> Answer | None:
+    """Offer to write the starter file and run the check on it; None when skipped."""
+    question = item.question
+    assert isinstance(question, models.CodeQuestion)
+    exercise = question.exercise_id
+    custom = isinstance(question.exercise, models.ExerciseDefinition)  # defined in the bank itself
+    path = check.starter_path(exercise)
+    render.line(console, t("code.exercise", exercise=exercise))
+    while True:
+        first = t("code.run_check", path=path) if path.exists() else t("code.write_starter", path=path)
+        if inputs.select([first, t("code.skip")], t("code.action")) == 1:
+            return None
+        if path.exists():
+            result = check.run(exercise, path, custom)
+            _report(console, result, plain)
+            return Answer(result.passed, check=result)
+        written = check.write_starter(exercise, path, custom)
+        render.line(console, t("code.written" if written else "code.write_failed", path=path))
+
+
+def _report(console: Console, result: CheckResult, plain: bool) -> None:
+    if result.load_error is not None:
+        render.line(console, t("check.load_failed", message=result.load_error.message), "red")
+        if result.load_error.detail:
+            render.line(console, result.load_error.detail.rstrip("\n"))
+        return
+    render.check_report(console, result, plain)

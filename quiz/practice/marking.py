@@ -83,8 +83,9 @@ def grade_open(question: models.OpenQuestion, text: str, lang: str) -> Grade:
     return Grade(correct=all(covered), score=score, covered=covered)
 
 
-def grade_code(passed: bool) -> Grade:
-    return Grade(correct=passed, score=float(passed))
+def grade_code(passed: bool, share: float | None = None) -> Grade:
+    """Right when the check passed; the score is the share of the check's points, when known."""
+    return Grade(correct=passed, score=float(passed) if share is None else share)
 
 
 def _all_keywords(point: models.KeyPoint, lang: str) -> list[str]:

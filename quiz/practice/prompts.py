@@ -22,18 +22,17 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from quiz.bank import models
-from quiz.practice import render
-from quiz.practice.code import CodeCheck
-from quiz.practice.marking import Grade, parse_number
 from quiz.i18n import t
+from quiz.practice import code, feedback, question_types, render
+from quiz.practice.code import CodeCheck
+from quiz.practice.marking import Grade
+from quiz.practice.question_types import Answer, Validator
 from quiz.practice.scheduler import Rating, coverage_rating
-from quiz.practice.session import Answer, Item, Result, TimeUp
+from quiz.practice.session import Item, Result, TimeUp
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-Validator = Callable[[str], "str | None"]  # an error message, or None when the text is acceptable
 RATINGS = (Rating.AGAIN, Rating.HARD, Rating.GOOD, Rating.EASY)
 
 
@@ -76,31 +75,7 @@ class _QuizUI:
         self.deadline = deadline
         left = clock_text(deadline - time.monotonic()) if deadline is not None else None
         render.question(self.console, item, position, total, self.lang, self.plain, left)
-        q = item.question
-        if isinstance(q, models.SingleQuestion):
-            index = self.select([render.choice_text(item, i, self.lang) for i in item.choice_order], t("prompt.answer"))
-            return Answer(item.choice_order[index])
-        if isinstance(q, models.MultipleQuestion):
-            picked = self.checkbox([render.choice_text(item, i, self.lang) for i in item.choice_order])
-            return Answer(frozenset(item.choice_order[i] for i in picked))
-        if isinstance(q, models.TrueFalseQuestion):
-            return Answer(self.truefalse())
-        if isinstance(q, models.ShortQuestion):
-            return Answer(self.line(t("prompt.text_hint"), t("plain.text"), lambda _text: None))
-        if isinstance(q, models.NumericQuestion):
-            unit = models.localize(q.unit, self.lang) if q.unit is not None else None
-            shown = t("prompt.unit", unit=unit) if unit else ""
-
-            def numeric(text: str) -> str | None:
-                ok = not text.strip() or parse_number(text, unit) is not None
-                return None if ok else t("prompt.not_a_number")
-
-            return Answer(self.line(t("prompt.numeric_hint", unit=shown), t("plain.numeric", unit=shown), numeric))
-        if isinstance(q, models.OpenQuestion):
-            return Answer(self.lines())
-        assert isinstance(q, models.CodeQuestion)
-        custom = not isinstance(q.exercise, str)  # an exercise defined in the bank itself
-        return self._code(getattr(q, "exercise_id", q.exercise), custom)
+        return question_types.of(item.question).ask(self, item, self.lang)
 
     def rate(self, item: Item, text: str, grade: Grade) -> Rating:
         render.open_reference(self.console, item, grade, self.lang, self.plain)
@@ -108,21 +83,10 @@ class _QuizUI:
         return RATINGS[self.select([t(render.RATING_KEYS[r]) for r in RATINGS], t("prompt.rate"), suggested)]
 
     def feedback(self, result: Result) -> None:
-        render.feedback(self.console, result, self.lang, self.plain)
+        feedback.feedback(self.console, result, self.lang, self.plain)
 
-    def _code(self, exercise: str, custom: bool) -> Answer | None:
-        """Offer to write the starter file and run the check on it; None when skipped."""
-        path = self.code.starter_path(exercise)
-        render.line(self.console, t("code.exercise", exercise=exercise))
-        while True:
-            first = t("code.run_check", path=path) if path.exists() else t("code.write_starter", path=path)
-            action = self.select([first, t("code.skip")], t("code.action"))
-            if action == 1:
-                return None
-            if path.exists():
-                return Answer(self.code.run_check(exercise, path, custom))
-            written = self.code.write_starter(exercise, path, custom)
-            render.line(self.console, t("code.written" if written else "code.write_failed", path=path))
+    def solve(self, item: Item) -> Answer | None:
+        return code.solve(self, self.console, item, self.code, self.plain)
 
 
 class QuestionaryUI(_QuizUI):

@@ -18,8 +18,9 @@ from quiz.practice.scheduler import Rating
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from quiz.check.verdicts import CheckResult
     from quiz.practice.marking import Grade
-    from quiz.practice.session import Item, Result
+    from quiz.practice.session import Item
 
 PLAIN_WIDTH = 160
 RATING_KEYS = {Rating.AGAIN: "rating.again", Rating.HARD: "rating.hard", Rating.GOOD: "rating.good",
@@ -54,6 +55,46 @@ def escape(text: str) -> str:
 
 def line(console: Console, text: str, style: str = "") -> None:
     console.print(escape(text), style=style or None)
+
+
+def wrap(text: str, width: int, indent: int) -> str:
+    """`text` wrapped for a line that starts `indent` cells in, within `width` cells: every line
+    after the first is indented by `indent` spaces (a hanging indent). Words are cut only when
+    longer than a line; wide (CJK) characters count two cells."""
+    from rich.console import Console
+    from rich.text import Text
+
+    measure = Console(width=max(width, indent + 10), file=_Null(), color_system=None, legacy_windows=False)
+    lines = []
+    for paragraph in text.splitlines() or [""]:
+        lines += [part.plain.rstrip() for part in Text(paragraph).wrap(measure, max(width - indent, 10))]
+    return ("\n" + " " * indent).join(lines)
+
+
+def hanging(console: Console, prefix: str, text: str, style: str = "") -> None:
+    """`prefix` then `text` wrapped to the console's width, the following lines indented under the text."""
+    from rich.cells import cell_len
+
+    line(console, prefix + wrap(text, console.width, cell_len(prefix)), style)
+
+
+def check_report(console: Console, result: CheckResult, plain: bool) -> None:
+    """The checker's own report of one check (the table `attnquiz check` prints)."""
+    from rich.text import Text
+
+    from quiz.check.report import render_table
+
+    color = not plain and console.is_terminal and not console.no_color
+    console.print(Text.from_ansi(render_table(result, width=max(console.width, 40), color=color)), end="",
+                  soft_wrap=True)
+
+
+class _Null:
+    def write(self, _text: str) -> int:
+        return 0
+
+    def flush(self) -> None:
+        pass
 
 
 _CJK_SOFT_BREAK = re.compile(r"(?<=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef])\n(?=[^\s\-*+#>|`\d])")
@@ -108,94 +149,3 @@ def open_reference(console: Console, item: Item, grade: Grade, lang: str, plain:
     for point, covered in zip(q.key_points, grade.covered):
         line(console, f"  [{'x' if covered else ' '}] {models.localize(point.point, lang)}",
               "green" if covered else "")
-
-
-def _verdict(console: Console, result: Result, lang: str) -> None:
-    grade, q = result.grade, result.item.question
-    if isinstance(q, models.OpenQuestion):
-        line(console, t("feedback.self_rated", rating=t(RATING_KEYS[result.rating])),
-              "green" if result.correct else "red")
-    elif result.correct:
-        line(console, t("feedback.correct"), "bold green")
-    elif isinstance(q, models.MultipleQuestion) and len(grade.picked) > len(grade.wrong_picks):
-        right = len(grade.picked) - len(grade.wrong_picks)
-        line(console, t("feedback.partial", got=right, of=right + len(grade.missed), wrong=len(grade.wrong_picks)),
-              "bold yellow")
-    else:
-        line(console, t("feedback.wrong"), "bold red")
-
-
-def _choices(console: Console, result: Result, lang: str, plain: bool) -> None:
-    """Every choice in the order shown: right or wrong, what was picked or missed, and why."""
-    q, grade = result.item.question, result.grade
-    line(console, t("feedback.choices"))
-    for index in result.item.choice_order:
-        choice = q.choices[index]  # type: ignore[union-attr]
-        mark = t("feedback.choice_right") if choice.correct else t("feedback.choice_wrong")
-        note = t("feedback.your_pick") if index in grade.picked else ""
-        if index in grade.missed and isinstance(q, models.MultipleQuestion):
-            note = t("feedback.missed")
-        style = "green" if choice.correct else ("red" if index in grade.picked else "")
-        line(console, f"  {mark}  {models.localize(choice.text, lang)}{note}", style)
-        if choice.explanation is not None:
-            line(console, f"      {models.localize(choice.explanation, lang)}", "dim" if not plain else "")
-
-
-def _answers(console: Console, result: Result, lang: str) -> None:
-    q, value = result.item.question, result.answer.value
-    if isinstance(q, models.TrueFalseQuestion):
-        line(console, t("feedback.your_answer", answer=t("prompt.true") if value else t("prompt.false")))
-        line(console, t("feedback.right_answer", answer=t("prompt.true") if q.answer else t("prompt.false")))
-    elif isinstance(q, models.ShortQuestion):
-        line(console, t("feedback.your_answer", answer=str(value).strip() or t("feedback.no_answer")))
-        line(console, t("feedback.accepted", answers=" | ".join(models.localize(q.answers, lang))))
-    elif isinstance(q, models.NumericQuestion):
-        given = str(value).strip()
-        if not given:
-            shown = t("feedback.no_answer")
-        elif result.grade.value is None:
-            shown = t("feedback.not_a_number", answer=given)
-        else:
-            shown = t("feedback.read_as", answer=given, value=number(result.grade.value))
-        line(console, t("feedback.your_answer", answer=shown))
-        unit = f" {models.localize(q.unit, lang)}" if q.unit is not None else ""
-        line(console, t("feedback.numeric_answer", answer=number(q.answer), unit=unit,
-                         tolerance=number(q.tolerance)))
-    elif isinstance(q, models.CodeQuestion):
-        line(console, t("feedback.code_passed") if value else t("feedback.code_failed"))
-
-
-def feedback(console: Console, result: Result, lang: str, plain: bool, with_reference: bool = False) -> None:
-    """Right or wrong, the answers, why each wrong choice is wrong, the explanation, errata, source."""
-    q = result.item.question
-    console.print()
-    _verdict(console, result, lang)
-    if isinstance(q, (models.SingleQuestion, models.MultipleQuestion)):
-        _choices(console, result, lang, plain)
-    elif isinstance(q, models.OpenQuestion):
-        if with_reference:
-            line(console, t("feedback.your_answer", answer=str(result.answer.value).strip()
-                             or t("feedback.no_answer")))
-            open_reference(console, result.item, result.grade, lang, plain)
-    else:
-        _answers(console, result, lang)
-    console.print()
-    line(console, t("feedback.explanation"), "bold")
-    markdown(console, models.localize(q.explanation, lang), plain)
-    if q.errata is not None:
-        line(console, t("feedback.errata", text=models.localize(q.errata, lang)), "yellow")
-    if q.source:
-        line(console, t("feedback.source", source=q.source), "dim" if not plain else "")
-
-
-def walkthrough(console: Console, mistakes: list[Result], lang: str, plain: bool) -> None:
-    """The exam's walk through every mistake, with the full feedback of each."""
-    if not mistakes:
-        return
-    console.print()
-    line(console, t("summary.mistakes"), "bold")
-    for n, result in enumerate(mistakes, start=1):
-        console.print()
-        prompt = models.localize(result.item.question.prompt, lang).strip().splitlines()[0]
-        line(console, t("feedback.mistake_header", n=n, total=len(mistakes), prompt=prompt), "bold cyan")
-        feedback(console, result, lang, plain, with_reference=True)

@@ -27,18 +27,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
-from quiz.practice import marking as grading, scheduler
 from quiz.bank import models
+from quiz.practice import marking, question_types, scheduler
 from quiz.errors import AttnquizError
 from quiz.i18n import t
+from quiz.practice.question_types import Answer
 from quiz.practice.scheduler import CardState, Rating
 
 Mode = Literal["practice", "exam", "review"]
-MODES: tuple[Mode, ...] = ("practice", "exam", "review")
 Group = Literal["due", "weak", "new", "seen"]
 Key = tuple[str, str]
 WEAK_ACCURACY = 0.8
-CHOICE_TYPES = ("single", "multiple")
 
 
 @dataclass(frozen=True)
@@ -62,13 +61,11 @@ class Filters:
     topics: frozenset[str] = frozenset()
     tags: frozenset[str] = frozenset()
     difficulties: frozenset[int] = frozenset()
-    skip_types: frozenset[str] = frozenset()
 
     def accepts(self, question: models.AnyQuestion) -> bool:
         return ((not self.topics or question.topic in self.topics)
                 and (not self.tags or bool(self.tags & set(question.tags)))
-                and (not self.difficulties or question.difficulty in self.difficulties)
-                and question.type not in self.skip_types)
+                and (not self.difficulties or question.difficulty in self.difficulties))
 
 
 @dataclass(frozen=True)
@@ -85,14 +82,6 @@ class Item:
         return (self.bank.id, self.question.id)
 
 
-@dataclass(frozen=True)
-class Answer:
-    """What the person gave: a choice index (single), a set of indices (multiple), a bool
-    (true/false), text (short, numeric, open), or whether the check passed (code)."""
-
-    value: int | frozenset[int] | bool | str
-
-
 class TimeUp(Exception):
     """Raised by a UI when the exam's time limit passes while a question is on screen."""
 
@@ -101,7 +90,7 @@ class UI(Protocol):
     def ask(self, item: Item, position: int, total: int, deadline: float | None) -> Answer | None:
         """The person's answer, or None when they skip the question."""
 
-    def rate(self, item: Item, text: str, grade: grading.Grade) -> Rating:
+    def rate(self, item: Item, text: str, grade: marking.Grade) -> Rating:
         """Show the reference answer and covered key points of an open question; return the self-rating."""
 
     def feedback(self, result: Result) -> None:
@@ -112,7 +101,7 @@ class UI(Protocol):
 class Result:
     item: Item
     answer: Answer
-    grade: grading.Grade
+    grade: marking.Grade
     correct: bool
     rating: Rating
     seconds: float
@@ -204,34 +193,16 @@ def _group(known: History | None, now: datetime) -> Group:
 
 
 def _shuffled_choices(question: models.AnyQuestion, rng: random.Random) -> tuple[int, ...]:
-    if question.type not in CHOICE_TYPES:
+    if not question_types.of(question).has_choices:
         return ()
     order = list(range(len(question.choices)))  # type: ignore[union-attr]
     rng.shuffle(order)
     return tuple(order)
 
 
-def grade(item: Item, answer: Answer, lang: str) -> grading.Grade:
+def grade(item: Item, answer: Answer, lang: str) -> marking.Grade:
     """Mark `answer` to `item`'s question."""
-    question, value = item.question, answer.value
-    if isinstance(question, models.SingleQuestion):
-        assert isinstance(value, int)
-        return grading.grade_single(question, value)
-    if isinstance(question, models.MultipleQuestion):
-        assert isinstance(value, frozenset)
-        return grading.grade_multiple(question, value)
-    if isinstance(question, models.TrueFalseQuestion):
-        assert isinstance(value, bool)
-        return grading.grade_truefalse(question, value)
-    if isinstance(question, models.CodeQuestion):
-        assert isinstance(value, bool)
-        return grading.grade_code(value)
-    assert isinstance(value, str)
-    if isinstance(question, models.ShortQuestion):
-        return grading.grade_short(question, value, lang)
-    if isinstance(question, models.NumericQuestion):
-        return grading.grade_numeric(question, value, lang)
-    return grading.grade_open(question, value, lang)
+    return question_types.of(item.question).mark(item.question, answer, lang)
 
 
 def run(
@@ -280,17 +251,7 @@ def run(
 def _result(item: Item, answer: Answer, seconds: float, mode: Mode, ui: UI, known: History | None,
             lang: str, answered_at: datetime) -> Result:
     marked = grade(item, answer, lang)
-    if isinstance(item.question, models.OpenQuestion):
-        assert isinstance(answer.value, str)
-        if mode == "exam":
-            rating = scheduler.coverage_rating(sum(marked.covered), len(marked.covered))
-        else:
-            rating = ui.rate(item, answer.value, marked)
-        correct = rating != Rating.AGAIN
-    elif isinstance(item.question, models.CodeQuestion):  # time spent coding says nothing about recall
-        rating, correct = (Rating.GOOD if marked.correct else Rating.AGAIN), marked.correct
-    else:
-        rating = scheduler.objective_rating(marked.correct, marked.score, seconds)
-        correct = marked.correct
+    rating, correct = question_types.of(item.question).judge(
+        item, answer, marked, seconds, mode, lambda: ui.rate(item, str(answer.value), marked))
     card = scheduler.review(known.card if known else None, rating, answered_at)
     return Result(item, answer, marked, correct, rating, seconds, answered_at, card)

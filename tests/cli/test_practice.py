@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from quiz.practice import code as codecheck, session
+from quiz.practice import session
 from quiz.bank.loader import load_paths
 from quiz.cli import cli
 from quiz.errors import ExitStatus
@@ -25,9 +25,8 @@ WRONG_TEXT = {"fx-rows": "n", "fx-complexity": "O(n)", "fx-bytes": "1000", "fx-m
 
 def _planned(seed: int, mode: session.Mode = "practice", count: int = 10, **filters: frozenset) -> list[session.Item]:
     """The order the command will use: the same plan, from the same seed, over a fresh history."""
-    skip = frozenset() if codecheck.available() else frozenset({"code"})
     return session.plan(load_paths([FIXTURES / "basics.yaml"]).questions(), {},
-                        session.Filters(skip_types=skip, **filters), mode, count, seed, datetime.now(timezone.utc))
+                        session.Filters(**filters), mode, count, seed, datetime.now(timezone.utc))
 
 
 def _typed(item: session.Item, right: bool, mode: session.Mode = "practice") -> str:
@@ -111,8 +110,6 @@ def test_exam_gives_feedback_only_at_the_end() -> None:
 
 
 def test_code_question_runs_the_real_checker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    if not codecheck.available():
-        pytest.skip("attnquiz check is not in this checkout yet")
     monkeypatch.chdir(tmp_path)
     first = _start(["--tag", "code"], "1\n1\n")  # write the starter file, then check it untouched
     assert first.exit_code == 0, first.output
@@ -190,13 +187,6 @@ def test_a_broken_extra_bank_is_reported_and_left_out() -> None:
     assert result.exit_code == 130
     assert "unknown key 'promt'; did you mean 'prompt'?" in result.stderr
     assert "1 bank file(s) with errors were left out" in result.stderr
-
-
-def test_code_questions_are_left_out_until_the_checker_exists() -> None:
-    if codecheck.available():
-        pytest.skip("attnquiz check is installed: code questions are asked")
-    result = _start(["--topic", "attention", "--difficulty", "1"], "")
-    assert "1 code question(s) left out: `attnquiz check` is not available" in result.output
 
 
 def test_a_corrupt_database_is_moved_aside_with_a_message() -> None:

@@ -30,17 +30,6 @@ def items() -> dict[str, Item]:
     return {q.id: Item(bank, q, (2, 0, 1) if q.type in ("single", "multiple") else (), "new") for bank, q in pairs}
 
 
-class FileCheck(CodeCheck):
-    """Writes real starter files; a file 'passes' once the learner replaced the NotImplementedError."""
-
-    def write_starter(self, exercise: str, path: Path, custom: bool = False) -> bool:
-        path.write_text(f"def {exercise}(x):\n    raise NotImplementedError\n", encoding="utf-8")
-        return True
-
-    def run_check(self, exercise: str, path: Path, custom: bool = False) -> bool:
-        return "NotImplementedError" not in path.read_text(encoding="utf-8")
-
-
 def _ask(item: Item, keys: str, lang: str = "en", code: CodeCheck | None = None) -> tuple[Answer | None, str]:
     use_language(lang)
     shown = io.StringIO()
@@ -104,14 +93,22 @@ def test_self_rating_shows_reference_and_ticks_covered_points(items: dict[str, I
     ]
 
 
-def test_code_question_writes_the_starter_then_checks_it(items: dict[str, Item], tmp_path: Path) -> None:
-    check = FileCheck(tmp_path)
+SOFTMAX = "import numpy as np\n\ndef softmax(x, axis=-1):\n    e = np.exp(x - x.max(axis=axis, keepdims=True))\n" \
+          "    return e / e.sum(axis=axis, keepdims=True)\n"
+
+
+def test_code_question_writes_the_starter_then_checks_it_with_the_real_checker(items: dict[str, Item],
+                                                                              tmp_path: Path) -> None:
+    check = CodeCheck(tmp_path)
+    starter = tmp_path / "attnquiz_softmax.py"
     answer, shown = _ask(items["fx-softmax-code"], ENTER + ENTER, code=check)  # write the starter, then check it
-    assert answer == Answer(False)
-    assert (tmp_path / "attnquiz_softmax.py").read_text(encoding="utf-8").startswith("def softmax(x):")
-    assert f"Wrote {tmp_path / 'attnquiz_softmax.py'}" in shown
-    (tmp_path / "attnquiz_softmax.py").write_text("def softmax(x):\n    return x\n", encoding="utf-8")
-    assert _ask(items["fx-softmax-code"], ENTER, code=check)[0] == Answer(True)
+    assert answer is not None and answer.value is False and answer.check is not None
+    assert "def softmax(x, axis=-1):" in starter.read_text(encoding="utf-8")
+    assert f"Wrote {starter}" in shown and "not implemented" in shown
+    starter.write_text(SOFTMAX, encoding="utf-8")
+    answer, shown = _ask(items["fx-softmax-code"], ENTER, code=check)
+    assert answer is not None and answer.value is True and answer.check.score == answer.check.max_score == 10
+    assert "Score 10/10 (6 passed)" in shown
     assert _ask(items["fx-softmax-code"], DOWN + ENTER, code=check)[0] is None  # skip
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from quiz.practice import render
+from quiz.practice import feedback, render
 from quiz.bank.loader import load_paths
 from quiz.i18n import use_language
 from quiz.practice.scheduler import Rating, review
@@ -35,7 +35,7 @@ def _result(item: Item, value: object, lang: str = "en", rating: Rating | None =
 def _feedback(result: Result, lang: str = "en", plain: bool = True, **kwargs: bool) -> list[str]:
     use_language(lang)
     out = io.StringIO()
-    render.feedback(render.make_console(plain, out, 80), result, lang, plain, **kwargs)
+    feedback.feedback(render.make_console(plain, out, 80), result, lang, plain, **kwargs)
     return out.getvalue().splitlines()
 
 

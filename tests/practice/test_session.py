@@ -106,10 +106,10 @@ def test_review_mode_asks_only_what_is_due(questions: list) -> None:
         (Filters(topics=frozenset({"kvcache"})), {"fx-shrink", "fx-bytes"}),
         (Filters(tags=frozenset({"scaling"})), {"fx-scale"}),
         (Filters(difficulties=frozenset({1})), {"fx-rows", "fx-complexity", "fx-softmax-code"}),
-        (Filters(topics=frozenset({"attention"}), difficulties=frozenset({1}), skip_types=frozenset({"code"})),
-         {"fx-rows", "fx-complexity"}),
+        (Filters(topics=frozenset({"attention"}), tags=frozenset({"pty"}), difficulties=frozenset({1})),
+         {"fx-rows"}),
     ],
-    ids=["topic", "tag", "difficulty", "combined-without-code"],
+    ids=["topic", "tag", "difficulty", "combined"],
 )
 def test_filters(questions: list, filters: Filters, expected: set[str]) -> None:
     assert {i.question.id for i in session.plan(questions, {}, filters, "practice", None, 1, NOW)} == expected
@@ -161,7 +161,7 @@ def test_practice_grades_records_and_gives_feedback_for_every_answer(questions: 
 
 
 def test_wrong_answers_are_rated_again_and_come_back_soon(questions: list) -> None:
-    items = session.plan(questions, {}, Filters(skip_types=frozenset({"open"})), "practice", None, 3, NOW)
+    items = session.plan(questions, {}, Filters(topics=frozenset({"kvcache"})), "practice", None, 3, NOW)
     outcome, recorded = _run(items, ScriptedUI(WRONG))
     assert not any(r.correct for r in recorded)
     assert {r.rating for r in recorded} == {Rating.AGAIN}

@@ -80,8 +80,8 @@ from quiz.bank.loader import load_paths
 from quiz.practice.session import Filters, plan, run, Answer
 from quiz.practice.store import Store
 questions = load_paths([{str(FIXTURES / 'basics.yaml')!r}]).questions()
-items = plan(questions, {{}}, Filters(topics=frozenset({{'attention'}}), difficulties=frozenset({{1}}),
-             skip_types=frozenset({{'code'}})), 'practice', None, 1, datetime.now(timezone.utc))
+items = plan(questions, {{}}, Filters(topics=frozenset({{'attention'}}), difficulties=frozenset({{1}})),
+             'practice', None, 1, datetime.now(timezone.utc))
 db = Store(__import__('pathlib').Path({str(path)!r}))
 class UI:
     asked = 0
@@ -89,7 +89,7 @@ class UI:
         self.asked += 1
         if self.asked == 2:
             os.kill(os.getpid(), signal.SIGKILL)
-        return Answer(True if item.question.type == 'truefalse' else 'O(n^2)')
+        return Answer({{'truefalse': True, 'short': 'O(n^2)', 'code': False}}[item.question.type])
     def feedback(self, result):
         pass
 run(items, 'practice', UI(), lambda r: db.record(r, 'practice'), {{}}, lang='en')
