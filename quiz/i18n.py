@@ -1,13 +1,17 @@
-"""Interface language: which one is in use, and the translated interface strings.
+"""Interface language: resolving it, and the translated interface strings.
 
 Strings live in ``quiz/locales/*.yaml`` (one file per area), each entry a key with
-one text per language. ``t(key, **fields)`` formats the entry for the current language.
+one text per language. ``t(key, **fields)`` formats the entry for the run's language.
 The language comes from ``--lang``, else ``ATTNQUIZ_LANG``, else the locale
-(``LC_ALL``, ``LC_MESSAGES``, ``LANG``; ``zh*`` gives Chinese), else English.
+(``LC_ALL``, ``LC_MESSAGES``, ``LANG``; ``zh*`` gives Chinese), else English; it is resolved
+once per run by ``quiz.context.RunContext``, which binds it here (``bind_language``) in a
+context variable, so a thread started with ``contextvars.copy_context()`` speaks the same.
+Outside a run (a library call, a test) the environment decides, as above.
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import os
 from pathlib import Path
@@ -16,7 +20,7 @@ LANGUAGES = ("en", "zh")
 DEFAULT_LANGUAGE = "en"
 
 _LOCALES_DIR = Path(__file__).resolve().parent / "locales"
-_current: str | None = None
+_language: contextvars.ContextVar[str] = contextvars.ContextVar("attnquiz_language")
 
 
 def normalize_language(value: str | None) -> str | None:
@@ -40,17 +44,15 @@ def resolve_language(explicit: str | None = None) -> str:
     return DEFAULT_LANGUAGE
 
 
-def use_language(code: str) -> None:
-    """Set the interface language for the rest of the process."""
-    global _current
-    _current = normalize_language(code) or DEFAULT_LANGUAGE
+def bind_language(code: str) -> None:
+    """The run's language (called by quiz.context.RunContext.activate only)."""
+    _language.set(normalize_language(code) or DEFAULT_LANGUAGE)
 
 
 def current_language() -> str:
-    global _current
-    if _current is None:
-        _current = resolve_language()
-    return _current
+    """The language bound for this run, else the environment's."""
+    bound = _language.get(None)
+    return bound if bound is not None else resolve_language()
 
 
 @functools.cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ ATTNQUIZ = [sys.executable, "-m", "quiz"]
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh data directory per test; the user's real progress is never touched."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("ATTNQUIZ_HOME", str(home))
@@ -22,8 +23,9 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("LANG", "C.UTF-8")
     from quiz import i18n
 
-    monkeypatch.setattr(i18n, "_current", None)
-    return home
+    token = i18n._language.set(i18n.resolve_language())  # the environment above decides, as outside a run
+    yield home
+    i18n._language.reset(token)  # whatever the test bound is gone for the next one
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:

@@ -54,6 +54,6 @@ def test_resolve_language(explicit: str | None, env: dict[str, str], expected: s
 
 
 def test_t_formats_in_the_current_language() -> None:
-    i18n.use_language("zh")
+    i18n.bind_language("zh")
     assert i18n.t("bank.no_questions") == "题库中没有题目"
     assert i18n.t("bank.no_questions", _lang="en") == "the bank has no questions"

@@ -132,8 +132,11 @@ def run_check(path: str | Path, options: CheckOptions = CheckOptions()) -> Check
                 trusted_box.append(box)
             return trusted_box[0]
 
-        for spec in specs:
-            result.tests += run_exercise(spec, sandbox, seed, Path(path), options.timeout, trusted)
+        try:
+            for spec in specs:
+                result.tests += run_exercise(spec, sandbox, seed, Path(path), options.timeout, trusted)
+        except KeyboardInterrupt:  # keep the tests that finished; the caller shows them, then stops
+            result.interrupted = True
         result.output = sandbox.output
     result.seconds = time.perf_counter() - started
     return result

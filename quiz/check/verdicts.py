@@ -118,6 +118,7 @@ class CheckResult:
     seconds: float = 0.0
     output: str = ""  # what the solution printed (capped), shown as is, never interpreted
     timings: dict[str, float] = field(default_factory=dict)  # where the time went, for bench/
+    interrupted: bool = False  # Ctrl-C: `tests` holds the ones that finished before it
 
     @property
     def score(self) -> float:

@@ -14,10 +14,10 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
-from quiz.errors import ExitStatus
 from quiz.i18n import t
 
 Signature = tuple[int, int, int, int]
@@ -59,23 +59,19 @@ def watch(
     settle: float = 0.1,
     clear: bool = True,
     sleep: Callable[[float], None] = time.sleep,
-) -> ExitStatus:
-    """Run `run_once` now and after every save of `path` until Ctrl-C; returns INTERRUPTED.
+) -> NoReturn:
+    """Run `run_once` now and after every save of `path`, until Ctrl-C (KeyboardInterrupt goes on up).
 
     `run_once` prints its own report. A user error it raises (a solution with a syntax
     error, say) is shown and watching goes on, so the learner can fix it and save again.
     """
     last = file_signature(path)
-    try:
-        while True:
-            if clear:
-                click.clear()  # does nothing when stdout is not a terminal
-            try:
-                run_once()
-            except click.ClickException as exc:
-                exc.show()
-            click.echo(t("watch.waiting", path=path.name), err=True)
-            last = wait_for_change(path, last, interval=interval, settle=settle, sleep=sleep)
-    except KeyboardInterrupt:
-        click.echo(t("watch.stopped"), err=True)
-        return ExitStatus.INTERRUPTED
+    while True:
+        if clear:
+            click.clear()  # does nothing when stdout is not a terminal
+        try:
+            run_once()
+        except click.ClickException as exc:
+            exc.show()
+        click.echo(t("watch.waiting", path=path.name), err=True)
+        last = wait_for_change(path, last, interval=interval, settle=settle, sleep=sleep)

@@ -2,17 +2,29 @@
 
 Command modules import only click at the top, so `attnquiz --help` stays fast; each
 command parses its options, calls one function of the flow it belongs to, and prints.
+
+The root group is also where a run begins and ends, once for every command:
+- it resolves the run context (language, colour, width: ``quiz.context``) before any command
+  runs and hands it down in click's ``ctx.obj``;
+- Ctrl-C and end of input end every command the same way: "Interrupted." on stderr and exit
+  status 130, never click's "Aborted!" or a traceback. A command that must keep something
+  first (the quiz its summary, `check` the tests already run, `grade` its journal) saves it
+  and lets the interrupt go on up to here.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
+from typing import Any
 
 import click
 
 from quiz import __version__
+from quiz.cli.options import lang_option
+from quiz.errors import ExitStatus
 
-# command name -> "module:attribute"; the module is imported only when needed.
+# command name -> "module:attribute"; the module is imported only when the command runs.
 COMMANDS = {
     "start": "quiz.cli.practice:start",
     "review": "quiz.cli.practice:review",
@@ -27,10 +39,10 @@ COMMANDS = {
 }
 
 
-class LazyGroup(click.Group):
-    """A group whose subcommands are imported on first use (click's documented pattern)."""
+class RootGroup(click.Group):
+    """The root: lazy subcommands (click's documented pattern), and the one end of every run."""
 
-    def __init__(self, *args, lazy_subcommands: dict[str, str], **kwargs) -> None:
+    def __init__(self, *args: Any, lazy_subcommands: dict[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lazy_subcommands = lazy_subcommands
 
@@ -41,23 +53,38 @@ class LazyGroup(click.Group):
         if cmd_name not in self.lazy_subcommands:
             return super().get_command(ctx, cmd_name)
         module_name, attribute = self.lazy_subcommands[cmd_name].split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:  # a command whose module has not been written yet
-                return None
-            raise
-        command = getattr(module, attribute)
+        command = getattr(importlib.import_module(module_name), attribute)
         assert isinstance(command, click.Command), f"{module_name}:{attribute} is not a click command"
         return command
 
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            status = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except (KeyboardInterrupt, EOFError, click.exceptions.Abort):
+            from quiz.i18n import t
 
-@click.group(cls=LazyGroup, lazy_subcommands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+            click.echo(t("interrupted"), err=True)
+            sys.exit(ExitStatus.INTERRUPTED)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        sys.exit(status if isinstance(status, int) else ExitStatus.OK)
+
+
+@click.group(cls=RootGroup, lazy_subcommands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="attnquiz")
-def cli() -> None:
+@lang_option
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Practise Transformer attention and KV-cache interview questions, and check your own NumPy code."""
+    from quiz.context import RunContext
     from quiz.i18n import catalogue
 
+    if ctx.obj is None:  # a --lang given here has built it already
+        ctx.obj = RunContext.resolve().activate()
     # Load the interface strings (and PyYAML) before any command starts its work: a Ctrl-C that
     # lands inside a first, lazy `import yaml` leaves a half-imported module behind, and the
     # "Interrupted." message that follows then fails to load.

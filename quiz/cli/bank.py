@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
-from quiz.cli.options import bank_option
+from quiz.cli.options import bank_option, lang_option
 from quiz.errors import ExitStatus
 
 
 @click.command("list")
 @bank_option
+@lang_option
 def list_banks(banks: tuple[str, ...]) -> None:
     """List the question banks, their topics and question counts per type."""
     from quiz.bank.loader import load_catalog
@@ -26,6 +27,7 @@ def list_banks(banks: tuple[str, ...]) -> None:
 @click.command()
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option("--strict", is_flag=True, help="Also fail on warnings, such as a missing translation.")
+@lang_option
 def validate(paths: tuple[str, ...], strict: bool) -> None:
     """Check bank files or folders and report every problem as path:line:col: message."""
     from quiz.bank.loader import load_paths
@@ -41,6 +43,7 @@ def validate(paths: tuple[str, ...], strict: bool) -> None:
 
 
 @click.command()
+@lang_option
 def schema() -> None:
     """Print the JSON Schema of the bank format, for editors' YAML completion."""
     from quiz.bank.models import json_schema

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from quiz.cli.options import lang_option
+from quiz.cli.options import lang_option, run_context
 from quiz.errors import AttnquizError, ExitStatus
 
 if TYPE_CHECKING:
@@ -33,13 +30,10 @@ bank_option = click.option("--bank", "banks", multiple=True, metavar="PATH",
 @bank_option
 @lang_option
 def check(solution: Path, names: tuple[str, ...], seed: int | None, timeout: float, output_format: str,
-          watch: bool, banks: tuple[str, ...], lang: str | None) -> None:
+          watch: bool, banks: tuple[str, ...]) -> None:
     """Check your NumPy attention and KV-cache code in a sandbox against hidden reference tests."""
     from quiz.check.runner import CheckOptions, select_exercises
-    from quiz.i18n import use_language
 
-    if lang:
-        use_language(lang)
     options = CheckOptions(seed=seed, timeout=timeout, exercises=names, banks=banks)
     if watch:
         from quiz.check.bank_tests import use_banks
@@ -47,7 +41,7 @@ def check(solution: Path, names: tuple[str, ...], seed: int | None, timeout: flo
 
         named = use_banks(banks) if banks else ()
         select_exercises(names or named)  # a usage error stops here, not on every save
-        raise SystemExit(watch_file(solution, lambda: check_and_print(solution, options, output_format)))
+        watch_file(solution, lambda: check_and_print(solution, options, output_format))
     raise SystemExit(check_and_print(solution, options, output_format))
 
 
@@ -67,9 +61,11 @@ def check_and_print(solution: Path, options: CheckOptions, output_format: str = 
         if result.load_error.detail:
             click.echo(result.load_error.detail.rstrip("\n"), err=True)
     else:
-        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        width = max(80, min(160, shutil.get_terminal_size((100, 24)).columns))
-        click.echo(render_table(result, width=width, color=color), nl=False)
+        run = run_context()
+        click.echo(render_table(result, width=run.width, color=run.color), nl=False)
+    if result.interrupted:  # the tests that finished are shown; the root command ends the run
+        click.echo(t("check.partial", count=len(result.tests)), err=True)
+        raise KeyboardInterrupt
     return result.exit_status
 
 
@@ -80,14 +76,11 @@ def check_and_print(solution: Path, options: CheckOptions, output_format: str = 
 @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
 @bank_option
 @lang_option
-def new(names: tuple[str, ...], output: str, force: bool, banks: tuple[str, ...], lang: str | None) -> None:
+def new(names: tuple[str, ...], output: str, force: bool, banks: tuple[str, ...]) -> None:
     """Write a starter solution file with every function to implement."""
     from quiz.check.runner import select_exercises
     from quiz.check.starter import starter_text
-    from quiz.i18n import t, use_language
-
-    if lang:
-        use_language(lang)
+    from quiz.i18n import t
     if banks:
         from quiz.check.bank_tests import use_banks
 

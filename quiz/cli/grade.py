@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from quiz.errors import ExitStatus
+from quiz.cli.options import lang_option
 
 
 @click.command()
@@ -26,6 +26,7 @@ from quiz.errors import ExitStatus
 @click.option("--seed", type=int, default=None, help="Same random inputs for every student.")
 @click.option("--file", "filename", default="solution.py", show_default=True, metavar="NAME",
               help="The file to check inside a student's folder.")
+@lang_option
 def grade(submissions: Path, out: Path, jobs: int | None, timeout: float | None, submission_timeout: float,
           exercises: tuple[str, ...], banks: tuple[str, ...], seed: int | None, filename: str) -> None:
     """Check a folder of submissions (one NAME.py or NAME/ per student) and write the grades to CSV and JSON."""
@@ -40,17 +41,12 @@ def grade(submissions: Path, out: Path, jobs: int | None, timeout: float | None,
     try:
         run = grade_class(submissions, out, settings, jobs=jobs, filename=filename,
                           on_start=display.start, on_record=display.record)
-        display.close()
-        click.echo(t("grade.summary_run", graded=run.graded, resumed=run.resumed))
-        click.echo(render_summary(run.summary, out), nl=False)
-    except KeyboardInterrupt:  # before the batch started, or while printing the summary
-        display.close()
-        click.echo(t("interrupted"), err=True)
-        raise SystemExit(ExitStatus.INTERRUPTED) from None
     finally:
         display.close()
+    click.echo(t("grade.summary_run", graded=run.graded, resumed=run.resumed))
+    click.echo(render_summary(run.summary, out), nl=False)
     if run.interrupted:
-        click.echo(t("interrupted"), err=True)
+        raise KeyboardInterrupt  # the results so far are written and summarised; the root command ends the run
     raise SystemExit(run.exit_status)
 
 

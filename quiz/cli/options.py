@@ -6,10 +6,30 @@ import click
 
 from quiz.i18n import LANGUAGES
 
+
+def _set_language(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    """A command's own --lang: the run context, with its language changed (see quiz.context)."""
+    if value:
+        from quiz.context import RunContext
+
+        run = ctx.find_object(RunContext) or RunContext.resolve()
+        ctx.obj = run.with_language(value).activate()
+
+
 lang_option = click.option(
-    "--lang", type=click.Choice(LANGUAGES), help="Interface language (else ATTNQUIZ_LANG, else the locale).",
+    "--lang", type=click.Choice(LANGUAGES), expose_value=False, is_eager=True, callback=_set_language,
+    help="Interface language (else ATTNQUIZ_LANG, else the locale).",
 )
 bank_option = click.option(
     "--bank", "banks", multiple=True, metavar="PATH",
     help="Extra bank file or folder (repeatable); ATTNQUIZ_BANKS adds more.",
 )
+
+
+def run_context() -> "RunContext":  # noqa: UP037 - quiz.context is imported lazily
+    """The run context of the command being run (built by the root group)."""
+    from quiz.context import RunContext
+
+    ctx = click.get_current_context(silent=True)
+    found = ctx.find_object(RunContext) if ctx is not None else None
+    return found or RunContext.resolve().activate()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from quiz.cli.options import bank_option, lang_option
+from quiz.cli.options import bank_option, lang_option, run_context
 from quiz.errors import AttnquizError, ExitStatus
 
 if TYPE_CHECKING:
@@ -45,7 +45,6 @@ class QuizOptions:
     tags: tuple[str, ...] = ()
     difficulties: tuple[int, ...] = ()
     count: int | None = None
-    lang: str | None = None
     banks: tuple[str, ...] = ()
     builtin: bool = True
     seed: int | None = None
@@ -95,11 +94,10 @@ def run_quiz(options: QuizOptions) -> ExitStatus:
     """Plan, ask, save and summarise one session; the exit status (130 when interrupted)."""
     from quiz.practice import code, feedback, prompts, render, session, summary
     from quiz.bank.loader import extra_bank_paths
-    from quiz.i18n import resolve_language, t, use_language
+    from quiz.i18n import t
     from quiz.practice.scheduler import utcnow
 
-    lang = resolve_language(options.lang)
-    use_language(lang)
+    lang = run_context().lang
     if options.time_limit is not None and options.mode != "exam":
         raise AttnquizError(t("start.time_limit_mode"))
     questions = _load_questions(options.banks, options.builtin)
@@ -167,16 +165,14 @@ def _open_store() -> Store:
 @lang_option
 @bank_option
 @click.option("--builtin/--no-builtin", default=True, help="Include the built-in banks (for topic names).")
-def stats(lang: str | None, banks: tuple[str, ...], builtin: bool) -> None:
+def stats(banks: tuple[str, ...], builtin: bool) -> None:
     """Show your progress per topic, your streak and your weakest questions."""
     from quiz.bank import models
     from quiz.practice import render, summary
     from quiz.bank.loader import load_catalog
-    from quiz.i18n import resolve_language, use_language
     from quiz.practice.scheduler import utcnow
 
-    language = resolve_language(lang)
-    use_language(language)
+    language = run_context().lang
     catalog = load_catalog(banks, include_builtin=builtin)
     names = {topic: summary.topic_name(bank, topic, language) for bank in catalog.banks for topic in bank.topics}
     prompts = {(bank.id, q.id): models.localize(q.prompt, language) for bank, q in catalog.questions()}
@@ -191,26 +187,19 @@ def stats(lang: str | None, banks: tuple[str, ...], builtin: bool) -> None:
 @click.command()
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @lang_option
-def reset(yes: bool, lang: str | None) -> None:
+def reset(yes: bool) -> None:
     """Delete your progress, keeping a backup (asks first unless --yes)."""
     from quiz.practice import store
-    from quiz.i18n import resolve_language, t, use_language
+    from quiz.i18n import t
     from quiz.paths import data_path
     from quiz.practice.scheduler import utcnow
 
-    use_language(resolve_language(lang))
     path = data_path("database")
     if not path.exists():
         click.echo(t("reset.nothing", path=path))
         return
-    if not yes:
-        try:
-            confirmed = click.confirm(t("reset.confirm", path=path), default=False)
-        except click.Abort:  # Ctrl-C or end of input: nothing is deleted
-            click.echo("\n" + t("reset.cancelled"))
-            raise SystemExit(ExitStatus.INTERRUPTED) from None
-        if not confirmed:
-            click.echo(t("reset.cancelled"))
-            return
+    if not yes and not click.confirm(t("reset.confirm", path=path), default=False):  # Ctrl-C: nothing deleted
+        click.echo(t("reset.cancelled"))
+        return
     backup = store.reset(path, data_path("backups"), utcnow())
     click.echo(t("reset.done", backup=backup))

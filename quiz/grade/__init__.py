@@ -21,6 +21,7 @@ Nothing here imports the checker: the documented JSON of ``attnquiz check`` is t
 
 from __future__ import annotations
 
+import contextvars
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -104,7 +105,8 @@ def grade_class(
     graded = 0
     pool = ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1), thread_name_prefix="grade")
     try:
-        futures = [pool.submit(runner.check, sub, sha) for sub, sha in todo]
+        # each worker thread runs in a copy of this context, so its messages are in this run's language
+        futures = [pool.submit(contextvars.copy_context().run, runner.check, sub, sha) for sub, sha in todo]
         for future in as_completed(futures):
             record = future.result()
             if record is None:

@@ -20,8 +20,8 @@ from quiz.i18n import current_language, t
 
 
 def check_argv(path: Path, settings: Settings) -> list[str]:
-    """The command that checks one submission (the same Python, so the same attnquiz)."""
-    argv = [sys.executable, "-m", "quiz", "check", "--format", "json"]
+    """The command that checks one submission (the same Python, so the same attnquiz, in this run's language)."""
+    argv = [sys.executable, "-m", "quiz", "check", "--format", "json", "--lang", current_language()]
     for name in settings.exercises:
         argv += ["--exercise", name]
     for bank in settings.banks:
@@ -35,7 +35,6 @@ def check_argv(path: Path, settings: Settings) -> list[str]:
 
 def _child_env() -> dict[str, str]:
     env = dict(os.environ)
-    env["ATTNQUIZ_LANG"] = current_language()  # the messages in the results match this run's language
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = "1"  # --jobs processes share the cores; BLAS threads would oversubscribe them
     return env

@@ -9,7 +9,7 @@ import pytest
 
 from quiz.check.report import OUTPUT_LINES, render_json, render_table, to_gradescope, to_json
 from quiz.check.verdicts import CheckResult, LoadProblem, MemoryResult, Mismatch, SpeedResult, Status, Verdict
-from quiz.i18n import use_language
+from quiz.i18n import bind_language
 from tests.conftest import REPO
 
 SCHEMA = json.loads((REPO / "docs" / "check-report.schema.json").read_text(encoding="utf-8"))
@@ -90,7 +90,7 @@ def test_table_reads_as_expected() -> None:
 
 
 def test_table_in_chinese() -> None:
-    use_language("zh")
+    bind_language("zh")
     text = render_table(_result(), width=100)
     assert "softmax  数值稳定的 softmax  2/6" in text
     assert "  未通过" in text and "未作答" in text and "超时" in text

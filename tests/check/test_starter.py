@@ -11,7 +11,7 @@ from quiz.check.catalog import exercises
 from quiz.check.runner import CheckOptions, run_check
 from quiz.check.starter import starter_text
 from quiz.check.verdicts import Status
-from quiz.i18n import use_language
+from quiz.i18n import bind_language
 
 
 def _functions(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.ClassDef]:
@@ -34,7 +34,7 @@ def test_the_starter_defines_every_exercise_with_its_signature_docstring_and_hin
 
 
 def test_a_subset_in_chinese() -> None:
-    use_language("zh")
+    bind_language("zh")
     text = starter_text(("flash_attention", "softmax"), "mine.py")
     assert list(_functions(ast.parse(text))) == ["softmax", "flash_attention"]  # catalogue order
     assert "attnquiz check mine.py" in text and "提示：" in text and "沿 `axis` 计算 x 的 softmax" in text

@@ -117,3 +117,30 @@ def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> N
     solution.write_text("x = 1\n", encoding="utf-8")
     result = CliRunner().invoke(cli, [arg.replace("{tmp}", str(solution)) for arg in args])
     assert result.exit_code == 2 and message in result.output
+
+
+def test_ctrl_c_during_check_shows_the_tests_that_finished_then_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import signal
+    import time
+
+    from quiz.check import runner
+
+    real = runner.run_exercise
+    started: list[str] = []
+
+    def interrupted_on_the_second_exercise(spec, *args, **kwargs):  # noqa: ANN001, ANN202
+        started.append(spec.id)
+        if len(started) == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C, delivered while the check is running
+            time.sleep(30)
+        return real(spec, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "run_exercise", interrupted_on_the_second_exercise)
+    result = CliRunner().invoke(cli, ["check", "--seed", "1", str(REPO / "solutions" / "attention.py")])
+    assert started == ["softmax", "causal_mask"]
+    assert result.exit_code == 130
+    assert "softmax" in result.stdout and "causal_mask" not in result.stdout  # the finished tests are shown
+    assert result.stdout.count("passed ") == 6
+    assert [line for line in result.stderr.splitlines() if line] == ["Stopped early: only the 6 tests above ran; the rest did not.",
+                                                  "Interrupted."]

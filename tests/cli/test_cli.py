@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -13,6 +14,7 @@ import yaml
 from click.testing import CliRunner
 
 from quiz.cli import COMMANDS, cli
+from quiz.errors import ExitStatus
 from tests.conftest import REPO, subprocess_env
 
 GALLERY = REPO / "tests" / "banks_gallery"
@@ -21,9 +23,7 @@ GALLERY = REPO / "tests" / "banks_gallery"
 @pytest.mark.parametrize("name", sorted(COMMANDS), ids=sorted(COMMANDS))
 def test_every_command_has_help_and_is_in_readme(name: str) -> None:
     command = cli.get_command(None, name)  # type: ignore[arg-type]
-    if command is None:
-        pytest.skip(f"{name} is not implemented in this checkout")
-    assert command.help and command.help.strip().splitlines()[0].endswith(".")
+    assert command is not None and command.help and command.help.strip().splitlines()[0].endswith(".")
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert re.search(rf"`attnquiz {name}\b", readme), f"README does not mention `attnquiz {name}`"
     result = CliRunner().invoke(cli, [name, "--help"])
@@ -95,3 +95,66 @@ def test_builtin_banks_validate_against_the_schema() -> None:
 def test_unknown_command_is_a_usage_error() -> None:
     result = CliRunner().invoke(cli, ["strat"])
     assert result.exit_code == 2 and "No such command 'strat'" in result.output
+
+
+def _interrupt(*_args: object, **_kwargs: object) -> None:
+    raise KeyboardInterrupt
+
+
+# command line -> the function it calls first that does real work (patched to be "interrupted" there)
+INTERRUPTED_AT = {
+    "start": (["start", "--plain"], "quiz.bank.loader", "load_catalog"),
+    "review": (["review", "--plain"], "quiz.bank.loader", "load_catalog"),
+    "stats": (["stats"], "quiz.bank.loader", "load_catalog"),
+    "check": (["check", "solution.py"], "quiz.check.runner", "run_check"),
+    "new": (["new", "-o", "-"], "quiz.check.starter", "starter_text"),
+    "grade": (["grade", "class", "--out", "out"], "quiz.grade", "grade_class"),
+    "list": (["list"], "quiz.bank.loader", "load_catalog"),
+    "validate": (["validate", "questions"], "quiz.bank.loader", "load_paths"),
+    "schema": (["schema"], "quiz.bank.models", "json_schema"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INTERRUPTED_AT), ids=sorted(INTERRUPTED_AT))
+def test_ctrl_c_ends_every_command_with_interrupted_and_130(name: str, monkeypatch: pytest.MonkeyPatch,
+                                                             tmp_path: Path) -> None:
+    import importlib
+
+    argv, module, function = INTERRUPTED_AT[name]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "class").mkdir()
+    monkeypatch.setattr(importlib.import_module(module), function, _interrupt)
+    result = CliRunner().invoke(cli, argv)
+    assert result.exit_code == ExitStatus.INTERRUPTED == 130, result.output
+    assert result.stderr.strip().splitlines()[-1] == "Interrupted."
+    assert "Aborted!" not in result.output and "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_end_of_input_at_a_question_is_an_interrupt_too(tmp_path: Path) -> None:
+    from quiz.paths import data_path
+
+    data_path("database").parent.mkdir(parents=True, exist_ok=True)
+    data_path("database").write_bytes(b"")
+    result = CliRunner().invoke(cli, ["reset"], input="")  # reset asks first; the input ends at once
+    assert result.exit_code == 130 and result.stderr.strip().splitlines()[-1] == "Interrupted."
+    assert data_path("database").exists()  # nothing deleted
+
+
+def test_every_command_takes_lang_and_the_language_reaches_its_messages(tmp_path: Path) -> None:
+    runner = CliRunner()
+    for name in sorted(COMMANDS):
+        assert runner.invoke(cli, [name, "--lang", "zh", "--help"]).exit_code == 0, name
+    listed = runner.invoke(cli, ["list", "--lang", "zh", "--bank", str(GALLERY / "valid_minimal.yaml")])
+    assert "合法题库  [gallery-valid]" in listed.output
+    validated = runner.invoke(cli, ["validate", "--lang", "zh", str(GALLERY / "no_questions.yaml")])
+    assert validated.exit_code == 1 and "题库中没有题目" in validated.output
+    graded = runner.invoke(cli, ["grade", "--lang", "zh", str(tmp_path / "missing"), "--out", str(tmp_path / "o")])
+    assert graded.exit_code == 2 and graded.stderr.startswith("错误")
+    rooted = runner.invoke(cli, ["--lang", "zh", "validate", str(GALLERY / "no_questions.yaml")])
+    assert "题库中没有题目" in rooted.output
+    # a command's own --lang wins over the root's, and neither outlives the run
+    both = runner.invoke(cli, ["--lang", "zh", "validate", "--lang", "en", str(GALLERY / "no_questions.yaml")])
+    assert "the bank has no questions" in both.output
+    after = runner.invoke(cli, ["validate", str(GALLERY / "no_questions.yaml")])
+    assert "the bank has no questions" in after.output

@@ -219,7 +219,7 @@ def test_reset_asks_first_and_keeps_a_backup(tmp_path: Path) -> None:
     assert refused.exit_code == 0 and "Nothing deleted." in refused.output and data_path("database").exists()
     no_answer = CliRunner().invoke(cli, ["reset"], input="")  # end of input at the question
     assert no_answer.exit_code == ExitStatus.INTERRUPTED and "Aborted!" not in no_answer.output
-    assert no_answer.output.rstrip().endswith("Nothing deleted.") and data_path("database").exists()
+    assert no_answer.stderr.rstrip().endswith("Interrupted.") and data_path("database").exists()
     done = CliRunner().invoke(cli, ["reset", "--yes"])
     assert done.exit_code == 0 and not data_path("database").exists()
     backup = next(data_path("backups").glob("progress-*.sqlite3"))

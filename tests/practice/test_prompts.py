@@ -14,7 +14,7 @@ from quiz.practice import render
 from quiz.bank.loader import load_paths
 from quiz.practice.code import CodeCheck
 from quiz.practice.marking import grade_open
-from quiz.i18n import use_language
+from quiz.i18n import bind_language
 from quiz.practice.prompts import PlainUI, QuestionaryUI
 from quiz.practice.scheduler import Rating
 from quiz.practice.session import Answer, Item, TimeUp
@@ -31,7 +31,7 @@ def items() -> dict[str, Item]:
 
 
 def _ask(item: Item, keys: str, lang: str = "en", code: CodeCheck | None = None) -> tuple[Answer | None, str]:
-    use_language(lang)
+    bind_language(lang)
     shown = io.StringIO()
     with create_pipe_input() as pipe:
         pipe.send_text(keys)
@@ -113,7 +113,7 @@ def test_code_question_writes_the_starter_then_checks_it_with_the_real_checker(i
 
 
 def _plain(item: Item, typed: str, monkeypatch: pytest.MonkeyPatch, lang: str = "en") -> tuple[Answer | None, str]:
-    use_language(lang)
+    bind_language(lang)
     monkeypatch.setattr("sys.stdin", io.StringIO(typed))
     shown = io.StringIO()
     answer = PlainUI(render.make_console(True, shown, 80), lang).ask(item, 2, 7, None)

@@ -9,7 +9,7 @@ import pytest
 
 from quiz.practice import feedback, render
 from quiz.bank.loader import load_paths
-from quiz.i18n import use_language
+from quiz.i18n import bind_language
 from quiz.practice.scheduler import Rating, review
 from quiz.practice.session import Answer, Item, Result
 from tests.conftest import REPO
@@ -33,7 +33,7 @@ def _result(item: Item, value: object, lang: str = "en", rating: Rating | None =
 
 
 def _feedback(result: Result, lang: str = "en", plain: bool = True, **kwargs: bool) -> list[str]:
-    use_language(lang)
+    bind_language(lang)
     out = io.StringIO()
     feedback.feedback(render.make_console(plain, out, 80), result, lang, plain, **kwargs)
     return out.getvalue().splitlines()
@@ -108,7 +108,7 @@ def test_texts_are_escaped_not_read_as_markup() -> None:
 
 
 def test_question_header(items: dict[str, Item]) -> None:
-    use_language("en")
+    bind_language("en")
     out = io.StringIO()
     render.question(render.make_console(True, out, 80), items["fx-bytes"], 3, 9, "en", True, "4:05")
     assert out.getvalue().splitlines()[1:] == [

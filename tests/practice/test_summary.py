@@ -9,7 +9,7 @@ import pytest
 
 from quiz.practice import render, summary
 from quiz.bank.loader import load_paths
-from quiz.i18n import use_language
+from quiz.i18n import bind_language
 from quiz.practice.scheduler import Rating, review
 from quiz.practice.session import Answer, Item, Outcome, Result
 from quiz.practice.store import Stats, TopicStats, WeakQuestion
@@ -33,7 +33,7 @@ def _outcome(items: dict[str, Item], right: dict[str, bool], **flags: bool) -> O
 
 
 def _render(result: summary.Summary, lang: str = "en") -> list[str]:
-    use_language(lang)
+    bind_language(lang)
     out = io.StringIO()
     summary.render_summary(render.make_console(True, out, 80), result, NOW, True)
     return out.getvalue().splitlines()
@@ -70,9 +70,9 @@ def test_summary_in_chinese_with_nothing_answered(items: dict[str, Item]) -> Non
     ids=["seconds", "minutes", "hours"],
 )
 def test_duration(seconds: float, en: str, zh: str) -> None:
-    use_language("en")
+    bind_language("en")
     assert summary.duration(seconds) == en
-    use_language("zh")
+    bind_language("zh")
     assert summary.duration(seconds) == zh
 
 
@@ -83,12 +83,12 @@ def test_duration(seconds: float, en: str, zh: str) -> None:
     ids=["overdue", "seconds-away", "hours", "days"],
 )
 def test_when(delay: timedelta, expected: str) -> None:
-    use_language("en")
+    bind_language("en")
     assert summary.when(NOW + delay, NOW).startswith(expected)
 
 
 def test_stats_tables() -> None:
-    use_language("en")
+    bind_language("en")
     stats = Stats([TopicStats("attention", 4, 10, 7, 1, 3), TopicStats("kvcache", 2, 2, 1, 0, 2)], 4,
                   [WeakQuestion("b", "q-gone", "kvcache", 2, 1)], None)
     out = io.StringIO()
@@ -107,7 +107,7 @@ def test_stats_tables() -> None:
 
 
 def test_stats_with_no_answers() -> None:
-    use_language("en")
+    bind_language("en")
     out = io.StringIO()
     summary.render_stats(render.make_console(True, out, 80), Stats(), NOW, True, str, lambda b, q: None)
     assert out.getvalue() == "No answers yet. Start with `attnquiz start`.\n"
