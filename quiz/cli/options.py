@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from quiz.i18n import LANGUAGES
+
+if TYPE_CHECKING:
+    from quiz.context import RunContext
 
 
 def _set_language(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -26,7 +31,7 @@ bank_option = click.option(
 )
 
 
-def run_context() -> "RunContext":  # noqa: UP037 - quiz.context is imported lazily
+def run_context() -> RunContext:
     """The run context of the command being run (built by the root group)."""
     from quiz.context import RunContext
 

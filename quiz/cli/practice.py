@@ -18,7 +18,6 @@ from quiz.errors import AttnquizError, ExitStatus
 
 if TYPE_CHECKING:
     from quiz.bank import models
-    from quiz.practice.session import Filters
     from quiz.practice.store import Store
 
 DEFAULT_COUNT = 10
