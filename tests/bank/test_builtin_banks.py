@@ -74,6 +74,9 @@ TOPICS: dict[str, tuple[int, dict[str, str]]] = {
         "online-softmax": r"m_new",
         "io-bound": r"HBM",
         "flash-decoding": r"log-sum-exp|lse",
+        "flash-backward": r"log-sum-exp",
+        "fa2": r"outer loop",
+        "fa3": r"Hopper|H100",
     }),
     "positions": (8, {
         "sinusoidal": r"sin\(",
@@ -82,6 +85,34 @@ TOPICS: dict[str, tuple[int, dict[str, str]]] = {
         "alibi": r"ALiBi",
     }),
     "code": (8, {}),
+    "serving": (20, {
+        "speculative-decoding": r"draft",
+        "tree-attention": r"ancestor",
+        "continuous-batching": r"iteration",
+        "chunked-prefill": r"chunk",
+        "beam-search": r"beam",
+        "block-size": r"block size",
+        "disaggregation": r"KV cache",
+        "tensor-parallel": r"replicat",
+        "pipeline-parallel": r"stage",
+    }),
+    "long-context": (20, {
+        "rope-scaling": r"interpolat",
+        "linear-attention": r"constant|fixed size",
+        "sparse-attention": r"window|strided",
+        "kv-eviction": r"heavy hitter",
+        "ring-attention": r"log-sum-exp",
+        "softmax-one": r"1 \+ Σ_j exp",
+        "attention-sink": r"sink",
+    }),
+    "attention-design": (12, {
+        "additive-attention": r"tanh",
+        "attention-vs-fc": r"fully connected",
+        "decoder-only": r"triangular",
+        "cross-attention-cache": r"encoder output",
+        "attention-flops": r"4·n·d",
+        "kv-memory": r"weights",
+    }),
 }
 
 # The questions of the source note (shared/seed/000_8e41a51f3281076e.txt): its heading -> question id.

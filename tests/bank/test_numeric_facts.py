@@ -54,13 +54,46 @@ MODELS = {
                          head_dim=128, d_model=5120,
                          extra={"kv_lora_rank": 512, "qk_rope_head_dim": 64, "qk_nope_head_dim": 128,
                                 "v_head_dim": 128}),
+    "T5-base": Model(HF + "google-t5/t5-base/blob/main/config.json", layers=12, heads=12, kv_heads=12, head_dim=64,
+                     d_model=768),
 }
-L27, L270, L38, MIS, DSV2 = (MODELS[n] for n in MODELS)
+L27, L270, L38, MIS, DSV2, T5B = (MODELS[n] for n in MODELS)
 
 
-def kv_bytes(m: Model, tokens: int = 1, batch: int = 1, bytes_per: float = 2, kv_heads: int | None = None) -> float:
+def kv_bytes(m: Model, tokens: int = 1, batch: int = 1, bytes_per: float = 2, kv_heads: int | None = None,
+             layers: int | None = None) -> float:
     """2 (K and V) × layers × KV heads × head_dim × bytes per element × tokens × batch."""
-    return 2 * m.layers * (m.kv_heads if kv_heads is None else kv_heads) * m.head_dim * bytes_per * tokens * batch
+    return (2 * (m.layers if layers is None else layers) * (m.kv_heads if kv_heads is None else kv_heads)
+            * m.head_dim * bytes_per * tokens * batch)
+
+
+def kv_heads_per_gpu(m: Model, tp: int) -> int:
+    """vLLM's ModelConfig.get_num_kv_heads: split over the GPUs, replicated when there are fewer than GPUs."""
+    return max(1, m.kv_heads // tp)
+
+
+def expected_tokens_per_round(alpha: float, gamma: int) -> float:
+    """Speculative decoding: tokens per target forward, summed over where the first rejection falls."""
+    p_first_rejection = [alpha**k * (1 - alpha) for k in range(gamma)]  # k drafts accepted, then a rejection
+    return sum((k + 1) * p for k, p in enumerate(p_first_rejection)) + (gamma + 1) * alpha**gamma
+
+
+def lse_merge_weights(lses: list[float]) -> list[float]:
+    """The weight of each partial attention output when merging by log-sum-exp (Flash-Decoding, ring attention)."""
+    total = math.log(sum(math.exp(x) for x in lses))
+    return [math.exp(x - total) for x in lses]
+
+
+def softmax_plus_one(scores: list[float]) -> list[float]:
+    """exp(x_i) / (1 + sum_j exp(x_j)): softmax with an implicit zero logit."""
+    denominator = 1 + sum(math.exp(x) for x in scores)
+    return [math.exp(x) / denominator for x in scores]
+
+
+def attention_crossover(d_model: int, mlp_ratio: int) -> float:
+    """Context n at which attention's 4·n·d FLOPs per token equal projections (8·d²) plus MLP (4·ratio·d²)."""
+    rest = 8 * d_model**2 + 2 * 2 * mlp_ratio * d_model**2
+    return rest / (4 * d_model)
 
 
 def online_softmax_sum(blocks: list[list[float]]) -> float:
@@ -132,6 +165,33 @@ FACTS: dict[str, Fact] = {
     # positions
     "pos-rope-wavelength": Fact(lambda: 2 * math.pi / 10000 ** (-2 * 63 / 128), ("10000", "128")),
     "pos-alibi-slope": Fact(lambda: -alibi_slopes(8)[4 - 1] * 10, ("8", "10")),
+    "eff-lse-memory": Fact(lambda: 4096 * 32 * 4 / KiB, ("4096", "32")),
+    # serving
+    "srv-spec-expected-tokens": Fact(lambda: expected_tokens_per_round(alpha=0.8, gamma=4), ("4", "0.8")),
+    "srv-spec-rollback-length": Fact(lambda: 100 + 3, ("100", "5", "3")),
+    "srv-chunked-prefill-iterations": Fact(lambda: math.ceil(4800 / (512 - 32)), ("512", "32", "4800")),
+    "srv-beam-shared-blocks": Fact(lambda: (4 - 1) * math.ceil(1024 / 16), ("4", "1024", "16")),
+    "srv-block-bytes-llama3-8b": Fact(lambda: kv_bytes(L38, tokens=16) / L38.layers / KiB, ("8", "128", "16")),
+    "srv-disaggregation-transfer": Fact(lambda: kv_bytes(L38, tokens=8192) / 50e9 * 1e3, ("8192", "50")),
+    "srv-tp8-kv-per-gpu": Fact(lambda: kv_bytes(L270, kv_heads=kv_heads_per_gpu(L270, tp=8)) / KiB, ("80", "8", "128")),
+    "srv-tp16-replication": Fact(lambda: 16 / L270.kv_heads, ("16", "8")),
+    "srv-pp-stage-cache": Fact(lambda: kv_bytes(L270, layers=L270.layers // 4) / KiB, ("80", "4", "8", "128")),
+    # long context
+    "lc-pi-position": Fact(lambda: 20000 / (32768 / 4096), ("4096", "32768", "20000")),
+    "lc-ntk-base": Fact(lambda: 10000 * 8 ** (128 / (128 - 2)), ("10000", "128", "8")),
+    "lc-yarn-temperature": Fact(lambda: 0.1 * math.log(8) + 1, ("0.1", "8")),
+    "lc-linear-state-bytes": Fact(lambda: 32 * 32 * 64 * 64 * 2 / MiB, ("32", "64")),
+    "lc-window-ratio": Fact(lambda: (4096 * 4096) / (4096 * 512), ("4096", "512")),
+    "lc-strided-keys": Fact(lambda: 2 * math.isqrt(16384), ("16384",)),
+    "lc-h2o-budget": Fact(lambda: kv_bytes(L38, tokens=8192) * 0.2 / MiB, ("8192", "20")),
+    "lc-ring-transfers": Fact(lambda: 8 - 1, ("8",)),
+    "lc-lse-merge": Fact(lambda: lse_merge_weights([2.0, 0.0])[0], ("2", "0")),
+    "lc-softmax-one-mass": Fact(lambda: sum(softmax_plus_one([0.0, 0.0])), ("[0, 0]",)),
+    # design choices
+    "design-fc-params": Fact(lambda: (1024 * 1024) ** 2 / 1e12, ("1024",)),
+    "design-cross-cache-t5-base": Fact(lambda: kv_bytes(T5B, tokens=512) / MiB, ("12", "768", "512")),
+    "design-attention-mlp-crossover": Fact(lambda: attention_crossover(d_model=4096, mlp_ratio=4), ("4096", "8", "16", "4")),
+    "design-kv-outgrows-weights": Fact(lambda: 6.74e9 * 2 / kv_bytes(L27), ("6.74", "512")),
 }
 
 MODEL_PATTERNS = {  # how prompts state a configuration, per language: field -> regexes
@@ -232,3 +292,10 @@ def test_model_table_is_self_consistent() -> None:
             assert model.heads * model.head_dim == model.d_model, name
     assert alibi_slopes(8) == [2.0**-k for k in range(1, 9)]
     assert online_softmax_sum([[1, 2, 3]]) == pytest.approx(online_softmax_sum([[1], [2], [3]]))
+    # the closed forms quoted in the explanations agree with the direct computations
+    assert expected_tokens_per_round(0.8, 4) == pytest.approx((1 - 0.8**5) / (1 - 0.8))
+    assert sum(lse_merge_weights([2.0, 0.0, -1.0])) == pytest.approx(1.0)
+    assert kv_heads_per_gpu(L270, tp=16) == kv_heads_per_gpu(L270, tp=8) == 1
+    scores = np.array([0.3, -1.2])
+    zero_sink = np.exp(np.append(scores, 0.0)) / np.exp(np.append(scores, 0.0)).sum()  # prepend a zero logit
+    assert softmax_plus_one(list(scores)) == pytest.approx(list(zero_sink[:2]))
