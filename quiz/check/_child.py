@@ -1,10 +1,13 @@
-"""The sandbox child: run as ``python -I _child.py REQUEST_FD REPLY_FD`` by quiz/check/sandbox.py.
+"""The sandbox child: run as ``python -I _child.py REQUEST_FD REPLY_FD [SITE]`` by quiz/check/sandbox.py.
 
 It must not import the quiz package. It loads the wire format (``npyio.py``, next to this
-file) by path, then reads the first request: the limits, the directories to keep the solution
-out of, and the solution's source text (the parent read the file; this process never opens
-it). It sets the resource limits, strips the package from ``sys.path``, installs an audit hook
-(see ``_Guard``), replies "ready", then executes the source in a fresh module and replies with
+file) by path (and NumPy from SITE, when given: inside a strict sandbox Python runs with
+``-S`` and NumPy is bound there alone), then reads the first request: the limits, the uid to
+become, the directories to keep the solution out of, and the solution's source text (the
+parent read the file; this process never opens it). It sets the resource limits, drops to its
+own uid when told (root inside a strict sandbox keeps CAP_SETUID and CAP_SETGID only for
+this), sets no_new_privs, strips the package from ``sys.path``, installs an audit hook (see
+``Guard``), replies "ready", then executes the source in a fresh module and replies with
 the names it defines, or with why it could not. After that it answers requests one at a time:
 call a function, call a method of an object it keeps, take ``len`` of one, store or drop a
 value. Objects that cannot cross the pipe (class instances, arrays of other dtypes, ...) stay
@@ -24,8 +27,7 @@ MAX_ITEMS = 100_000  # longest tuple or list sent back
 MAX_DEPTH = 32  # deepest nesting sent back
 MAX_STR = 1 << 20  # longest string sent back
 PR_SET_CHILD_SUBREAPER = 36  # prctl: orphaned descendants are re-parented to this process
-PROTOCOL_EXIT = 86  # exit status when the pipes to the parent are gone or garbled
-MEMORY_EXIT = 87  # exit status when memory ran out outside the solution's own call
+PR_SET_NO_NEW_PRIVS = 38  # prctl: no exec can ever gain privileges again
 
 
 def _load_wire():
@@ -40,6 +42,8 @@ def _load_wire():
 
 
 wire = _load_wire()
+if len(sys.argv) > 3:
+    sys.path.append(sys.argv[3])  # NumPy's folder inside a strict sandbox
 import numpy as np  # noqa: E402 - after the wire format, before any limit or hook
 
 
@@ -77,13 +81,8 @@ class Channel:
         import json
 
         text = json.dumps(envelope, separators=(",", ":")).encode()
-        parts = [wire.FRAME.pack(len(text), len(arrays)), text]
-        for array in arrays:
-            header = wire.npy_header(array.dtype.str, array.shape)
-            data = memoryview(array.reshape(-1).view(np.uint8))
-            parts += [wire.PAYLOAD.pack(len(header) + len(data)), header, data]
-        if sum(len(part) for part in parts) <= SEND_AT_ONCE:
-            parts = [b"".join(parts)]
+        payloads = [(array.dtype.str, array.shape, memoryview(array.reshape(-1).view(np.uint8))) for array in arrays]
+        parts, _ = wire.frame(text, payloads, SEND_AT_ONCE)
         for part in parts:
             view = memoryview(part)
             while view:
@@ -293,6 +292,27 @@ def set_limits(limits: dict) -> None:
     cap(resource.RLIMIT_CPU, limits["cpu_seconds"], limits["cpu_seconds"] + 1)
     if limits["memory_bytes"] is not None and hasattr(resource, "RLIMIT_AS"):
         cap(resource.RLIMIT_AS, limits["memory_bytes"])
+    if limits.get("processes") is not None and hasattr(resource, "RLIMIT_NPROC"):
+        cap(resource.RLIMIT_NPROC, limits["processes"])  # counts the processes of this uid: ours alone
+
+
+def become(uid: int) -> None:
+    """Switch to an unprivileged uid (and gid) of our own: every capability goes with the switch."""
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    if os.getresuid() != (uid, uid, uid) or os.getresgid() != (uid, uid, uid):
+        raise OSError("could not drop privileges")
+
+
+def no_new_privileges() -> None:
+    """prctl(PR_SET_NO_NEW_PRIVS): no setuid program or file capability can raise this process again."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
 
 
 def become_subreaper() -> None:
@@ -435,6 +455,9 @@ def main() -> None:
     channel = Channel(int(sys.argv[1]), int(sys.argv[2]))
     config, _ = channel.receive()
     set_limits(config["limits"])
+    if config.get("uid") is not None:
+        become(config["uid"])
+    no_new_privileges()
     become_subreaper()
     sys.path[:] = stripped_path(sys.path, config["package_parent"])
     sys.path_importer_cache.clear()
@@ -451,6 +474,6 @@ if __name__ == "__main__":
     try:
         main()
     except MemoryError:
-        os._exit(MEMORY_EXIT)  # e.g. a request too large for the memory limit
+        os._exit(wire.MEMORY_EXIT)  # e.g. a request too large for the memory limit
     except (EOFError, OSError, ValueError):
-        os._exit(PROTOCOL_EXIT)  # the pipes are gone or garbled: nothing left to do
+        os._exit(wire.PROTOCOL_EXIT)  # the pipes are gone or garbled: nothing left to do

@@ -1,4 +1,4 @@
-"""The sandbox's wire format: length-prefixed frames of a JSON envelope and raw .npy payloads.
+"""The sandbox's wire format: length-prefixed frames of a JSON envelope and raw .npy payloads, and the child's exit codes.
 
 Both sides use this file: the checker imports it as ``quiz.check.npyio``, and the child
 bootstrap (``_child.py``) loads it by path before the solution runs, so it imports nothing
@@ -30,6 +30,8 @@ FRAME = struct.Struct("<II")  # JSON length, payload count
 PAYLOAD = struct.Struct("<Q")  # payload length
 MAX_HEADER = 1024  # a 32-dimensional shape still fits
 MAX_NDIM = 32
+PROTOCOL_EXIT = 86  # the child's exit status when its pipes are gone or garbled
+MEMORY_EXIT = 87  # the child's exit status when memory ran out outside a call
 
 # The only dtypes that cross: the descr string in the header -> (numpy type name, item size).
 DTYPES = {"<f4": ("float32", 4), "<f8": ("float64", 8), "|b1": ("bool", 1), "<i8": ("int64", 8)}
@@ -75,3 +77,17 @@ def parse_npy_header(header: bytes) -> tuple[str, tuple[int, ...], int]:
     for n in shape:
         count *= n
     return match["descr"], shape, count * DTYPES[match["descr"]][1]
+
+
+def frame(envelope: bytes, payloads: list, at_once: int) -> tuple[list, int]:
+    """The parts of one frame and its byte count; payloads are (descr, shape, data bytes) triples.
+
+    A frame of at most `at_once` bytes is joined into one part (one write); a larger one stays in
+    parts, so the array data is written from its own buffer without a copy.
+    """
+    parts: list = [FRAME.pack(len(envelope), len(payloads)), envelope]
+    for descr, shape, data in payloads:
+        header = npy_header(descr, shape)
+        parts += [PAYLOAD.pack(len(header) + len(data)), header, data]
+    total = sum(len(part) for part in parts)
+    return ([b"".join(parts)] if total <= at_once else parts), total

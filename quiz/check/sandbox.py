@@ -67,26 +67,26 @@ What it does NOT cover:
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
 import os
 import select
 import signal
+import stat
 import subprocess
-import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from quiz.check import npyio
+from quiz.check import isolation, npyio, spawn
+from quiz.check.isolation import Level
+from quiz.check.untrusted import MESSAGE, OUTPUT, TRACEBACK, clean
 from quiz.i18n import t
 
 CHILD = Path(__file__).resolve().with_name("_child.py")
 PACKAGE = Path(__file__).resolve().parents[1]  # quiz/: what the solution may not import or read
 EXTRA_PROTECTED: set[Path] = set()  # more files or folders it may not read: reference files of bank exercises
-PROTOCOL_EXIT = 86  # _child.py's exit status when its pipes are gone or garbled
-MEMORY_EXIT = 87  # _child.py's exit status when memory ran out outside a call
 STARTUP_SECONDS = 60.0  # for Python and NumPy to start, before the solution runs (on a busy machine)
 MAX_SOURCE = 4 << 20  # largest solution file read
 MAX_ENVELOPE = 16 << 20  # largest JSON part of a reply
@@ -108,8 +108,10 @@ class Limits:
     cpu_seconds: int = 120  # RLIMIT_CPU for the whole child
     memory_bytes: int | None = 2 << 30  # RLIMIT_AS (Linux); None = unlimited
     file_bytes: int = 1 << 20  # RLIMIT_FSIZE
-    output_bytes: int = 64 << 10  # captured stdout+stderr kept (rest dropped, noted)
+    output_bytes: int = OUTPUT  # captured stdout+stderr kept (rest dropped, noted)
     max_array_bytes: int = 256 << 20  # largest array accepted back (a reply holds at most twice this)
+    tmp_bytes: int = 64 << 20  # size of the private /tmp and /dev/shm (strict level)
+    processes: int = 64  # RLIMIT_NPROC where the child has a uid of its own (as root: strict and uid levels)
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,9 @@ class CallError(Exception):
     """The solution raised an exception; the child is still alive."""
 
     def __init__(self, exc_type: str, message: str, traceback: str, not_implemented: bool) -> None:
+        exc_type = clean(exc_type, 200, lines=False)
+        message = clean(message, MESSAGE)
+        traceback = clean(traceback, TRACEBACK, keep="tail")
         super().__init__(f"{exc_type}: {message}" if message else exc_type)
         self.exc_type = exc_type
         self.message = message
@@ -150,6 +155,7 @@ class SolutionLoadError(Exception):
     """Syntax error, exception while loading, file missing, not UTF-8 or not Python."""
 
     def __init__(self, message: str, detail: str = "") -> None:
+        message, detail = clean(message, MESSAGE, lines=False), clean(detail, TRACEBACK, keep="tail")
         super().__init__(message)
         self.message = message  # one line, e.g. "solution.py:12:5: SyntaxError: invalid syntax"
         self.detail = detail  # the offending source line with a caret under the column, when known
@@ -177,8 +183,6 @@ def size_text(n: int) -> str:
 
 def read_source(path: Path, display: str) -> str:
     """The solution's text, or a SolutionLoadError that says what is wrong with the file."""
-    import stat
-
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):
@@ -224,100 +228,21 @@ def child_environment(workdir: str, token: str) -> dict[str, str]:
     return env
 
 
-def _read_proc() -> dict[int, tuple[int, int, int]]:
-    """pid -> (parent pid, process group, session) of every process, from /proc/<pid>/stat."""
-    table = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat", "rb") as file:
-                    fields = file.read().rsplit(b")", 1)[1].split()
-            except (OSError, IndexError):
-                continue  # gone meanwhile
-            table[int(name)] = (int(fields[1]), int(fields[2]), int(fields[3]))
-    return table
-
-
-def _marked(pid: int, mark: bytes) -> bool:
-    """Whether the process started with `mark` in its environment (forked processes keep it)."""
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as file:
-            return mark in file.read().split(b"\0")
-    except OSError:
-        return False
-
-
-def _family(root: int, known: set[int], mark: bytes | None) -> set[int]:
-    """root's group, session and descendants, processes carrying `mark`, and descendants of `known`."""
-    table = _read_proc()
-    found = {pid for pid, (_, group, session) in table.items() if root in (group, session)}
-    found |= {root} | (known & table.keys())
-    if mark is not None:  # orphans of a child that has already exited, in a session of their own
-        found |= {pid for pid in table.keys() - found if _marked(pid, mark)}
-    grew = True
-    while grew:
-        children = {pid for pid, (parent, _, _) in table.items() if parent in found} - found
-        found |= children
-        grew = bool(children)
-    found.discard(os.getpid())
-    return found
-
-
-def kill_tree(root: int, mark: bytes | None = None) -> set[int]:
-    """Stop root and everything it started (new sessions included), then kill them all; their pids."""
-    if not os.path.isdir("/proc/self"):
-        try:
-            os.killpg(root, signal.SIGKILL)
-        except OSError:
-            pass
-        return {root}
-    stopped: set[int] = set()
-    for _ in range(100):  # stopped processes cannot fork, so this ends as soon as no new one shows up
-        new = _family(root, stopped, mark) - stopped
-        if not new:
-            break
-        for pid in new:
-            try:
-                os.kill(pid, signal.SIGSTOP)
-            except OSError:
-                pass
-        stopped |= new
-    for pid in stopped:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-    return stopped
-
-
-def _gone(pids: set[int], seconds: float) -> None:
-    """Wait (briefly) until the killed processes are gone or zombies."""
-    end = time.monotonic() + seconds
-    while pids and time.monotonic() < end:
-        alive = set()
-        for pid in pids:
-            try:
-                with open(f"/proc/{pid}/stat", "rb") as file:
-                    if file.read().rsplit(b")", 1)[1].split()[0] != b"Z":
-                        alive.add(pid)
-            except (OSError, IndexError):
-                pass
-        pids = alive
-        if pids:
-            time.sleep(0.002)
-
-
 class Sandbox:
     """A child Python process that has loaded one solution file (or a trusted reference file)."""
 
-    def __init__(self, source: Path, limits: Limits = Limits()) -> None:
+    def __init__(self, source: Path, limits: Limits = Limits(), level: Level | None = None) -> None:
         self.source = Path(source)
         self.display = os.fspath(source)
         self.limits = limits
+        self.level = isolation.choose(isolation.DEFAULT) if level is None else level
         self.info = LoadInfo(frozenset())
         self.last_call_seconds = 0.0
         self._text: str | None = None
         self._proc: subprocess.Popen | None = None
+        self._launch: isolation.Launch | None = None
+        self._child_pid: int | None = None  # the harness as the host sees it (under bwrap: not our child)
+        self._init_pid: int | None = None  # the PID namespace's init (strict)
         self._generation = 0
         self._seq = 0
         self._output = bytearray()
@@ -325,7 +250,6 @@ class Sandbox:
         self._inbox = bytearray()
         self._fds: dict[str, int] = {}
         self._pollers: dict[tuple[int, int], Any] = {}
-        self._workdir: str | None = None
         self._token = ""
 
     # ----- life cycle
@@ -344,10 +268,11 @@ class Sandbox:
         self.close()
         self._spawn()
         config = {
-            "limits": dataclasses.asdict(self.limits),
+            "limits": dataclasses.asdict(self.limits) | {"processes": self.limits.processes if self._launch.uid else None},
+            "uid": self._launch.drop_to,
             "protected": [str(PACKAGE), *map(str, sorted(EXTRA_PROTECTED))],
             "package": PACKAGE.name, "package_parent": str(PACKAGE.parent),
-            "filename": self.display, "path": str(self.source.resolve()), "source": self._text,
+            "filename": self.display, "path": self._child_path(), "source": self._text,
         }
         try:
             self._send(*self._frame(config, []), time.monotonic() + STARTUP_SECONDS)
@@ -375,24 +300,30 @@ class Sandbox:
         self.start()
 
     def close(self) -> None:
-        """Kill the child and everything it started, reap it, close the pipes, remove its folder."""
+        """Kill the child and everything it started, reap it, close the pipes, remove what it left. Never raises."""
         proc, self._proc = self._proc, None
+        launch, self._launch = self._launch, None
         if proc is not None:
             if proc.returncode is None:
-                killed = kill_tree(proc.pid, self._mark())
+                self._kill(proc)
                 self._reap(proc)
-                _gone(killed - {proc.pid}, 1.0)
             self._drain(DRAIN_LIMIT)
         for fd in self._fds.values():
-            os.close(fd)
+            try:
+                os.close(fd)
+            except OSError:
+                pass
         self._fds = {}
         self._pollers = {}
         self._inbox.clear()
-        if self._workdir is not None:
-            import shutil
-
-            shutil.rmtree(self._workdir, ignore_errors=True)
-            self._workdir = None
+        self._child_pid = self._init_pid = None
+        if launch is not None:
+            if launch.info_fd is not None:
+                os.close(launch.info_fd)
+            if launch.workdir is not None:
+                spawn.remove_tree(launch.workdir)
+            if launch.uid is not None and launch.level is Level.UID:
+                spawn.remove_owned(launch.uid)
 
     def __del__(self) -> None:
         if getattr(self, "_proc", None) is not None:
@@ -401,29 +332,43 @@ class Sandbox:
             except Exception:  # noqa: BLE001, S110 - at interpreter exit modules may be gone
                 pass
 
+    def _child_path(self) -> str:
+        """The solution's __file__ as the child sees it: no host path inside a strict sandbox."""
+        return f"/tmp/{self.source.name}" if self.level is Level.STRICT else str(self.source.resolve())
+
     def _spawn(self) -> None:
         request_read, request_write = os.pipe2(os.O_CLOEXEC)
         reply_read, reply_write = os.pipe2(os.O_CLOEXEC)
         output_read, output_write = os.pipe2(os.O_CLOEXEC)
         for fd in (request_write, reply_write):
             try:
-                import fcntl
-
                 fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-            except (ImportError, AttributeError, OSError):
+            except (AttributeError, OSError):
                 pass  # a smaller pipe only means more system calls
-        self._workdir = tempfile.mkdtemp(prefix="attnquiz-sandbox-")
         self._token = os.urandom(16).hex()
+        ours = (request_read, request_write, reply_read, reply_write, output_read, output_write)
         try:
+            launch = self._launch = isolation.launch(self.level, [str(request_read), str(reply_write)],
+                                                     self.limits.tmp_bytes)
+            popen = dict(launch.popen)
+            extra_fds = popen.pop("pass_fds", ())
             self._proc = subprocess.Popen(
-                [sys.executable, "-I", str(CHILD), str(request_read), str(reply_write)],
-                stdin=subprocess.DEVNULL, stdout=output_write, stderr=output_write,
-                pass_fds=(request_read, reply_write), cwd=self._workdir,
-                env=child_environment(self._workdir, self._token), start_new_session=True,
+                launch.argv, stdin=subprocess.DEVNULL, stdout=output_write, stderr=output_write,
+                pass_fds=(request_read, reply_write, *extra_fds),
+                env=child_environment(launch.workdir or "/tmp", self._token), start_new_session=True, **popen,
             )
-        except OSError as exc:
-            for fd in (request_read, request_write, reply_read, reply_write, output_read, output_write):
+            for fd in extra_fds:
                 os.close(fd)
+            self._child_pid = self._proc.pid
+            if launch.info_fd is not None:  # bubblewrap says which process is the harness
+                self._init_pid, self._child_pid = isolation.read_info(launch.info_fd,
+                                                                      time.monotonic() + STARTUP_SECONDS)
+        except OSError as exc:
+            for fd in ours:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
             self.close()
             raise SolutionLoadError(t("sandbox.start_failed", reason=exc.strerror or exc)) from None
         for fd in (request_read, reply_write, output_write):
@@ -440,17 +385,21 @@ class Sandbox:
     def _mark(self) -> bytes:
         return f"{TOKEN_VARIABLE}={self._token}".encode()
 
+    def _kill(self, proc: subprocess.Popen) -> None:
+        """End the child and every process it started, by the strongest means its level offers."""
+        if self.level is Level.STRICT:
+            # When the PID namespace's init dies, the kernel kills everything inside.
+            if self._init_pid is not None:
+                spawn.send(self._init_pid, signal.SIGKILL)
+            spawn.send(proc.pid, signal.SIGKILL)
+            return
+        uid = self._launch.uid if self._launch is not None else None
+        killed = spawn.kill_tree(proc.pid, self._mark(), uid)
+        spawn.wait_gone(killed - {proc.pid}, 1.0)
+
     def _reap(self, proc: subprocess.Popen) -> tuple[int, Any]:
         """Wait for the (killed or exited) child; its wait status and resource usage."""
-        while True:
-            try:
-                _, status, usage = os.wait4(proc.pid, 0)
-                break
-            except InterruptedError:
-                continue
-            except ChildProcessError:
-                status, usage = 0, None
-                break
+        status, usage = spawn.reap(proc.pid)
         proc.returncode = os.waitstatus_to_exitcode(status)
         return status, usage
 
@@ -489,14 +438,14 @@ class Sandbox:
 
     @property
     def pid(self) -> int | None:
-        """The child's process id while it runs (the parent reads its CPU clock), else None."""
-        return self._proc.pid if self._proc is not None else None
+        """The harness's process id (as the host sees it) while it runs (the parent reads its CPU clock), else None."""
+        return self._child_pid if self._proc is not None else None
 
     @property
     def output(self) -> str:
         """The child's stdout and stderr so far (capped at Limits.output_bytes), across restarts."""
         self._drain(DRAIN_LIMIT)
-        text = self._output.decode("utf-8", errors="replace")
+        text = clean(self._output.decode("utf-8", errors="replace"), self.limits.output_bytes + 100)
         return text + ("\n" + t("sandbox.output_dropped", count=self._dropped) if self._dropped else "")
 
     def take_output(self) -> str:
@@ -603,7 +552,7 @@ class Sandbox:
             used[index] = 1
             return arrays[index]
         if len(value) == 2 and type(value.get("h")) is int and type(value.get("type")) is str:
-            return Handle(value["h"], value["type"][:200], (id(self), self._generation))
+            return Handle(value["h"], clean(value["type"], 200, lines=False), (id(self), self._generation))
         raise npyio.WireError("unexpected value in a reply")
 
     # ----- frames
@@ -613,13 +562,8 @@ class Sandbox:
         import numpy as np
 
         text = json.dumps(envelope, separators=(",", ":")).encode()
-        parts: list = [npyio.FRAME.pack(len(text), len(arrays)), text]
-        for array in arrays:
-            header = npyio.npy_header(array.dtype.str, array.shape)
-            data = memoryview(array.reshape(-1).view(np.uint8))
-            parts += [npyio.PAYLOAD.pack(len(header) + len(data)), header, data]
-        total = sum(len(part) for part in parts)
-        return ([b"".join(parts)] if total <= READ_CHUNK else parts), total
+        payloads = [(array.dtype.str, array.shape, memoryview(array.reshape(-1).view(np.uint8))) for array in arrays]
+        return npyio.frame(text, payloads, READ_CHUNK)
 
     def _send(self, parts: list, total: int, deadline: float) -> None:
         fd = self._fds["request"]
@@ -723,10 +667,7 @@ class Sandbox:
 
     def _exited(self) -> bool:
         """Whether the child has exited, without reaping it (its pid stays reserved until we kill the tree)."""
-        try:
-            return os.waitid(os.P_PID, self._proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
-        except ChildProcessError:
-            return True
+        return spawn.exited(self._proc.pid)
 
     def _drain(self, limit: int) -> None:
         """Read what the child has written to stdout/stderr, keeping up to output_bytes of it."""
@@ -767,11 +708,12 @@ class Sandbox:
             if time.monotonic() > end:  # alive with a pipe closed: the solution closed it
                 return "protocol", t("sandbox.protocol", what=what, reason=t("sandbox.reason.closed"))
             time.sleep(0.005)
-        killed = kill_tree(proc.pid, self._mark())
+        self._kill(proc)
         status, usage = self._reap(proc)
-        _gone(killed - {proc.pid}, 1.0)
-        if os.WIFSIGNALED(status):
-            number = os.WTERMSIG(status)
+        number = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+        if self.level is Level.STRICT and number is None and os.WEXITSTATUS(status) > 128:
+            number = os.WEXITSTATUS(status) - 128  # bubblewrap exits with 128 + the signal that ended the harness
+        if number is not None:
             used = usage.ru_utime + usage.ru_stime if usage is not None else 0.0
             if number == signal.SIGXCPU or (number == signal.SIGKILL and used >= self.limits.cpu_seconds):
                 return "timeout", t("sandbox.cpu_time", what=what, seconds=self.limits.cpu_seconds)
@@ -779,9 +721,9 @@ class Sandbox:
                 return "crash", t("sandbox.file_size", what=what, limit=size_text(self.limits.file_bytes))
             return "crash", t("sandbox.signal", what=what, signal=signal_name(number))
         code = os.WEXITSTATUS(status)
-        if code == PROTOCOL_EXIT:
+        if code == npyio.PROTOCOL_EXIT:
             return "protocol", t("sandbox.protocol", what=what, reason=t("sandbox.reason.closed"))
-        if code == MEMORY_EXIT:
+        if code == npyio.MEMORY_EXIT:
             return "memory", self._memory_message(what)
         return "exited", t("sandbox.exited", what=what, code=code)
 
@@ -797,7 +739,7 @@ class Sandbox:
         if kind == "exited" and type(fail.get("code")) is int:
             return "exited", t("sandbox.exited", what=what, code=fail["code"])
         if kind == "crash" and type(fail.get("type")) is str:
-            return "crash", t("sandbox.raised_fatal", what=what, exc_type=fail["type"][:100])
+            return "crash", t("sandbox.raised_fatal", what=what, exc_type=clean(fail["type"], 100, lines=False))
         return "protocol", t("sandbox.protocol", what=what, reason=t("sandbox.reason.garbage", detail="bad reply"))
 
     def _fail(self, kind: Kind, message: str) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from quiz.check import npyio, sandbox
+from quiz.check import npyio, sandbox, spawn
 from quiz.check.sandbox import (
     PACKAGE,
     CallError,
@@ -404,9 +404,9 @@ def test_kill_tree_finds_an_orphan_in_its_own_session_by_the_environment_mark() 
         orphan = int(root.stdout.readline())
         while _state(root.pid) != "Z":  # root has exited (not reaped yet): nothing links the orphan to it
             time.sleep(0.01)
-        assert orphan not in sandbox._family(root.pid, set(), None)
-        assert orphan in sandbox.kill_tree(root.pid, mark.encode())
-        sandbox._gone({orphan}, 2.0)
+        assert orphan not in spawn.family(root.pid, set(), None)
+        assert orphan in spawn.kill_tree(root.pid, mark.encode())
+        spawn.wait_gone({orphan}, 2.0)
         assert _state(orphan) in ("Z", "gone")
 
 
