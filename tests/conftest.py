@@ -28,6 +28,18 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     i18n._language.reset(token)  # whatever the test bound is gone for the next one
 
 
+def need_level(level: object) -> None:
+    """Skip (with the reason) a test whose isolation level this machine cannot run; in CI the strict level must run."""
+    from quiz.check import isolation
+
+    problem = isolation.host().problems.get(level)
+    if problem is None:
+        return
+    if level is isolation.Level.STRICT and os.environ.get("CI") == "true":
+        pytest.fail(f"CI must run the strict isolation level: {problem}")
+    pytest.skip(f"isolation level {level.value} is not available here: {problem}")
+
+
 def subprocess_env(**extra: str) -> dict[str, str]:
     """The environment for running attnquiz as a child process in tests."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ATTNQUIZ_")}

@@ -28,6 +28,7 @@ MAX_DEPTH = 32  # deepest nesting sent back
 MAX_STR = 1 << 20  # longest string sent back
 PR_SET_CHILD_SUBREAPER = 36  # prctl: orphaned descendants are re-parented to this process
 PR_SET_NO_NEW_PRIVS = 38  # prctl: no exec can ever gain privileges again
+PR_SET_DUMPABLE = 4  # prctl: whether /proc/self belongs to this process's uid (a uid switch clears it)
 
 
 def _load_wire():
@@ -303,16 +304,21 @@ def become(uid: int) -> None:
     os.setresuid(uid, uid, uid)
     if os.getresuid() != (uid, uid, uid) or os.getresgid() != (uid, uid, uid):
         raise OSError("could not drop privileges")
+    _prctl(PR_SET_DUMPABLE, 1)  # /proc/self is the new uid's again (only the sandbox's own processes share it)
+
+
+def _prctl(option: int, value: int) -> None:
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(option, value, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), f"prctl({option})")
 
 
 def no_new_privileges() -> None:
     """prctl(PR_SET_NO_NEW_PRIVS): no setuid program or file capability can raise this process again."""
     if sys.platform.startswith("linux"):
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
+        _prctl(PR_SET_NO_NEW_PRIVS, 1)
 
 
 def become_subreaper() -> None:

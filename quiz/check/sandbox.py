@@ -79,7 +79,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from quiz.check import isolation, npyio, spawn
+from quiz import processes as spawn
+from quiz.check import isolation, npyio
 from quiz.check.isolation import Level
 from quiz.check.untrusted import MESSAGE, OUTPUT, TRACEBACK, clean
 from quiz.i18n import t

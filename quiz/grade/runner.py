@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -11,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from quiz import processes
 from quiz.errors import AttnquizError, ExitStatus
 from quiz.grade.records import Record, Settings, _last_line, _shown, record_from_check
 from quiz.grade.submissions import Submission
@@ -60,53 +60,9 @@ def preflight(settings: Settings) -> None:
         raise AttnquizError(t("grade.preflight", detail=detail))
 
 
-def _descendants(pid: int) -> list[int]:
-    """Every live process below `pid` (Linux /proc; elsewhere none)."""
-    children: dict[int, list[int]] = {}
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return []
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
 def kill_tree(proc: subprocess.Popen[Any]) -> None:
-    """Kill a check process started in its own session, and everything it started.
-
-    The sandbox's children run in sessions of their own, so killing the check's process group
-    alone could leave a hanging solution spinning: freeze the group first (so nothing is
-    re-parented away), kill the group of every descendant, then the check's own group.
-    """
-    _signal_group(proc.pid, signal.SIGSTOP)
-    for pid in _descendants(proc.pid):
-        try:
-            group = os.getpgid(pid)
-        except ProcessLookupError:
-            continue
-        if group != os.getpgrp():
-            _signal_group(group, signal.SIGKILL)
-    _signal_group(proc.pid, signal.SIGKILL)
-
-
-def _signal_group(group: int, sig: signal.Signals) -> None:
-    try:
-        os.killpg(group, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
+    """Kill a check process started in its own session, and everything it started (quiz.processes)."""
+    processes.kill_tree(proc.pid)
 
 
 def _drain(proc: subprocess.Popen[str]) -> tuple[str, str]:

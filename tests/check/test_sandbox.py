@@ -1,4 +1,9 @@
-"""The sandbox: one real child process per property, driven with the solutions in sandbox_gallery/."""
+"""The sandbox: one real child process per property, driven with the solutions in sandbox_gallery/.
+
+Most tests run at the strongest isolation level this machine offers (the default); the ones
+about the process level's own mechanisms (the audit hook, the session and environment mark,
+the working folder on the host) ask for that level. tests/check/test_isolation.py holds the
+properties of each level and the adversarial gallery."""
 
 from __future__ import annotations
 
@@ -13,7 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from quiz.check import npyio, sandbox, spawn
+from quiz import processes as spawn
+from quiz.check import npyio, sandbox
+from quiz.check.isolation import Level
 from quiz.check.sandbox import (
     PACKAGE,
     CallError,
@@ -53,7 +60,7 @@ def hostile() -> Iterator[Sandbox]:
 
 @pytest.fixture(scope="module")
 def snooping() -> Iterator[Sandbox]:
-    with Sandbox(GALLERY / "snooping.py", FAST) as box:
+    with Sandbox(GALLERY / "snooping.py", FAST, Level.PROCESS) as box:
         yield box
 
 
@@ -364,7 +371,7 @@ def test_the_file_size_limit_makes_writes_fail(hostile: Sandbox) -> None:
 
 @pytest.mark.parametrize("end", ["close", "timeout"])
 def test_a_grandchild_in_a_new_session_is_killed(end: str) -> None:
-    box = Sandbox(GALLERY / "hostile.py", FAST)
+    box = Sandbox(GALLERY / "hostile.py", FAST, Level.PROCESS)
     with box:
         grandchild = box.call("grandchild")
         assert _state(grandchild) in "SR"
@@ -377,7 +384,7 @@ def test_a_grandchild_in_a_new_session_is_killed(end: str) -> None:
 
 
 def test_an_orphan_left_behind_by_an_exiting_child_is_killed() -> None:
-    box = Sandbox(GALLERY / "hostile.py", FAST)
+    box = Sandbox(GALLERY / "hostile.py", FAST, Level.PROCESS)
     with box:
         with pytest.raises(SandboxFailure) as caught:
             box.call("orphan_then_exit")
@@ -459,7 +466,7 @@ def test_sys_path_loses_an_editable_project_folder_but_keeps_site_packages() -> 
 
 
 def test_the_working_folder_is_removed_on_close() -> None:
-    with Sandbox(GALLERY / "snooping.py", FAST) as box:
+    with Sandbox(GALLERY / "snooping.py", FAST, Level.PROCESS) as box:
         folder, _ = box.call("where")
         assert Path(folder).is_dir()
     assert not Path(folder).exists()
@@ -492,7 +499,7 @@ def test_extra_protected_files_are_refused_too(tmp_path: Path, monkeypatch: pyte
     secret = tmp_path / "bank_reference.py"
     secret.write_text("ANSWER = 42\n", encoding="utf-8")
     monkeypatch.setattr(sandbox, "EXTRA_PROTECTED", {secret})
-    with Sandbox(GALLERY / "snooping.py", FAST) as box:
+    with Sandbox(GALLERY / "snooping.py", FAST, Level.PROCESS) as box:
         with pytest.raises(CallError, match="PermissionError: the sandbox does not allow open"):
             box.call("read_file", str(secret))
         assert box.call("read_file", str(GALLERY / "snooping.py")).startswith('"""')

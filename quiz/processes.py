@@ -1,6 +1,6 @@
 """Processes that must not outlive their job: find a process tree, stop it, kill it, reap it.
 
-Shared by the sandbox (``sandbox.py``, one child per solution) and the batch grader
+Shared by the sandbox (``quiz/check/sandbox.py``, one child per solution) and the batch grader
 (``quiz/grade``, one ``attnquiz check`` process per submission). Linux's /proc is read for
 parent links, process groups, sessions and environments; elsewhere only the process group is
 killed.
