@@ -93,9 +93,10 @@ def in_process(bank: Path, home: Path, answers: int) -> dict[str, list[float]]:
     os.environ["ATTNQUIZ_HOME"] = str(home)
     from quiz.practice import feedback, render, scheduler, session
     from quiz.bank.loader import load_paths
+    from quiz.check.catalog import exercise_names
     from quiz.practice.store import Store
 
-    questions = load_paths([bank]).questions()
+    questions = load_paths([bank], known_exercises=exercise_names()).questions()
     items = session.plan(questions, {}, session.Filters(), "practice", answers, 1, scheduler.utcnow())
     console = render.make_console(False, io.StringIO(), 100)
     parts: dict[str, list[float]] = {"grade + schedule": [], "record (SQLite commit)": [], "render feedback": []}
@@ -121,6 +122,7 @@ def in_process(bank: Path, home: Path, answers: int) -> dict[str, list[float]]:
 def load_times(bank: Path, runs: int) -> dict[str, list[float]]:
     """load_paths (read, parse with positions, validate) next to bare PyYAML on the same text."""
     from quiz.bank.loader import load_paths
+    from quiz.check.catalog import exercise_names
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     text = bank.read_text(encoding="utf-8")
@@ -131,7 +133,7 @@ def load_times(bank: Path, runs: int) -> dict[str, list[float]]:
         t1 = time.perf_counter()
         yaml.compose(text, Loader=loader)
         t2 = time.perf_counter()
-        catalog = load_paths([bank])
+        catalog = load_paths([bank], known_exercises=exercise_names())
         t3 = time.perf_counter()
         assert not catalog.errors, catalog.errors[:3]
         times["bare yaml.load"].append(t1 - t0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -87,23 +87,23 @@ def extra_bank_paths(cli_paths: Sequence[str] = ()) -> list[str]:
     return env + list(cli_paths)
 
 
-def load_catalog(extra: Sequence[str] = (), *, include_builtin: bool = True) -> Catalog:
+def load_catalog(extra: Sequence[str] = (), *, known_exercises: Collection[str], include_builtin: bool = True) -> Catalog:
     """The built-in banks (unless excluded), then ATTNQUIZ_BANKS, then `extra`."""
     paths = ([str(data_path("builtin_banks"))] if include_builtin else []) + extra_bank_paths(extra)
-    return load_paths(paths)
+    return load_paths(paths, known_exercises=known_exercises)
 
 
-def load_paths(paths: Iterable[str | os.PathLike[str]]) -> Catalog:
-    """Validate every bank under `paths`; only banks without errors are kept."""
-    from quiz.check.catalog import exercise_names
-
+def load_paths(paths: Iterable[str | os.PathLike[str]], *, known_exercises: Collection[str]) -> Catalog:
+    """Validate every bank under `paths`; only banks without errors are kept. `known_exercises`: the
+    checker's exercise ids, which code questions may name and bank exercises may not reuse (the
+    command passes them in: the bank side never imports the checker)."""
     catalog = Catalog()
     files = bank_files(paths, catalog.problems)
     catalog.files = len(files)
     first_question: dict[str, tuple[str, int]] = {}
     first_bank: dict[str, tuple[str, int]] = {}
     first_exercise: dict[str, str] = {}
-    exercises = set(exercise_names())
+    exercises = set(known_exercises)
     for path in files:
         bank, doc, problems = _load_file(path)
         if bank is not None and doc is not None:

@@ -1,15 +1,16 @@
 """Exercises that a bank defines, run by the checker exactly like the built-in ones.
 
-``use_banks(paths)`` validates the banks (as ``attnquiz validate`` does), then, for every
-exercise a code question defines (quiz.bank.models.ExerciseDefinition):
+``bank_exercises(paths)`` validates the banks (as ``attnquiz validate`` does), then builds, for
+every exercise a code question defines (quiz.bank.models.ExerciseDefinition), the same
+``Exercise`` value a built-in exercise is (quiz.check.unit):
 
-- imports its reference file into this process, before any solution runs: it is the
-  instructor's trusted code, the counterpart of the package's own references.py, and it is
-  added to the files the sandbox refuses to open;
-- registers with the checker's own registries: the exercise's spec with the catalogue (so
-  selection, ``attnquiz new`` and the report see it), its reference as the oracle, its
-  mistakes' functions as the wrong variants diagnosis compares with, and one test function
-  per test.
+- its reference file is imported into this process, before any solution runs: it is the
+  instructor's trusted code, the counterpart of the package's own references.py, and the
+  exercise lists it among the files the sandbox refuses to open;
+- its spec (titles, signature, tests, mistakes), its reference as the oracle, its mistakes'
+  functions as the wrong variants diagnosis compares with, and one test function per test.
+
+quiz.check.registry adds them to the built-in ones; nothing is registered anywhere.
 
 Each test makes its arguments from the definition's specs with the test's own generator (the
 same ``--seed`` gives the same inputs), calls the solution in the sandbox, and hands the answer
@@ -23,7 +24,6 @@ import hashlib
 import importlib.util
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,41 +31,43 @@ import numpy as np
 
 from quiz.bank import models
 from quiz.bank.exercises import BankExercise, definitions
-from quiz.check import catalog, exercises, mistakes, sandbox
+from quiz.check import catalog
+from quiz.check.unit import Context, Exercise, shape_text
 from quiz.errors import AttnquizError
 from quiz.i18n import t
 
 EXACT = catalog.Tolerance(atol=0.0, rtol=0.0)  # integer outputs must match exactly
 
 
-def use_banks(paths: Sequence[str]) -> tuple[str, ...]:
-    """Register every exercise the banks define; return the ids the banks' code questions name."""
+def bank_exercises(paths: Sequence[str]) -> tuple[list[Exercise], tuple[str, ...]]:
+    """The exercises the banks define, and the ids the banks' code questions name (in order)."""
     from quiz.bank.loader import load_paths
+    from quiz.check.catalog import exercise_names
 
-    bank_catalog = load_paths(paths)
+    bank_catalog = load_paths(paths, known_exercises=exercise_names())
     if bank_catalog.errors:
         first = bank_catalog.errors[0]
         raise AttnquizError(t("bankex.bank_invalid", problem=str(first), count=len(bank_catalog.errors)))
-    for exercise in definitions(bank_catalog).values():
-        register(exercise)
+    built = [to_exercise(exercise) for exercise in definitions(bank_catalog).values()]
     named = [question.exercise_id for _, question in bank_catalog.questions()
              if isinstance(question, models.CodeQuestion)]
-    return tuple(dict.fromkeys(named))
+    return built, tuple(dict.fromkeys(named))
 
 
-def register(exercise: BankExercise) -> None:
-    """Make one bank exercise known to the checker (its spec, oracle, mistakes and tests)."""
+def to_exercise(exercise: BankExercise) -> Exercise:
+    """One bank exercise as the checker runs it: spec, oracle, mistakes, tests, protected reference."""
     definition = exercise.definition
     module = _load_reference(exercise.reference)
-    sandbox.EXTRA_PROTECTED.add(exercise.reference)
-    catalog.register(to_spec(definition))
-    exercises.ORACLES[definition.id] = _on_copies(getattr(module, definition.function))
-    mistakes.VARIANTS[definition.id] = {m.id: _on_copies(getattr(module, m.function))
-                                       for m in definition.mistakes}
     tolerance = {"int64": EXACT, **{dtype: catalog.Tolerance(atol=tol.atol, rtol=tol.rtol)
                                     for dtype, tol in definition.tolerance.items()}}
-    for test in definition.tests:
-        exercises.TESTS.setdefault(definition.id, {})[test.id] = _test(definition, test, tolerance)
+    return Exercise(
+        spec=to_spec(definition),
+        oracle=_on_copies(getattr(module, definition.function)),
+        tests={test.id: _test(definition, test) for test in definition.tests},
+        variants={m.id: _on_copies(getattr(module, m.function)) for m in definition.mistakes},
+        tolerance=tolerance,
+        protected=(exercise.reference,),
+    )
 
 
 def _load_reference(path: Path) -> Any:
@@ -142,7 +144,7 @@ def call_text(function: str, params: Sequence[str], args: Sequence[Any]) -> str:
     shown = []
     for name, value in zip(params, args):
         if isinstance(value, np.ndarray):
-            shown.append(f"{name} {exercises.shape_text(value.shape)} {value.dtype}")
+            shown.append(f"{name} {shape_text(value.shape)} {value.dtype}")
         elif isinstance(value, float):
             shown.append(f"{name}={value:.4g}")
         else:
@@ -150,12 +152,9 @@ def call_text(function: str, params: Sequence[str], args: Sequence[Any]) -> str:
     return f"{function}({', '.join(shown)})"
 
 
-def _test(definition: models.ExerciseDefinition, test: models.ExerciseTestSpec,
-          tolerance: dict[str, catalog.Tolerance]) -> Callable[[exercises.Context], None]:
-    def run(ctx: exercises.Context) -> None:
+def _test(definition: models.ExerciseDefinition, test: models.ExerciseTestSpec) -> Callable[[Context], None]:
+    def run(ctx: Context) -> None:
         args = [make_argument(test.args[name], ctx.rng) for name in definition.params]
-        got = ctx.sandbox.call(definition.function, *args)
-        ctx = replace(ctx, tolerance={**ctx.tolerance, **tolerance})
-        ctx.check(got, *args, what=call_text(definition.function, definition.params, args))
+        ctx.check(ctx.call(*args), *args, what=call_text(definition.function, definition.params, args))
 
     return run

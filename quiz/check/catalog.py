@@ -1,8 +1,9 @@
 """The checker's exercises as data, read from exercises.yaml and validated into typed models.
 
-``exercise_names()`` only reads the YAML (no NumPy), so the bank validator can call it
-cheaply; ``exercises()`` validates the whole file: unknown keys are rejected and every text
-needs both English and Chinese.
+``exercise_names()`` only reads the YAML (no NumPy), so a command can hand the bank validator
+the known exercise ids cheaply; ``exercise_file()`` validates the whole file: unknown keys are
+rejected and every text needs both English and Chinese. The exercises themselves, built from
+these specs and their modules, are in quiz.check.registry.
 """
 
 from __future__ import annotations
@@ -101,16 +102,3 @@ def exercise_names() -> tuple[str, ...]:
 def exercise_file() -> ExerciseFile:
     """The whole of exercises.yaml, validated."""
     return ExerciseFile.model_validate(_raw())
-
-
-_REGISTERED: dict[str, ExerciseSpec] = {}  # exercises defined in banks (quiz.check.bank_tests)
-
-
-def exercises() -> dict[str, ExerciseSpec]:
-    """Exercise id -> its spec, in the order they are checked: the built-in ones, then those from banks."""
-    return {**{spec.id: spec for spec in exercise_file().exercises}, **_REGISTERED}
-
-
-def register(spec: ExerciseSpec) -> None:
-    """Add an exercise that a bank defines (`attnquiz check --bank`)."""
-    _REGISTERED[spec.id] = spec

@@ -10,7 +10,7 @@ import json
 import math
 from typing import Any
 
-from quiz.check.catalog import ExerciseSpec, exercises
+from quiz.check.catalog import ExerciseSpec
 from quiz.check.verdicts import CheckResult, SpeedResult, Status, Verdict, exercise_status
 from quiz.i18n import current_language, t
 
@@ -71,7 +71,7 @@ def render_table(result: CheckResult, width: int = 100, color: bool = False) -> 
     from rich.text import Text
 
     lang = current_language()
-    specs = exercises()
+    specs = result.specs
     console = Console(width=width, record=True, file=_Null(), force_terminal=color,
                       color_system="standard" if color else None, highlight=False, emoji=False)
     console.print(escape(t("check.header", solution=result.solution, seed=result.seed)))
@@ -173,7 +173,7 @@ def to_json(result: CheckResult) -> dict[str, Any]:
     from quiz import __version__
 
     lang = current_language()
-    specs = exercises()
+    specs = result.specs
     return {
         "schema_version": SCHEMA_VERSION,
         "attnquiz_version": __version__,
@@ -205,7 +205,7 @@ def to_json(result: CheckResult) -> dict[str, Any]:
 def to_gradescope(result: CheckResult) -> dict[str, Any]:
     """Gradescope's autograder results.json: a score, and every test with its score and status."""
     lang = current_language()
-    specs = exercises()
+    specs = result.specs
     tests = []
     for number, name in enumerate(result.exercise_names(), start=1):
         spec = specs[name]

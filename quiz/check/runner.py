@@ -1,10 +1,10 @@
 """run_check: check one solution file and return what was found, without printing anything.
 
 The line the check follows: the solution file is loaded into a sandboxed child process
-(``sandbox.py``); each test of each exercise (``exercises.py``, ``speed.py``, ``memory.py``)
-sends it fresh inputs and compares the answer, here, with the hidden references; the result
-is a list of verdicts (``verdicts.py``) that ``report.py`` renders. The command and the quiz
-both call ``run_check``.
+(``sandbox.py``); each test of each exercise (an ``Exercise`` of the registry it is given:
+``unit.py``, ``exercises/``, ``registry.py``) sends it fresh inputs and compares the answer,
+here, with the hidden references; the result is a list of verdicts (``verdicts.py``) that
+``report.py`` renders. The command and the quiz both call ``run_check``.
 """
 
 from __future__ import annotations
@@ -13,16 +13,21 @@ import secrets
 import tempfile
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from quiz.check.catalog import ExerciseSpec, exercise_file, exercises
+from typing import TYPE_CHECKING
+
 from quiz.check.verdicts import CheckResult, LoadProblem, Status, Verdict
-from quiz.errors import AttnquizError
 from quiz.i18n import t
+
+if TYPE_CHECKING:
+    from quiz.check.catalog import Tolerance
+    from quiz.check.registry import Registry
+    from quiz.check.unit import Exercise
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -31,21 +36,7 @@ DEFAULT_TIMEOUT = 10.0
 class CheckOptions:
     seed: int | None = None  # None: a fresh seed from the OS, reported so the run can be repeated
     timeout: float = DEFAULT_TIMEOUT  # wall-clock seconds for one call of the solution
-    exercises: tuple[str, ...] = ()  # exercise ids to run; empty: all of them (with banks: the banks' ones)
-    banks: tuple[str, ...] = ()  # banks whose code questions name (or define) the exercises to run
-
-
-def select_exercises(names: tuple[str, ...]) -> list[ExerciseSpec]:
-    """The exercises to run, in catalogue order; an unknown name is a usage error."""
-    import difflib
-
-    known = exercises()
-    for name in names:
-        if name not in known:
-            close = difflib.get_close_matches(name, list(known), n=1)
-            hint = t("check.did_you_mean", suggestion=close[0]) if close else ""
-            raise AttnquizError(t("check.unknown_exercise", name=name, hint=hint, known=", ".join(known)))
-    return [spec for spec in known.values() if not names or spec.id in names]
+    exercises: tuple[str, ...] = ()  # exercise ids to run; empty: all of them (with banks: the ones they name)
 
 
 class Metered:
@@ -85,37 +76,36 @@ class Metered:
         self._timings["start_seconds"] = self._timings.get("start_seconds", 0.0) + time.perf_counter() - start
 
 
-def open_sandbox(stack: ExitStack, source: Path, timings: dict[str, float], **limits: Any) -> Metered:
+def open_sandbox(stack: ExitStack, source: Path, timings: dict[str, float], protected: tuple[Path, ...] = (),
+                 **limits: Any) -> Metered:
     """Start a child with `source` loaded; closed when `stack` closes. Raises SolutionLoadError."""
     from quiz.check.sandbox import Limits, Sandbox
 
     start = time.perf_counter()
     try:
-        sandbox = stack.enter_context(Sandbox(source, Limits(**limits)))
+        sandbox = stack.enter_context(Sandbox(source, Limits(**limits), protected=protected))
     finally:
         timings["start_seconds"] = timings.get("start_seconds", 0.0) + time.perf_counter() - start
     return Metered(sandbox, timings)
 
 
-def run_check(path: str | Path, options: CheckOptions = CheckOptions()) -> CheckResult:
-    """Check the solution at `path`; a file that cannot be loaded gives a result with `load_error` set."""
+def run_check(path: str | Path, options: CheckOptions = CheckOptions(), registry: Registry | None = None) -> CheckResult:
+    """Check the solution at `path` on the exercises of `registry` (default: the built-in ones); a file
+    that cannot be loaded gives a result with `load_error` set."""
     from quiz.check import references
+    from quiz.check.registry import builtin
     from quiz.check.sandbox import SolutionLoadError
 
     started = time.perf_counter()
-    if options.banks:
-        from quiz.check.bank_tests import use_banks
-
-        named = use_banks(options.banks)  # registers the banks' own exercises
-        options = replace(options, exercises=options.exercises or named)
-    specs = select_exercises(options.exercises)
+    registry = builtin() if registry is None else registry
+    chosen = registry.select(options.exercises or registry.named)
     seed = secrets.randbits(32) if options.seed is None else options.seed
-    result = CheckResult(solution=str(path), seed=seed)
+    result = CheckResult(solution=str(path), seed=seed, specs={exercise.id: exercise.spec for exercise in chosen})
     # The trusted reference is read now, before any solution code runs, and loaded from a private copy.
     trusted_text = Path(references.__file__).read_text(encoding="utf-8")
     with ExitStack() as stack:
         try:
-            sandbox = open_sandbox(stack, Path(path), result.timings, timeout=options.timeout)
+            sandbox = open_sandbox(stack, Path(path), result.timings, registry.protected(), timeout=options.timeout)
         except SolutionLoadError as exc:
             result.load_error = LoadProblem(exc.message, exc.detail)
             result.seconds = time.perf_counter() - started
@@ -133,23 +123,15 @@ def run_check(path: str | Path, options: CheckOptions = CheckOptions()) -> Check
             return trusted_box[0]
 
         try:
-            for spec in specs:
-                result.tests += run_exercise(spec, sandbox, seed, Path(path), options.timeout, trusted)
+            for exercise in chosen:
+                tolerance = {**registry.tolerance, **exercise.tolerance}
+                result.tests += run_exercise(exercise, sandbox, seed, Path(path), options.timeout, trusted, tolerance,
+                                             registry.protected())
         except KeyboardInterrupt:  # keep the tests that finished; the caller shows them, then stops
             result.interrupted = True
         result.output = sandbox.output
     result.seconds = time.perf_counter() - started
     return result
-
-
-def _test_functions() -> dict[str, dict[str, Callable]]:
-    from quiz.check import exercises as exercise_tests
-    from quiz.check import memory, speed
-
-    tests = {name: dict(cases) for name, cases in exercise_tests.TESTS.items()}
-    tests["decode_step"]["speed"] = speed.speed_test
-    tests["flash_attention"]["memory"] = memory.memory_test
-    return tests
 
 
 def _rng_for(seed: int, exercise: str, test: str) -> Any:
@@ -159,12 +141,14 @@ def _rng_for(seed: int, exercise: str, test: str) -> Any:
     return np.random.default_rng([seed, zlib.crc32(exercise.encode()), zlib.crc32(test.encode())])
 
 
-def run_exercise(spec: ExerciseSpec, sandbox: Metered, seed: int, source: Path, timeout: float,
-                 trusted: Callable[[], Metered]) -> list[Verdict]:
+def run_exercise(exercise: Exercise, sandbox: Metered, seed: int, source: Path, timeout: float,
+                 trusted: Callable[[], Metered], tolerance: Mapping[str, Tolerance],
+                 protected: tuple[Path, ...] = ()) -> list[Verdict]:
     """Run every test of one exercise; a crash or timeout skips the exercise's remaining tests."""
-    from quiz.check.exercises import Context, OutOfTime, Wrong
-    from quiz.check.mistakes import from_error
     from quiz.check.sandbox import CallError, SandboxFailure, SolutionLoadError
+    from quiz.check.unit import Context, OutOfTime, Wrong
+
+    spec = exercise.spec
 
     def verdict(test_id: str, status: Status, message: str = "", **fields: Any) -> Verdict:
         test = spec.test(test_id)
@@ -174,8 +158,6 @@ def run_exercise(spec: ExerciseSpec, sandbox: Metered, seed: int, source: Path, 
     if spec.name not in sandbox.info.defined:
         message = t("check.not_defined", name=spec.name)
         return [verdict(test.id, Status.NOT_ATTEMPTED, message) for test in spec.tests]
-    functions = _test_functions()[spec.id]
-    tolerance = exercise_file().tolerance
     verdicts: list[Verdict] = []
     blocked = ""  # why the remaining tests are skipped
     for test in spec.tests:
@@ -188,10 +170,11 @@ def run_exercise(spec: ExerciseSpec, sandbox: Metered, seed: int, source: Path, 
             else:
                 verdicts.append(verdict(test.id, Status.SKIPPED, t("check.gated")))
             continue
-        ctx = Context(sandbox, _rng_for(seed, spec.id, test.id), tolerance, spec.id, source, timeout, trusted)
+        ctx = Context(exercise, sandbox, _rng_for(seed, spec.id, test.id), tolerance, source, timeout, trusted,
+                      protected)
         start = time.perf_counter()
         try:
-            extra = functions[test.id](ctx) or {}  # the speed and memory tests return their figures
+            extra = exercise.tests[test.id](ctx) or {}  # the speed and memory tests return their figures
             found = verdict(test.id, Status.PASSED, **extra)
         except Wrong as wrong:
             found = verdict(test.id, Status.FAILED, wrong.message, mismatch=wrong.mismatch,
@@ -203,7 +186,7 @@ def run_exercise(spec: ExerciseSpec, sandbox: Metered, seed: int, source: Path, 
                 found = verdict(test.id, Status.NOT_IMPLEMENTED, t("check.not_implemented"))
             else:
                 found = verdict(test.id, Status.ERROR, t("check.raised", type=exc.exc_type, message=exc.message),
-                                diagnosis=from_error(spec.id, exc.message), detail=exc.traceback)
+                                diagnosis=exercise.from_error(exc.message), detail=exc.traceback)
         except SandboxFailure as failure:
             status = Status.TIMEOUT if failure.kind == "timeout" else Status.ERROR
             found = verdict(test.id, status, failure.message)

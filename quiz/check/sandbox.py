@@ -37,7 +37,7 @@ What the sandbox covers:
   after the child has exited) are stopped with SIGSTOP until no new one appears, then killed
   with SIGKILL.
 - An audit hook in the child refuses importing the quiz package, opening, listing or changing
-  files inside the package folder (the hidden references) or in ``EXTRA_PROTECTED`` (a bank's
+  files inside the package folder (the hidden references) or in ``protected`` (a bank's
   reference files), starting programs, raising its own
   resource limits, ctypes library loads and symbol look-ups, signals to processes outside its
   session, and forks past a small cap; the package's folder is also removed from ``sys.path``
@@ -87,7 +87,6 @@ from quiz.i18n import t
 
 CHILD = Path(__file__).resolve().with_name("_child.py")
 PACKAGE = Path(__file__).resolve().parents[1]  # quiz/: what the solution may not import or read
-EXTRA_PROTECTED: set[Path] = set()  # more files or folders it may not read: reference files of bank exercises
 STARTUP_SECONDS = 60.0  # for Python and NumPy to start, before the solution runs (on a busy machine)
 MAX_SOURCE = 4 << 20  # largest solution file read
 MAX_ENVELOPE = 16 << 20  # largest JSON part of a reply
@@ -232,11 +231,13 @@ def child_environment(workdir: str, token: str) -> dict[str, str]:
 class Sandbox:
     """A child Python process that has loaded one solution file (or a trusted reference file)."""
 
-    def __init__(self, source: Path, limits: Limits = Limits(), level: Level | None = None) -> None:
+    def __init__(self, source: Path, limits: Limits = Limits(), level: Level | None = None,
+                 protected: tuple[Path, ...] = ()) -> None:
         self.source = Path(source)
         self.display = os.fspath(source)
         self.limits = limits
         self.level = isolation.choose(isolation.DEFAULT) if level is None else level
+        self.protected = tuple(protected)  # more files or folders it may not read: a bank exercise's reference
         self.info = LoadInfo(frozenset())
         self.last_call_seconds = 0.0
         self._text: str | None = None
@@ -271,7 +272,7 @@ class Sandbox:
         config = {
             "limits": dataclasses.asdict(self.limits) | {"processes": self.limits.processes if self._launch.uid else None},
             "uid": self._launch.drop_to,
-            "protected": [str(PACKAGE), *map(str, sorted(EXTRA_PROTECTED))],
+            "protected": [str(PACKAGE), *map(str, self.protected)],
             "package": PACKAGE.name, "package_parent": str(PACKAGE.parent),
             "filename": self.display, "path": self._child_path(), "source": self._text,
         }

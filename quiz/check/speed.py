@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from quiz.check import references as ref
-from quiz.check.exercises import Context, OutOfTime, Wrong, compare
+from quiz.check.unit import Context, OutOfTime, Wrong, compare
 from quiz.check.verdicts import SpeedResult
 from quiz.i18n import t
 

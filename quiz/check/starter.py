@@ -7,8 +7,9 @@ An untouched starter loads fine and every exercise checks as "not implemented".
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 
-from quiz.check.catalog import ExerciseSpec, exercises
+from quiz.check.catalog import ExerciseSpec
 from quiz.i18n import current_language, t
 
 INDENT = "    "
@@ -33,10 +34,9 @@ def exercise_text(spec: ExerciseSpec, lang: str) -> str:
     return f"{spec.signature}\n" + _docstring(doc, INDENT) + "\n" + methods
 
 
-def starter_text(names: tuple[str, ...] = (), filename: str = "solution.py") -> str:
-    """A complete starter file with the chosen exercises (all when `names` is empty), in catalogue order."""
+def starter_text(chosen: Sequence[ExerciseSpec], filename: str = "solution.py") -> str:
+    """A complete starter file with these exercises, in this order."""
     lang = current_language()
-    chosen = [spec for spec in exercises().values() if not names or spec.id in names]
     header = t("new.header", filename=filename).rstrip()
     parts = [f'"""{header}\n"""\n\nimport numpy as np\n']
     parts += [exercise_text(spec, lang) for spec in chosen]

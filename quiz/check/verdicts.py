@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from quiz.errors import ExitStatus
+
+if TYPE_CHECKING:
+    from quiz.check.catalog import ExerciseSpec
 
 
 class Status(str, enum.Enum):
@@ -119,6 +123,7 @@ class CheckResult:
     output: str = ""  # what the solution printed (capped), shown as is, never interpreted
     timings: dict[str, float] = field(default_factory=dict)  # where the time went, for bench/
     interrupted: bool = False  # Ctrl-C: `tests` holds the ones that finished before it
+    specs: dict[str, ExerciseSpec] = field(default_factory=dict)  # the exercises checked: titles, labels, hints
 
     @property
     def score(self) -> float:

@@ -14,9 +14,10 @@ from quiz.errors import ExitStatus
 def list_banks(banks: tuple[str, ...]) -> None:
     """List the question banks, their topics and question counts per type."""
     from quiz.bank.loader import load_catalog
+    from quiz.check.catalog import exercise_names
     from quiz.bank.listing import render_listing
 
-    catalog = load_catalog(banks)
+    catalog = load_catalog(banks, known_exercises=exercise_names())
     for problem in catalog.errors:
         click.echo(str(problem), err=True)
     click.echo(render_listing(catalog), nl=False)
@@ -31,9 +32,10 @@ def list_banks(banks: tuple[str, ...]) -> None:
 def validate(paths: tuple[str, ...], strict: bool) -> None:
     """Check bank files or folders and report every problem as path:line:col: message."""
     from quiz.bank.loader import load_paths
+    from quiz.check.catalog import exercise_names
     from quiz.i18n import t
 
-    catalog = load_paths(paths)
+    catalog = load_paths(paths, known_exercises=exercise_names())
     for problem in catalog.problems:
         click.echo(str(problem))
     failed = bool(catalog.errors) or (strict and bool(catalog.warnings))

@@ -11,6 +11,7 @@ from quiz.cli.options import lang_option, run_context
 from quiz.errors import AttnquizError, ExitStatus
 
 if TYPE_CHECKING:
+    from quiz.check.registry import Registry
     from quiz.check.runner import CheckOptions
 
 bank_option = click.option("--bank", "banks", multiple=True, metavar="PATH",
@@ -32,26 +33,27 @@ bank_option = click.option("--bank", "banks", multiple=True, metavar="PATH",
 def check(solution: Path, names: tuple[str, ...], seed: int | None, timeout: float, output_format: str,
           watch: bool, banks: tuple[str, ...]) -> None:
     """Check your NumPy attention and KV-cache code in a sandbox against hidden reference tests."""
-    from quiz.check.runner import CheckOptions, select_exercises
+    from quiz.check.registry import for_banks
+    from quiz.check.runner import CheckOptions
 
-    options = CheckOptions(seed=seed, timeout=timeout, exercises=names, banks=banks)
+    options = CheckOptions(seed=seed, timeout=timeout, exercises=names)
+    registry = for_banks(banks)  # built once: the built-in exercises and the banks'
+    registry.select(names or registry.named)  # a usage error stops here, not on every save
     if watch:
-        from quiz.check.bank_tests import use_banks
         from quiz.check.watch import watch as watch_file
 
-        named = use_banks(banks) if banks else ()
-        select_exercises(names or named)  # a usage error stops here, not on every save
-        watch_file(solution, lambda: check_and_print(solution, options, output_format))
-    raise SystemExit(check_and_print(solution, options, output_format))
+        watch_file(solution, lambda: check_and_print(solution, options, registry, output_format))
+    raise SystemExit(check_and_print(solution, options, registry, output_format))
 
 
-def check_and_print(solution: Path, options: CheckOptions, output_format: str = "table") -> ExitStatus:
+def check_and_print(solution: Path, options: CheckOptions, registry: Registry,
+                    output_format: str = "table") -> ExitStatus:
     """One check: run it, print the report in `output_format`, return the exit status (also used by --watch)."""
     from quiz.check.report import render_json, render_table, to_gradescope, to_json
     from quiz.check.runner import run_check
     from quiz.i18n import t
 
-    result = run_check(solution, options)
+    result = run_check(solution, options, registry)
     if output_format == "json":
         click.echo(render_json(to_json(result)))
     elif output_format == "gradescope":
@@ -78,23 +80,20 @@ def check_and_print(solution: Path, options: CheckOptions, output_format: str = 
 @lang_option
 def new(names: tuple[str, ...], output: str, force: bool, banks: tuple[str, ...]) -> None:
     """Write a starter solution file with every function to implement."""
-    from quiz.check.runner import select_exercises
+    from quiz.check.registry import for_banks
     from quiz.check.starter import starter_text
     from quiz.i18n import t
-    if banks:
-        from quiz.check.bank_tests import use_banks
 
-        named = use_banks(banks)
-        names = names or named
-    chosen = select_exercises(names)
+    registry = for_banks(banks)
+    chosen = [exercise.spec for exercise in registry.select(names or registry.named)]
     if output == "-":
-        click.echo(starter_text(names), nl=False)
+        click.echo(starter_text(chosen), nl=False)
         return
     path = Path(output)
     if path.exists() and not force:
         raise AttnquizError(t("new.exists", path=path))
     try:
-        path.write_text(starter_text(names, path.name), encoding="utf-8")
+        path.write_text(starter_text(chosen, path.name), encoding="utf-8")
     except OSError as exc:
         raise AttnquizError(t("new.cannot_write", path=path, reason=exc.strerror or exc)) from None
     click.echo(t("new.written", path=path, count=len(chosen)))

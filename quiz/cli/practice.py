@@ -128,9 +128,10 @@ def run_quiz(options: QuizOptions) -> ExitStatus:
 
 def _load_questions(banks: tuple[str, ...], builtin: bool) -> list[tuple[models.Bank, models.AnyQuestion]]:
     from quiz.bank.loader import load_catalog
+    from quiz.check.catalog import exercise_names
     from quiz.i18n import t
 
-    catalog = load_catalog(banks, include_builtin=builtin)
+    catalog = load_catalog(banks, known_exercises=exercise_names(), include_builtin=builtin)
     for problem in catalog.errors:
         click.echo(str(problem), err=True)
     broken = len({problem.path for problem in catalog.errors})
@@ -169,10 +170,11 @@ def stats(banks: tuple[str, ...], builtin: bool) -> None:
     from quiz.bank import models
     from quiz.practice import render, summary
     from quiz.bank.loader import load_catalog
+    from quiz.check.catalog import exercise_names
     from quiz.practice.scheduler import utcnow
 
     language = run_context().lang
-    catalog = load_catalog(banks, include_builtin=builtin)
+    catalog = load_catalog(banks, known_exercises=exercise_names(), include_builtin=builtin)
     names = {topic: summary.topic_name(bank, topic, language) for bank in catalog.banks for topic in bank.topics}
     prompts = {(bank.id, q.id): models.localize(q.prompt, language) for bank, q in catalog.questions()}
     now = utcnow()

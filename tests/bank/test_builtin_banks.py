@@ -143,7 +143,7 @@ TWO_WORDS = re.compile(r"\b[A-Za-z]{3,}\s+[A-Za-z]{3,}\b")
 
 @lru_cache(maxsize=1)
 def _catalog() -> Catalog:
-    return load_paths([QUESTIONS])
+    return load_paths([QUESTIONS], known_exercises=exercise_names())
 
 
 def _questions() -> list[models.AnyQuestion]:

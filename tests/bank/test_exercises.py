@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from quiz.bank import models
 from quiz.bank.loader import load_paths
+from quiz.check.catalog import exercise_names
 from quiz.bank.exercises import definitions
 from quiz.cli import cli
 from tests.conftest import REPO
@@ -39,7 +40,7 @@ def validate(bank: Path) -> tuple[int, list[str]]:
 def test_the_example_course_is_valid_and_its_exercises_are_found(tmp_path: Path) -> None:
     bank = course(tmp_path)
     assert validate(bank) == (0, [])
-    found = definitions(load_paths([bank]))
+    found = definitions(load_paths([bank], known_exercises=exercise_names()))
     assert list(found) == ["rms_norm", "alibi_bias"]
     assert found["rms_norm"].reference == (bank.parent / "course_reference.py").resolve()
     assert found["alibi_bias"].definition.params == ["n_heads", "length"]

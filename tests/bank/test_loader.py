@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from quiz.bank.loader import load_catalog, load_paths
+from quiz.check.catalog import exercise_names
 from quiz.cli import cli
 
 from tests.conftest import REPO
@@ -81,7 +82,7 @@ def test_folder_is_searched_recursively(tmp_path: Path) -> None:
     (tmp_path / "a" / "b").mkdir(parents=True)
     (tmp_path / "a" / "b" / "bank.yml").write_text((GALLERY / "valid_minimal.yaml").read_text())
     (tmp_path / "notes.txt").write_text("not a bank")
-    catalog = load_paths([tmp_path])
+    catalog = load_paths([tmp_path], known_exercises=exercise_names())
     assert catalog.files == 1 and [b.id for b in catalog.banks] == ["gallery-valid"]
 
 
@@ -96,12 +97,12 @@ def test_extra_banks_from_environment_and_option(tmp_path: Path, monkeypatch: py
     other = tmp_path / "other.yaml"
     other.write_text((GALLERY / "valid_minimal.yaml").read_text().replace("gallery-valid", "other"))
     monkeypatch.setenv("ATTNQUIZ_BANKS", str(GALLERY / "valid_minimal.yaml"))
-    catalog = load_catalog([str(other)], include_builtin=False)
+    catalog = load_catalog([str(other)], known_exercises=exercise_names(), include_builtin=False)
     assert [b.id for b in catalog.banks] == ["gallery-valid", "other"]
 
 
 def test_builtin_banks_are_valid() -> None:
-    catalog = load_catalog(include_builtin=True)
+    catalog = load_catalog(known_exercises=exercise_names(), include_builtin=True)
     assert catalog.errors == []
 
 

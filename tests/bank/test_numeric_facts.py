@@ -21,6 +21,7 @@ import pytest
 
 from quiz.bank import models
 from quiz.bank.loader import load_paths
+from quiz.check.catalog import exercise_names
 from tests.conftest import REPO
 
 KiB, MiB, GiB = 2**10, 2**20, 2**30
@@ -214,7 +215,7 @@ MODEL_PATTERNS = {  # how prompts state a configuration, per language: field -> 
 }
 
 
-QUESTIONS = [q for _, q in load_paths([REPO / "questions"]).questions()]
+QUESTIONS = [q for _, q in load_paths([REPO / "questions"], known_exercises=exercise_names()).questions()]
 NUMERIC = [q for q in QUESTIONS if isinstance(q, models.NumericQuestion)]
 
 

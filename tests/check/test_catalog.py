@@ -8,8 +8,9 @@ import sys
 import pydantic
 import pytest
 
-from quiz.check import catalog, mistakes
+from quiz.check import catalog
 from quiz.check.catalog import ExerciseFile
+from quiz.check.registry import builtin
 from tests.conftest import subprocess_env
 
 NAMES = ("softmax", "causal_mask", "scaled_dot_product_attention", "multi_head_attention", "kv_cache",
@@ -18,7 +19,7 @@ NAMES = ("softmax", "causal_mask", "scaled_dot_product_attention", "multi_head_a
 
 def test_names_in_order() -> None:
     assert catalog.exercise_names() == NAMES
-    assert list(catalog.exercises()) == list(NAMES)
+    assert [exercise.id for exercise in builtin()] == list(NAMES)
 
 
 def test_exercise_names_is_cheap() -> None:
@@ -30,7 +31,7 @@ def test_exercise_names_is_cheap() -> None:
 
 
 def test_points_add_up_to_100_and_the_costly_tests_are_gated() -> None:
-    specs = catalog.exercises()
+    specs = builtin().specs()
     assert sum(spec.points for spec in specs.values()) == 100
     gated = {(spec.id, test.id) for spec in specs.values() for test in spec.tests if test.gated}
     assert gated == {("decode_step", "speed"), ("flash_attention", "memory")}
@@ -38,13 +39,13 @@ def test_points_add_up_to_100_and_the_costly_tests_are_gated() -> None:
 
 @pytest.mark.parametrize("name", NAMES, ids=NAMES)
 def test_mistakes_in_yaml_are_the_catalogue(name: str) -> None:
-    spec = catalog.exercises()[name]
-    assert [m.id for m in spec.mistakes] == list(mistakes.VARIANTS[name])
+    spec = builtin().specs()[name]
+    assert [m.id for m in spec.mistakes] == list(builtin()[name].variants)
     assert len({test.id for test in spec.tests}) == len(spec.tests)
 
 
 def test_the_defined_name_comes_from_the_signature() -> None:
-    specs = catalog.exercises()
+    specs = builtin().specs()
     assert specs["kv_cache"].name == "KVCache" and specs["softmax"].name == "softmax"
     assert specs["kv_cache"].kind == "class" and [m.signature for m in specs["kv_cache"].methods][1] == \
         "def update(self, k, v):"
@@ -74,6 +75,6 @@ def test_docs_list_every_test_and_every_mistake() -> None:
     from tests.conftest import REPO
 
     docs = (REPO / "docs" / "checker.md").read_text(encoding="utf-8")
-    for spec in catalog.exercises().values():
+    for spec in builtin().specs().values():
         for item in (*spec.tests, *spec.mistakes):
             assert f"`{item.id}`" in docs, (spec.id, item.id)

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from quiz.check import mistakes
-from quiz.check.catalog import exercises
+from quiz.check.registry import builtin
 from quiz.check.runner import CheckOptions, run_check
 from quiz.check.verdicts import Status, exercise_status
 from tests.conftest import REPO
@@ -29,7 +28,7 @@ def test_every_gallery_file_has_expectations_and_every_expectation_a_file() -> N
 def test_every_mistake_of_the_catalogue_has_a_gallery_file_that_gets_it() -> None:
     named = {(entry["exercises"][0], mistake) for entry in EXPECTED.values()
              for mistake in entry.get("diagnosis", {}).values()}
-    catalogue = {(exercise, mistake) for exercise, variants in mistakes.VARIANTS.items() for mistake in variants}
+    catalogue = {(exercise.id, mistake) for exercise in builtin() for mistake in exercise.variants}
     assert catalogue <= named, sorted(catalogue - named)
 
 
@@ -71,7 +70,7 @@ def test_the_diagnosis_does_not_depend_on_the_seed(name: str) -> None:
 
 
 def test_gallery_diagnoses_name_mistakes_with_hints_in_both_languages() -> None:
-    specs = exercises()
+    specs = builtin().specs()
     for entry in EXPECTED.values():
         for mistake in entry.get("diagnosis", {}).values():
             spec = specs[entry["exercises"][-1]]

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from quiz.check import mistakes
 from quiz.check import references as ref
-from quiz.check.exercises import ORACLES
+from quiz.check.registry import builtin
 
 
 def _inputs() -> dict[str, tuple[tuple, dict]]:
@@ -33,8 +32,8 @@ def _inputs() -> dict[str, tuple[tuple, dict]]:
     }
 
 
-VARIANTS = [(exercise, mistake) for exercise, found in mistakes.VARIANTS.items()
-            for mistake, variant in found.items() if variant is not None]
+VARIANTS = [(exercise.id, mistake) for exercise in builtin()
+            for mistake, variant in exercise.variants.items() if variant is not None]
 
 
 @pytest.mark.parametrize(("exercise", "mistake"), VARIANTS, ids=[f"{e}-{m}" for e, m in VARIANTS])
@@ -42,10 +41,10 @@ def test_every_variant_differs_from_the_right_answer(exercise: str, mistake: str
     args, kwargs = _inputs()[exercise]
     if (exercise, mistake) == ("softmax", "no_max_shift"):
         args = (args[0] * 1e3,)  # only large logits show it
-    expected = ORACLES[exercise](*args, **kwargs)
-    outputs = dict(mistakes.candidates(exercise, args, kwargs))
+    expected = builtin()[exercise].oracle(*args, **kwargs)
+    outputs = dict(builtin()[exercise].candidates(args, kwargs))
     assert mistake in outputs, "the variant does not apply to these inputs"
-    found = [output for name, output in mistakes.candidates(exercise, args, kwargs) if name == mistake]
+    found = [output for name, output in builtin()[exercise].candidates(args, kwargs) if name == mistake]
     for output in found:
         parts = output if isinstance(output, tuple) else (output,)
         wants = expected if isinstance(expected, tuple) else (expected,)
@@ -55,7 +54,7 @@ def test_every_variant_differs_from_the_right_answer(exercise: str, mistake: str
 
 def test_variants_that_do_not_apply_are_left_out() -> None:
     q = np.ones((1, 3, 4))
-    names = [name for name, _ in mistakes.candidates("scaled_dot_product_attention", (q, q, q), {})]
+    names = [name for name, _ in builtin()["scaled_dot_product_attention"].candidates((q, q, q), {})]
     assert "mask_inverted" not in names and "scale_by_dv" not in names and "no_scale" in names
 
 
@@ -74,4 +73,4 @@ def test_variants_that_do_not_apply_are_left_out() -> None:
 )
 def test_some_mistakes_are_recognised_by_the_error_they_raise(exercise: str, message: str,
                                                               mistake: str | None) -> None:
-    assert mistakes.from_error(exercise, message) == mistake
+    assert builtin()[exercise].from_error(message) == mistake

@@ -7,6 +7,7 @@ import json
 import jsonschema
 import pytest
 
+from quiz.check.registry import builtin
 from quiz.check.report import OUTPUT_LINES, render_json, render_table, to_gradescope, to_json
 from quiz.check.verdicts import CheckResult, LoadProblem, MemoryResult, Mismatch, SpeedResult, Status, Verdict
 from quiz.i18n import bind_language
@@ -36,7 +37,8 @@ def _result() -> CheckResult:
         Verdict("flash_attention", "memory", Status.PASSED, 6, 6,
                 memory=MemoryResult(4096, 32, 64 << 20, 48 << 20)),
     ]
-    return CheckResult(solution="s.py", seed=42, tests=tests, seconds=1.25, output="hello\nScore 100/100\n")
+    return CheckResult(solution="s.py", seed=42, tests=tests, seconds=1.25, output="hello\nScore 100/100\n",
+                       specs=builtin().specs())
 
 
 EXPECTED_TABLE = """\
@@ -113,7 +115,7 @@ def test_table_shows_only_the_end_of_long_solution_output() -> None:
 
 def test_nothing_attempted_is_said() -> None:
     result = CheckResult("s.py", 1, [Verdict("softmax", "random_f64", Status.NOT_IMPLEMENTED, 0, 2,
-                                             "still raises NotImplementedError")])
+                                             "still raises NotImplementedError")], specs=builtin().specs())
     text = render_table(result)
     assert "not implemented" in text and "Nothing attempted yet" in text
 

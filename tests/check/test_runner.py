@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from quiz.check.runner import CheckOptions, run_check, select_exercises
+from quiz.check.registry import builtin
+from quiz.check.runner import CheckOptions, run_check
 from quiz.check.verdicts import Status
 from quiz.errors import AttnquizError
 from tests.conftest import REPO
@@ -87,5 +88,5 @@ def test_a_file_that_cannot_be_loaded_gives_a_load_error(tmp_path: Path, content
 
 def test_an_unknown_exercise_is_a_usage_error_with_a_suggestion() -> None:
     with pytest.raises(AttnquizError, match="unknown exercise 'sofmax'; did you mean 'softmax'"):
-        select_exercises(("sofmax",))
-    assert [spec.id for spec in select_exercises(("flash_attention", "softmax"))] == ["softmax", "flash_attention"]
+        builtin().select(("sofmax",))
+    assert [exercise.id for exercise in builtin().select(("flash_attention", "softmax"))] == ["softmax", "flash_attention"]

@@ -495,11 +495,10 @@ def test_the_solution_cannot_reach_the_checker(snooping: Sandbox, function: str,
     assert str(caught.value).startswith(error)
 
 
-def test_extra_protected_files_are_refused_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_extra_protected_files_are_refused_too(tmp_path: Path) -> None:
     secret = tmp_path / "bank_reference.py"
     secret.write_text("ANSWER = 42\n", encoding="utf-8")
-    monkeypatch.setattr(sandbox, "EXTRA_PROTECTED", {secret})
-    with Sandbox(GALLERY / "snooping.py", FAST, Level.PROCESS) as box:
+    with Sandbox(GALLERY / "snooping.py", FAST, Level.PROCESS, protected=(secret,)) as box:
         with pytest.raises(CallError, match="PermissionError: the sandbox does not allow open"):
             box.call("read_file", str(secret))
         assert box.call("read_file", str(GALLERY / "snooping.py")).startswith('"""')

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from quiz.check.catalog import exercises
+from quiz.check.registry import builtin
 from quiz.check.runner import CheckOptions, run_check
 from quiz.check.starter import starter_text
 from quiz.check.verdicts import Status
@@ -19,10 +19,10 @@ def _functions(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.ClassDef]:
 
 
 def test_the_starter_defines_every_exercise_with_its_signature_docstring_and_hint() -> None:
-    text = starter_text()
+    text = starter_text(list(builtin().specs().values()))
     tree = ast.parse(text)
     defined = _functions(tree)
-    for spec in exercises().values():
+    for spec in builtin().specs().values():
         node = defined[spec.name]
         head = text.splitlines()[node.lineno - 1]
         assert head == spec.signature
@@ -35,7 +35,7 @@ def test_the_starter_defines_every_exercise_with_its_signature_docstring_and_hin
 
 def test_a_subset_in_chinese() -> None:
     bind_language("zh")
-    text = starter_text(("flash_attention", "softmax"), "mine.py")
+    text = starter_text([exercise.spec for exercise in builtin().select(("flash_attention", "softmax"))], "mine.py")
     assert list(_functions(ast.parse(text))) == ["softmax", "flash_attention"]  # catalogue order
     assert "attnquiz check mine.py" in text and "提示：" in text and "沿 `axis` 计算 x 的 softmax" in text
 
@@ -43,7 +43,7 @@ def test_a_subset_in_chinese() -> None:
 @pytest.fixture()
 def untouched(tmp_path: Path) -> Path:
     path = tmp_path / "solution.py"
-    path.write_text(starter_text(), encoding="utf-8")
+    path.write_text(starter_text(list(builtin().specs().values())), encoding="utf-8")
     return path
 
 

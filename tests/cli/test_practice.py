@@ -11,6 +11,7 @@ from click.testing import CliRunner, Result
 
 from quiz.practice import session
 from quiz.bank.loader import load_paths
+from quiz.check.catalog import exercise_names
 from quiz.cli import cli
 from quiz.errors import ExitStatus
 from quiz.paths import data_path
@@ -25,7 +26,7 @@ WRONG_TEXT = {"fx-rows": "n", "fx-complexity": "O(n)", "fx-bytes": "1000", "fx-m
 
 def _planned(seed: int, mode: session.Mode = "practice", count: int = 10, **filters: frozenset) -> list[session.Item]:
     """The order the command will use: the same plan, from the same seed, over a fresh history."""
-    return session.plan(load_paths([FIXTURES / "basics.yaml"]).questions(), {},
+    return session.plan(load_paths([FIXTURES / "basics.yaml"], known_exercises=exercise_names()).questions(), {},
                         session.Filters(**filters), mode, count, seed, datetime.now(timezone.utc))
 
 

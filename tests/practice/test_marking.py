@@ -9,6 +9,7 @@ import pytest
 from quiz.practice import marking as grading
 from quiz.bank import models
 from quiz.bank.loader import load_paths
+from quiz.check.catalog import exercise_names
 from tests.conftest import REPO
 
 FIXTURES = REPO / "tests" / "fixtures" / "quiz"
@@ -16,7 +17,7 @@ FIXTURES = REPO / "tests" / "fixtures" / "quiz"
 
 @pytest.fixture(scope="module")
 def questions() -> dict[str, models.AnyQuestion]:
-    catalog = load_paths([FIXTURES / "basics.yaml"])
+    catalog = load_paths([FIXTURES / "basics.yaml"], known_exercises=exercise_names())
     assert not catalog.problems
     return {question.id: question for _, question in catalog.questions()}
 

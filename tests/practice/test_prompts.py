@@ -12,6 +12,7 @@ from prompt_toolkit.output import DummyOutput
 
 from quiz.practice import render
 from quiz.bank.loader import load_paths
+from quiz.check.catalog import exercise_names
 from quiz.practice.code import CodeCheck
 from quiz.practice.marking import grade_open
 from quiz.i18n import bind_language
@@ -26,7 +27,7 @@ DOWN, ENTER, SPACE, ESC, CTRL_C = "\x1b[B", "\r", " ", "\x1b", "\x03"
 
 @pytest.fixture(scope="module")
 def items() -> dict[str, Item]:
-    pairs = load_paths([FIXTURES / "basics.yaml"]).questions()
+    pairs = load_paths([FIXTURES / "basics.yaml"], known_exercises=exercise_names()).questions()
     return {q.id: Item(bank, q, (2, 0, 1) if q.type in ("single", "multiple") else (), "new") for bank, q in pairs}
 
 

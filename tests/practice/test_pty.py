@@ -14,6 +14,7 @@ import pytest
 
 from quiz.practice import session
 from quiz.bank.loader import load_paths
+from quiz.check.catalog import exercise_names
 from tests.conftest import REPO, subprocess_env
 
 FIXTURES = REPO / "tests" / "fixtures" / "quiz"
@@ -30,7 +31,7 @@ def _spawn(home: Path, *args: str, **env: str) -> pexpect.spawn:
 
 
 def _planned(seed: int, tag: str) -> list[session.Item]:
-    questions = load_paths([FIXTURES]).questions()
+    questions = load_paths([FIXTURES], known_exercises=exercise_names()).questions()
     return session.plan(questions, {}, session.Filters(tags=frozenset({tag})), "practice", None, seed,
                         datetime.now(timezone.utc))
 

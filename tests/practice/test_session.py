@@ -9,6 +9,7 @@ import pytest
 from quiz.bank import models
 from quiz.practice import session
 from quiz.bank.loader import load_paths
+from quiz.check.catalog import exercise_names
 from quiz.errors import AttnquizError
 from quiz.practice.marking import Grade
 from quiz.practice.scheduler import Rating, review
@@ -25,7 +26,7 @@ WRONG = {"fx-scale": 1, "fx-shrink": frozenset({2}), "fx-rows": False, "fx-compl
 
 @pytest.fixture(scope="module")
 def questions() -> list[tuple[models.Bank, models.AnyQuestion]]:
-    return load_paths([FIXTURES / "basics.yaml"]).questions()
+    return load_paths([FIXTURES / "basics.yaml"], known_exercises=exercise_names()).questions()
 
 
 class Clock:

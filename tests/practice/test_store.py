@@ -13,6 +13,7 @@ import pytest
 
 from quiz.practice import marking as grading, store
 from quiz.bank.loader import load_paths
+from quiz.check.catalog import exercise_names
 from quiz.practice.scheduler import Rating, review
 from quiz.practice.session import Answer, History, Item, Result
 from quiz.practice.store import Store
@@ -24,7 +25,7 @@ FIXTURES = REPO / "tests" / "fixtures" / "quiz"
 
 @pytest.fixture(scope="module")
 def items() -> dict[str, Item]:
-    pairs = load_paths([FIXTURES / "basics.yaml"]).questions()
+    pairs = load_paths([FIXTURES / "basics.yaml"], known_exercises=exercise_names()).questions()
     return {q.id: Item(bank, q, (0, 1, 2) if q.type in ("single", "multiple") else (), "new") for bank, q in pairs}
 
 
@@ -77,9 +78,10 @@ def test_kill_9_loses_nothing_already_answered(tmp_path: Path) -> None:
 import os, signal
 from datetime import datetime, timezone
 from quiz.bank.loader import load_paths
+from quiz.check.catalog import exercise_names
 from quiz.practice.session import Filters, plan, run, Answer
 from quiz.practice.store import Store
-questions = load_paths([{str(FIXTURES / 'basics.yaml')!r}]).questions()
+questions = load_paths([{str(FIXTURES / 'basics.yaml')!r}], known_exercises=exercise_names()).questions()
 items = plan(questions, {{}}, Filters(topics=frozenset({{'attention'}}), difficulties=frozenset({{1}})),
              'practice', None, 1, datetime.now(timezone.utc))
 db = Store(__import__('pathlib').Path({str(path)!r}))

@@ -9,6 +9,7 @@ import pytest
 
 from quiz.practice import render, summary
 from quiz.bank.loader import load_paths
+from quiz.check.catalog import exercise_names
 from quiz.i18n import bind_language
 from quiz.practice.scheduler import Rating, review
 from quiz.practice.session import Answer, Item, Outcome, Result
@@ -20,7 +21,7 @@ NOW = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
 
 @pytest.fixture(scope="module")
 def items() -> dict[str, Item]:
-    pairs = load_paths([REPO / "tests" / "fixtures" / "quiz" / "basics.yaml"]).questions()
+    pairs = load_paths([REPO / "tests" / "fixtures" / "quiz" / "basics.yaml"], known_exercises=exercise_names()).questions()
     return {q.id: Item(bank, q, (), "new") for bank, q in pairs}
 
 

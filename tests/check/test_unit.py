@@ -1,14 +1,14 @@
-"""Comparing an answer: exact kind, shape and dtype, finite, within tolerance; naming the mistake."""
+"""An exercise unit: comparing an answer (exact kind, shape and dtype, finite, within tolerance), naming the mistake."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from quiz.check import exercises as ex
 from quiz.check import references as ref
-from quiz.check.catalog import exercise_file, exercises
-from quiz.check.runner import _test_functions
+from quiz.check import unit as ex
+from quiz.check.catalog import exercise_file
+from quiz.check.registry import builtin
 
 TOL = exercise_file().tolerance
 EXPECTED = np.arange(10, dtype=np.float64).reshape(5, 2) / 10
@@ -86,9 +86,9 @@ def test_diagnosis_names_the_matching_mistake() -> None:
     q, k, v = _sdpa_inputs()
     expected = ref.scaled_dot_product_attention(q, k, v)
     unscaled = ref.scaled_dot_product_attention(q * 6 ** 0.5, k, v)  # the same as not dividing by sqrt(d)
-    assert ex.diagnose("scaled_dot_product_attention", (q, k, v), {}, unscaled, expected, TOL) == "no_scale"
+    assert builtin()["scaled_dot_product_attention"].diagnose((q, k, v), {}, unscaled, expected, TOL) == "no_scale"
     noise = expected + 0.1
-    assert ex.diagnose("scaled_dot_product_attention", (q, k, v), {}, noise, expected, TOL) is None
+    assert builtin()["scaled_dot_product_attention"].diagnose((q, k, v), {}, noise, expected, TOL) is None
 
 
 def test_diagnosis_prefers_the_variant_with_the_same_nans() -> None:
@@ -98,13 +98,13 @@ def test_diagnosis_prefers_the_variant_with_the_same_nans() -> None:
     expected = ref.scaled_dot_product_attention(q, k, v, mask)
     got = expected.copy()
     got[:, 1] = np.nan
-    assert ex.diagnose("scaled_dot_product_attention", (q, k, v, mask), {}, got, expected, TOL) == "no_key_rows_nan"
+    assert builtin()["scaled_dot_product_attention"].diagnose((q, k, v, mask), {}, got, expected, TOL) == "no_key_rows_nan"
 
 
 def test_a_check_failure_carries_message_mismatch_and_diagnosis() -> None:
     q, k, v = _sdpa_inputs()
-    ctx = ex.Context(sandbox=None, rng=np.random.default_rng(0), tolerance=TOL,
-                     exercise="scaled_dot_product_attention")
+    ctx = ex.Context(exercise=builtin()["scaled_dot_product_attention"], sandbox=None, rng=np.random.default_rng(0),
+                     tolerance=TOL)
     wrong = ref.scaled_dot_product_attention(q, k, v) * 0 + 1
     with pytest.raises(ex.Wrong) as caught:
         ctx.check(wrong, q, k, v, what="here")
@@ -113,6 +113,23 @@ def test_a_check_failure_carries_message_mismatch_and_diagnosis() -> None:
 
 
 def test_every_test_in_the_yaml_has_a_function_and_every_function_a_yaml_entry() -> None:
-    functions = _test_functions()
-    for name, spec in exercises().items():
-        assert sorted(test.id for test in spec.tests) == sorted(functions[name]), name
+    for exercise in builtin():
+        assert sorted(test.id for test in exercise.spec.tests) == sorted(exercise.tests), exercise.id
+
+
+def test_a_unit_whose_tests_do_not_match_its_spec_is_refused() -> None:
+    softmax = builtin()["softmax"]
+    with pytest.raises(AssertionError, match="axis"):
+        ex.Exercise(spec=softmax.spec, oracle=softmax.oracle, tests={k: f for k, f in softmax.tests.items() if k != "axis"})
+    with pytest.raises(AssertionError, match="made_up"):
+        ex.Exercise(spec=softmax.spec, oracle=softmax.oracle, tests=softmax.tests, variants={"made_up": None})
+
+
+def test_the_registry_is_a_value_two_registries_do_not_share_exercises() -> None:
+    base = builtin()
+    softmax = base["softmax"]
+    renamed = ex.Exercise(spec=softmax.spec.model_copy(update={"id": "softmax_again"}), oracle=softmax.oracle,
+                          tests=softmax.tests)
+    extended = base.with_exercises([renamed], named=["softmax_again"])
+    assert "softmax_again" in extended and "softmax_again" not in base and "softmax_again" not in builtin()
+    assert extended.named == ("softmax_again",) and base.named == ()

@@ -1,0 +1,89 @@
+"""The exercises a check can run, as one value built once and passed to the checker.
+
+``builtin()`` pairs each entry of exercises.yaml with its module in quiz/check/exercises/ (the
+module named by the exercise's id); ``with_banks`` adds the exercises that banks define
+(quiz.check.bank_tests builds them as the same ``Exercise`` type). Nothing here is module state:
+two registries never see each other's exercises, so bank-defined exercises are tested in-process.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import importlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from quiz.check.catalog import ExerciseSpec, Tolerance, exercise_file
+from quiz.check.unit import Exercise
+from quiz.errors import AttnquizError
+from quiz.i18n import t
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Exercise id -> exercise, in the order they are checked; the default tolerances by dtype."""
+
+    exercises: Mapping[str, Exercise]
+    tolerance: Mapping[str, Tolerance]
+    named: tuple[str, ...] = field(default=())  # the exercises the given banks' code questions name
+
+    def __getitem__(self, exercise_id: str) -> Exercise:
+        return self.exercises[exercise_id]
+
+    def __contains__(self, exercise_id: object) -> bool:
+        return exercise_id in self.exercises
+
+    def __iter__(self) -> Iterator[Exercise]:
+        return iter(self.exercises.values())
+
+    def specs(self) -> dict[str, ExerciseSpec]:
+        return {exercise.id: exercise.spec for exercise in self}
+
+    def protected(self) -> tuple[Path, ...]:
+        """Files no solution may read: the references of bank exercises."""
+        return tuple(sorted({path for exercise in self for path in exercise.protected}))
+
+    def select(self, names: Sequence[str]) -> list[Exercise]:
+        """The exercises to run, in catalogue order (all of them for no names); an unknown name is a usage error."""
+        for name in names:
+            if name not in self.exercises:
+                close = difflib.get_close_matches(name, list(self.exercises), n=1)
+                hint = t("check.did_you_mean", suggestion=close[0]) if close else ""
+                raise AttnquizError(t("check.unknown_exercise", name=name, hint=hint, known=", ".join(self.exercises)))
+        return [exercise for exercise in self if not names or exercise.id in names]
+
+    def with_exercises(self, extra: Iterable[Exercise], named: Sequence[str] = ()) -> Registry:
+        """A new registry with these exercises after the current ones (a bank's id never replaces a built-in)."""
+        exercises = dict(self.exercises)
+        for exercise in extra:
+            exercises.setdefault(exercise.id, exercise)
+        return Registry(exercises, self.tolerance, tuple(dict.fromkeys([*self.named, *named])))
+
+
+def unit(spec: ExerciseSpec) -> Exercise:
+    """A built-in exercise: its catalogue entry and its module quiz.check.exercises.<id>."""
+    module = importlib.import_module(f"quiz.check.exercises.{spec.id}")
+    return Exercise(spec=spec, oracle=module.ORACLE, tests=module.TESTS.table(), variants=module.VARIANTS,
+                    errors=module.ERRORS)
+
+
+@functools.cache
+def builtin() -> Registry:
+    """The built-in exercises (a frozen value: cached, never changed)."""
+    catalogue = exercise_file()
+    return Registry({spec.id: unit(spec) for spec in catalogue.exercises}, dict(catalogue.tolerance))
+
+
+def with_banks(paths: Sequence[str], base: Registry | None = None) -> Registry:
+    """The built-in exercises plus those the banks at `paths` define; `named` lists what their code questions name."""
+    from quiz.check.bank_tests import bank_exercises
+
+    exercises, named = bank_exercises(paths)
+    return (base or builtin()).with_exercises(exercises, named)
+
+
+def for_banks(paths: Sequence[str]) -> Registry:
+    """The registry a command uses: the built-in exercises, plus the banks' when any are given."""
+    return with_banks(paths) if paths else builtin()
