@@ -21,6 +21,7 @@ from quiz.practice.question_types import Answer, Inputs
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from quiz.check.registry import Registry
     from quiz.check.verdicts import CheckResult
     from quiz.practice.session import Item
 
@@ -39,18 +40,22 @@ class CodeCheck:
     def starter_path(self, exercise: str) -> Path:
         return (self.folder or Path.cwd()) / f"attnquiz_{exercise}.py"
 
-    def _banks(self, custom: bool) -> tuple[str, ...]:
-        return self.banks if custom else ()
+    def registry(self, custom: bool) -> Registry:
+        """The checker's exercises: the built-in ones, plus the banks' for an exercise a bank defines."""
+        from quiz.check.registry import builtin, with_banks
+
+        if not custom:
+            return builtin()
+        if "_with_banks" not in self.__dict__:  # built once per quiz (frozen: set through __dict__)
+            self.__dict__["_with_banks"] = with_banks(self.banks)
+        return self.__dict__["_with_banks"]
 
     def write_starter(self, exercise: str, path: Path, custom: bool = False) -> bool:
         from quiz.check.starter import starter_text
 
-        if custom:
-            from quiz.check.bank_tests import use_banks
-
-            use_banks(self.banks)
+        spec = self.registry(custom)[exercise].spec
         try:
-            path.write_text(starter_text((exercise,), path.name), encoding="utf-8")
+            path.write_text(starter_text([spec], path.name), encoding="utf-8")
         except OSError:
             return False
         return True
@@ -59,7 +64,7 @@ class CodeCheck:
         """The check of `exercise` on the file at `path`."""
         from quiz.check.runner import CheckOptions, run_check
 
-        return run_check(path, CheckOptions(exercises=(exercise,), banks=self._banks(custom)))
+        return run_check(path, CheckOptions(exercises=(exercise,)), self.registry(custom))
 
 
 def solve(inputs: Inputs, console: Console, item: Item, check: CodeCheck, plain: bool) -> Answer | None:
