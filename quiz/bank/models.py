@@ -110,6 +110,8 @@ class QuestionBase(_Strict):
     """Where the facts come from (paper, model card, configuration file)."""
     errata: Text | None = None
     """What the common (or the source note's) answer gets wrong."""
+    hint: Text | None = None
+    """A nudge shown on request before answering, in practice and review (it caps the rating at Hard)."""
 
 
 def _correct_count(choices: list[Choice]) -> int:

@@ -32,6 +32,7 @@ screen readers:
   short, numeric     one line (numeric: a number or expression such as 2*32*128)
   open               several lines, ended by an empty line or a single '.'
   self-rating        1 again, 2 hard, 3 good, 4 easy
+  a hint             ? instead of an answer, when the question has one (rated Hard at best)
 End of input, like Ctrl-C, ends the quiz with the summary (exit status 130).
 Setting NO_COLOR turns colours off.
 """
@@ -49,6 +50,8 @@ class QuizOptions:
     seed: int | None = None
     plain: bool = False
     time_limit: float | None = None
+    relearn: bool = True
+    pause: bool = True
 
 
 def _common_options(command):  # noqa: ANN001, ANN202 - a click decorator
@@ -65,6 +68,10 @@ def _common_options(command):  # noqa: ANN001, ANN202 - a click decorator
                      help="Include the built-in banks (default) or use only --bank and ATTNQUIZ_BANKS."),
         click.option("--seed", type=int, help="Make the question order and choice shuffling reproducible."),
         click.option("--plain", is_flag=True, help="Numbered plain-text prompts (see below)."),
+        click.option("--relearn/--no-relearn", default=True,
+                     help="Ask a question answered wrongly again later in the session (default)."),
+        click.option("--pause/--no-pause", default=True,
+                     help="Wait for Enter after the feedback before the next question (default; not in plain mode)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -115,9 +122,11 @@ def run_quiz(options: QuizOptions) -> ExitStatus:
         details += t("quiz.banner_exam") if options.mode == "exam" else ""
         render.line(console, t("quiz.banner", mode=mode_name, count=len(items), details=details), "bold")
         session_id = store.start_session(options.mode, lang, utcnow())
-        ui = prompts.make_ui(plain, console, lang, code.CodeCheck(banks=tuple(extra_bank_paths(options.banks))))
+        ui = prompts.make_ui(plain, console, lang, code.CodeCheck(banks=tuple(extra_bank_paths(options.banks))),
+                             pause=options.pause, exam=options.mode == "exam")
         outcome = session.run(items, options.mode, ui, lambda r: store.record(r, options.mode, session_id),  # type: ignore[arg-type]
-                              history, lang=lang, time_limit=options.time_limit * 60 if options.time_limit else None)
+                              history, lang=lang, time_limit=options.time_limit * 60 if options.time_limit else None,
+                              relearn=options.relearn)
         store.end_session(session_id, utcnow(), outcome.interrupted)
         result = summary.summarize(outcome, store.next_due(), lang)
     summary.render_summary(console, result, utcnow(), plain)

@@ -20,8 +20,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from quiz.bank import models
 from quiz.i18n import t
 from quiz.practice import code, feedback, question_types, render
 from quiz.practice.code import CodeCheck
@@ -41,20 +43,29 @@ def clock_text(seconds: float) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
+class HintWanted(Exception):
+    """Raised by an input primitive when the learner asks for the question's hint instead of answering."""
+
+
 class _QuizUI:
     """The question logic shared by both front ends; subclasses supply the input primitives."""
 
     plain = False
 
-    def __init__(self, console: Console, lang: str, code: CodeCheck | None = None) -> None:
+    def __init__(self, console: Console, lang: str, code: CodeCheck | None = None, *, pause: bool = False,
+                 exam: bool = False) -> None:
         self.console = console
         self.lang = lang
         self.code = code or CodeCheck()
+        self.pause = pause  # wait for a key after the feedback
+        self.exam = exam  # no hints, and code reports wait for the end
         self.deadline: float | None = None
+        self.hint: str | None = None  # the question's hint while it may still be asked for
 
     # input primitives, one per kind of prompt
-    def select(self, options: list[str], message: str, default: int = 0) -> int:
-        """The index of the chosen option; interactive prompts start on `default`."""
+    def select(self, options: list[str], message: str, default: int = 0, *, answer: bool = False) -> int:
+        """The index of the chosen option; interactive prompts start on `default`. An `answer` prompt
+        (not a menu) also offers the question's hint."""
         raise NotImplementedError
 
     def checkbox(self, options: list[str]) -> frozenset[int]:
@@ -75,7 +86,28 @@ class _QuizUI:
         self.deadline = deadline
         left = clock_text(deadline - time.monotonic()) if deadline is not None else None
         render.question(self.console, item, position, total, self.lang, self.plain, left)
-        return question_types.of(item.question).ask(self, item, self.lang)
+        kind, q = question_types.of(item.question), item.question
+        offered = q.hint is not None and kind.hint_in_prompt and not self.exam
+        self.hint = models.localize(q.hint, self.lang) if offered else None
+        if self.hint is not None:
+            render.line(self.console, t("hint.available_plain" if self.plain else "hint.available"), "dim")
+        shown = 0
+        try:
+            while True:
+                try:
+                    answer = kind.ask(self, item, self.lang)
+                    break
+                except HintWanted:
+                    shown += 1
+                    render.hanging(self.console, t("hint.label"), self.hint or "", "yellow")
+                    self.hint = None  # one hint per question
+        finally:
+            self.hint = None
+        return replace(answer, hints=answer.hints + shown) if answer is not None and shown else answer
+
+    def _wants_hint(self, text: str) -> bool:
+        """Whether `text` (typed at a prompt) asks for the question's hint."""
+        return self.hint is not None and text.strip() in ("?", "？")
 
     def rate(self, item: Item, text: str, grade: Grade) -> Rating:
         render.open_reference(self.console, item, grade, self.lang, self.plain)
@@ -89,12 +121,33 @@ class _QuizUI:
         return code.solve(self, self.console, item, self.code, self.plain)
 
 
+class _Countdown:
+    """A prompt message that ends with the exam's time left, current each time the prompt is drawn."""
+
+    def __init__(self, message: str, deadline: float) -> None:
+        self.message, self.deadline = message, deadline
+
+    def __format__(self, spec: str) -> str:
+        return f"{self.message} ({t('prompt.time_left', time=clock_text(self.deadline - time.monotonic()))})"
+
+
 class QuestionaryUI(_QuizUI):
     """Interactive prompts in a terminal. `input`/`output` are for tests (prompt_toolkit pipes)."""
 
-    def __init__(self, console: Console, lang: str, code: CodeCheck | None = None, **io: Any) -> None:
-        super().__init__(console, lang, code)
+    POINTER = 3  # cells before a select choice's text: " » "
+    CHECKBOX = 5  # " » ○ "
+
+    def __init__(self, console: Console, lang: str, code: CodeCheck | None = None, *, pause: bool = False,
+                 exam: bool = False, **io: Any) -> None:
+        super().__init__(console, lang, code, pause=pause, exam=exam)
         self.io = io
+
+    def _message(self, text: str) -> Any:
+        return _Countdown(text, self.deadline) if self.deadline is not None else text
+
+    def _extra(self) -> dict[str, Any]:
+        """Redraw once a second while an exam's clock runs, so the time left stays current."""
+        return {"refresh_interval": 1.0} if self.deadline is not None else {}
 
     def _ask(self, question: Any) -> Any:
         """Ask one questionary question; Ctrl-C propagates; the exam timer ends it with TimeUp."""
@@ -117,41 +170,85 @@ class QuestionaryUI(_QuizUI):
         finally:
             timer.cancel()
 
-    def select(self, options: list[str], message: str, default: int = 0) -> int:
+    def _titles(self, options: list[str], prefix: int) -> list[str]:
+        """Choice texts wrapped to the terminal with a hanging indent: long ones are never cut."""
+        width = self.console.width - 1
+        return [render.wrap(text, width, prefix) for text in options]
+
+    def _hint_choice(self, choices: list[Any]) -> list[Any]:
         import questionary
 
-        choices = [questionary.Choice(title=text, value=i) for i, text in enumerate(options)]
-        return self._ask(questionary.select(message, choices=choices, default=choices[default],
-                                            instruction=t("prompt.select_hint"), **self.io))
+        return [*choices, questionary.Choice(title=t("hint.choice"), value=-1)] if self.hint is not None else choices
+
+    def select(self, options: list[str], message: str, default: int = 0, *, answer: bool = False) -> int:
+        import questionary
+
+        choices = [questionary.Choice(title=text, value=i) for i, text in enumerate(self._titles(options, self.POINTER))]
+        if answer:
+            choices = self._hint_choice(choices)
+        picked = self._ask(questionary.select(self._message(message), choices=choices, default=choices[default],
+                                              instruction=t("prompt.select_hint"), **self._extra(), **self.io))
+        if picked == -1:
+            raise HintWanted
+        return picked
 
     def checkbox(self, options: list[str]) -> frozenset[int]:
         import questionary
 
-        choices = [questionary.Choice(title=text, value=i) for i, text in enumerate(options)]
-        return frozenset(self._ask(questionary.checkbox(t("prompt.answer"), choices=choices,
-                                                        instruction=t("prompt.checkbox_hint"), **self.io)))
+        choices = [questionary.Choice(title=text, value=i) for i, text in enumerate(self._titles(options, self.CHECKBOX))]
+        picked = frozenset(self._ask(questionary.checkbox(self._message(t("prompt.answer")),
+                                                          choices=self._hint_choice(choices),
+                                                          instruction=t("prompt.checkbox_hint"), **self._extra(),
+                                                          **self.io)))
+        if -1 in picked:
+            raise HintWanted
+        return picked
 
     def truefalse(self) -> bool:
         import questionary
 
         choices = [questionary.Choice(title=t("prompt.true"), value=True, shortcut_key="y"),
                    questionary.Choice(title=t("prompt.false"), value=False, shortcut_key="n")]
-        return self._ask(questionary.select(t("prompt.answer"), choices=choices, use_shortcuts=True,
-                                            instruction=t("prompt.truefalse_hint"), **self.io))
+        if self.hint is not None:
+            choices.append(questionary.Choice(title=t("hint.choice"), value=None, shortcut_key="h"))
+        picked = self._ask(questionary.select(self._message(t("prompt.answer")), choices=choices, use_shortcuts=True,
+                                              instruction=t("prompt.truefalse_hint"), **self._extra(), **self.io))
+        if picked is None:
+            raise HintWanted
+        return picked
 
     def line(self, hint: str, plain_prompt: str, validate: Validator) -> str:
         import questionary
 
         def check(text: str) -> bool | str:
-            return validate(text) or True
+            return True if self._wants_hint(text) else validate(text) or True
 
-        return self._ask(questionary.text(t("prompt.answer"), instruction=hint, validate=check, **self.io))
+        text = self._ask(questionary.text(self._message(t("prompt.answer")), instruction=hint, validate=check,
+                                          **self._extra(), **self.io))
+        if self._wants_hint(text):
+            raise HintWanted
+        return text
 
     def lines(self) -> str:
         import questionary
 
-        return self._ask(questionary.text(t("prompt.answer"), multiline=True,
-                                          instruction=t("prompt.open_hint") + "\n", **self.io))
+        text = self._ask(questionary.text(self._message(t("prompt.answer")), multiline=True,
+                                          instruction=t("prompt.open_hint") + "\n", **self._extra(), **self.io))
+        if self._wants_hint(text):
+            raise HintWanted
+        return text
+
+    def feedback(self, result: Result) -> None:
+        super().feedback(result)
+        if self.pause:
+            self.wait()
+
+    def wait(self) -> None:
+        """Hold the screen until a key is pressed (Ctrl-C still stops the quiz)."""
+        import questionary
+
+        self.console.print()
+        questionary.press_any_key_to_continue(t("prompt.continue"), **self.io).unsafe_ask()
 
 
 class PlainUI(_QuizUI):
@@ -170,18 +267,22 @@ class PlainUI(_QuizUI):
             self.console.file.write(text + "\n")
         return text
 
-    def _until_valid(self, prompt: str, parse: Callable[[str], Any], error: str) -> Any:
+    def _until_valid(self, prompt: str, parse: Callable[[str], Any], error: str, hint: bool = True) -> Any:
+        """Read until `parse` accepts the text; '?' asks for the question's hint (when `hint`)."""
         while True:
-            value = parse(self._read(prompt).strip())
+            text = self._read(prompt).strip()
+            if hint and self._wants_hint(text):
+                raise HintWanted
+            value = parse(text)
             if value is not None:
                 return value
             render.line(self.console, error)
 
     def _numbered(self, options: list[str]) -> None:
         for number, text in enumerate(options, start=1):
-            render.line(self.console, f"  {number}) {text}")
+            render.hanging(self.console, f"  {number}) ", text)
 
-    def select(self, options: list[str], message: str, default: int = 0) -> int:
+    def select(self, options: list[str], message: str, default: int = 0, *, answer: bool = False) -> int:
         render.line(self.console, message)
         self._numbered(options)
         n = len(options)
@@ -189,7 +290,7 @@ class PlainUI(_QuizUI):
         def parse(text: str) -> int | None:
             return int(text) - 1 if text.isdigit() and 1 <= int(text) <= n else None
 
-        return self._until_valid(t("plain.choose_one", n=n), parse, t("plain.bad_choice", n=n))
+        return self._until_valid(t("plain.choose_one", n=n), parse, t("plain.bad_choice", n=n), hint=answer)
 
     def checkbox(self, options: list[str]) -> frozenset[int]:
         self._numbered(options)
@@ -215,6 +316,8 @@ class PlainUI(_QuizUI):
     def line(self, hint: str, plain_prompt: str, validate: Validator) -> str:
         while True:
             text = self._read(plain_prompt)
+            if self._wants_hint(text):
+                raise HintWanted
             error = validate(text)
             if error is None:
                 return text
@@ -225,6 +328,8 @@ class PlainUI(_QuizUI):
         collected: list[str] = []
         while True:
             text = self._read("")
+            if not collected and self._wants_hint(text):
+                raise HintWanted
             if not text.strip() or text.strip() == ".":
                 return "\n".join(collected)
             collected.append(text)
@@ -235,5 +340,9 @@ def is_interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def make_ui(plain: bool, console: Console, lang: str, code: CodeCheck | None = None) -> _QuizUI:
-    return PlainUI(console, lang, code) if plain else QuestionaryUI(console, lang, code)
+def make_ui(plain: bool, console: Console, lang: str, code: CodeCheck | None = None, *, pause: bool = True,
+            exam: bool = False) -> _QuizUI:
+    """Plain prompts never pause (they are for pipes and scripts)."""
+    if plain:
+        return PlainUI(console, lang, code, exam=exam)
+    return QuestionaryUI(console, lang, code, pause=pause, exam=exam)

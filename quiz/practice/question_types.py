@@ -51,7 +51,7 @@ class Answer:
 class Inputs(Protocol):
     """The input primitives a front end gives the question types (quiz.practice.prompts)."""
 
-    def select(self, options: list[str], message: str, default: int = 0) -> int: ...
+    def select(self, options: list[str], message: str, default: int = 0, *, answer: bool = False) -> int: ...
 
     def checkbox(self, options: list[str]) -> frozenset[int]: ...
 
@@ -71,6 +71,8 @@ class QuestionType:
     model: ClassVar[type[models.QuestionBase]]
     has_choices: ClassVar[bool] = False
     """Whether the question's `choices` are shuffled and shown as a list."""
+    hint_in_prompt: ClassVar[bool] = True
+    """Whether the answer prompt offers the question's `hint` (code questions offer hints in their loop)."""
 
     def ask(self, inputs: Inputs, item: Item, lang: str) -> Answer | None:
         raise NotImplementedError
@@ -79,8 +81,10 @@ class QuestionType:
         raise NotImplementedError
 
     def judge(self, item: Item, answer: Answer, grade: Grade, seconds: float, mode: Mode,
-              self_rate: Callable[[], Rating]) -> tuple[Rating, bool]:
-        """The rating for the scheduler and whether the answer counts as right."""
+              self_rate: Callable[[], Rating | None]) -> tuple[Rating, bool]:
+        """The rating for the scheduler and whether the answer counts as right.
+
+        `self_rate` asks the learner (None when they pressed Ctrl-C instead)."""
         return objective_rating(grade.correct, grade.score, seconds), grade.correct
 
     def verdict(self, console: Console, result: Result) -> None:
@@ -119,7 +123,7 @@ class Single(_Choices):
     model = models.SingleQuestion
 
     def ask(self, inputs: Inputs, item: Item, lang: str) -> Answer | None:
-        index = inputs.select(self.options(item, lang), t("prompt.answer"))
+        index = inputs.select(self.options(item, lang), t("prompt.answer"), answer=True)
         return Answer(item.choice_order[index])
 
     def mark(self, question: models.SingleQuestion, answer: Answer, lang: str) -> Grade:
@@ -225,9 +229,10 @@ class Open(QuestionType):
         return marking.grade_open(question, answer.value, lang)
 
     def judge(self, item: Item, answer: Answer, grade: Grade, seconds: float, mode: Mode,
-              self_rate: Callable[[], Rating]) -> tuple[Rating, bool]:
-        covered = coverage_rating(sum(grade.covered), len(grade.covered))
-        rating = covered if mode == "exam" else self_rate()
+              self_rate: Callable[[], Rating | None]) -> tuple[Rating, bool]:
+        rating = None if mode == "exam" else self_rate()
+        if rating is None:  # an exam, or Ctrl-C at the self-rating: rated by the key points covered
+            rating = coverage_rating(sum(grade.covered), len(grade.covered))
         return rating, rating != Rating.AGAIN
 
     def verdict(self, console: Console, result: Result) -> None:
@@ -245,6 +250,7 @@ class Code(QuestionType):
     """Right when the check passed; rated by the checks and hints it took (time says nothing)."""
 
     model = models.CodeQuestion
+    hint_in_prompt = False
     EASY_ATTEMPTS = 1
     GOOD_ATTEMPTS = 3
 
@@ -258,7 +264,7 @@ class Code(QuestionType):
         return marking.grade_code(answer.value, share)
 
     def judge(self, item: Item, answer: Answer, grade: Grade, seconds: float, mode: Mode,
-              self_rate: Callable[[], Rating]) -> tuple[Rating, bool]:
+              self_rate: Callable[[], Rating | None]) -> tuple[Rating, bool]:
         return code_rating(grade.correct and not answer.gave_up, answer.attempts, answer.hints), grade.correct
 
     def show(self, console: Console, result: Result, lang: str, plain: bool, with_reference: bool) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -35,9 +35,13 @@ from quiz.practice.question_types import Answer
 from quiz.practice.scheduler import CardState, Rating
 
 Mode = Literal["practice", "exam", "review"]
-Group = Literal["due", "weak", "new", "seen"]
+Group = Literal["due", "weak", "new", "seen", "again"]
 Key = tuple[str, str]
 WEAK_ACCURACY = 0.8
+RELEARN_GAP = 3
+"""A question answered wrongly comes back after this many others (fewer near the end of the session)."""
+RELEARN_TIMES = 3
+"""How many times one question comes back in a session at most."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,11 @@ class Result:
     answered_at: datetime
     card: CardState
 
+    @property
+    def relearning(self) -> bool:
+        """Whether this was a question asked again after a wrong answer in the same session."""
+        return self.item.group == "again"
+
 
 @dataclass
 class Outcome:
@@ -120,8 +129,20 @@ class Outcome:
     seconds: float = 0.0
 
     @property
+    def first_answers(self) -> list[Result]:
+        """The first answer to each question (what the score counts), without the relearning ones."""
+        return [r for r in self.results if not r.relearning]
+
+    @property
     def mistakes(self) -> list[Result]:
-        return [r for r in self.results if not r.correct]
+        return [r for r in self.first_answers if not r.correct]
+
+    @property
+    def relearned(self) -> tuple[int, int]:
+        """(questions missed then answered right later in the session, questions missed)."""
+        missed = {r.item.key for r in self.first_answers if not r.correct}
+        fixed = {r.item.key for r in self.results if r.relearning and r.correct}
+        return len(missed & fixed), len(missed)
 
 
 def available_topics(questions: Iterable[tuple[models.Bank, models.AnyQuestion]]) -> list[str]:
@@ -214,32 +235,50 @@ def run(
     *,
     lang: str,
     time_limit: float | None = None,
+    relearn: bool = True,
     clock: Callable[[], float] = time.monotonic,
     now: Callable[[], datetime] = scheduler.utcnow,
 ) -> Outcome:
-    """Ask every item; grade, schedule and `record` each answer as it comes. Never raises on Ctrl-C."""
+    """Ask every item; grade, schedule and `record` each answer as it comes. Never raises on Ctrl-C.
+
+    With `relearn` (practice and review), a question answered wrongly is asked again after
+    RELEARN_GAP others, until it is answered right, RELEARN_TIMES times, or the session ends.
+    """
     outcome = Outcome(mode=mode, planned=len(items))
+    queue = list(items)
+    cards = {key: known.card for key, known in history.items() if known.card is not None}
+    again: dict[Key, int] = {}
     started = clock()
     deadline = started + time_limit if time_limit and mode == "exam" else None
     try:
-        for position, item in enumerate(items, start=1):
+        position = 0
+        while position < len(queue):
+            item = queue[position]
+            position += 1
             if deadline is not None and clock() >= deadline:
                 outcome.timed_out = True
                 break
             asked = clock()
-            answer = ui.ask(item, position, len(items), deadline)
+            answer = ui.ask(item, position, len(queue), deadline)
             seconds = clock() - asked
             if answer is None:
-                outcome.skipped += 1
+                outcome.skipped += int(item.group != "again")
                 continue
             if deadline is not None and clock() > deadline:
                 outcome.timed_out = True
                 break
-            result = _result(item, answer, seconds, mode, ui, history.get(item.key), lang, now())
+            stopped: list[BaseException] = []
+            result = _result(item, answer, seconds, mode, ui, cards.get(item.key), lang, now(), stopped)
             record(result)
             outcome.results.append(result)
+            cards[item.key] = result.card
+            if stopped:  # Ctrl-C at the self-rating: the answer is kept, rated by its key points
+                raise stopped[0]
             if mode != "exam":
                 ui.feedback(result)
+            if relearn and mode != "exam" and not result.correct and again.get(item.key, 0) < RELEARN_TIMES:
+                again[item.key] = again.get(item.key, 0) + 1
+                queue.insert(min(position + RELEARN_GAP, len(queue)), replace(item, group="again"))
     except TimeUp:
         outcome.timed_out = True
     except (KeyboardInterrupt, EOFError):
@@ -248,10 +287,19 @@ def run(
     return outcome
 
 
-def _result(item: Item, answer: Answer, seconds: float, mode: Mode, ui: UI, known: History | None,
-            lang: str, answered_at: datetime) -> Result:
+def _result(item: Item, answer: Answer, seconds: float, mode: Mode, ui: UI, card: CardState | None,
+            lang: str, answered_at: datetime, stopped: list[BaseException]) -> Result:
     marked = grade(item, answer, lang)
-    rating, correct = question_types.of(item.question).judge(
-        item, answer, marked, seconds, mode, lambda: ui.rate(item, str(answer.value), marked))
-    card = scheduler.review(known.card if known else None, rating, answered_at)
-    return Result(item, answer, marked, correct, rating, seconds, answered_at, card)
+
+    def self_rate() -> Rating | None:
+        try:
+            return ui.rate(item, str(answer.value), marked)
+        except (KeyboardInterrupt, EOFError) as stop:
+            stopped.append(stop)
+            return None
+
+    rating, correct = question_types.of(item.question).judge(item, answer, marked, seconds, mode, self_rate)
+    if answer.hints and rating > Rating.HARD:  # a hint was read: at best Hard
+        rating = Rating.HARD
+    return Result(item, answer, marked, correct, rating, seconds, answered_at,
+                  scheduler.review(card, rating, answered_at))

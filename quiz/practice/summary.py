@@ -41,6 +41,8 @@ class Summary:
     next_due: datetime | None
     interrupted: bool
     timed_out: bool
+    relearned: tuple[int, int] = (0, 0)
+    """(missed questions answered right later in the session, missed questions), when relearning."""
 
     @property
     def percent(self) -> int:
@@ -53,20 +55,22 @@ def topic_name(bank: models.Bank, topic: str, lang: str) -> str:
 
 def summarize(outcome: Outcome, next_due: datetime | None, lang: str) -> Summary:
     lines: dict[str, list[int]] = {}
-    for result in outcome.results:
+    first = outcome.first_answers
+    for result in first:
         counts = lines.setdefault(topic_name(result.item.bank, result.item.question.topic, lang), [0, 0])
         counts[0] += 1
         counts[1] += int(result.correct)
     return Summary(
         planned=outcome.planned,
-        answered=len(outcome.results),
-        correct=sum(r.correct for r in outcome.results),
+        answered=len(first),
+        correct=sum(r.correct for r in first),
         skipped=outcome.skipped,
         seconds=outcome.seconds,
         topics=[TopicLine(name, *counts) for name, counts in lines.items()],
         next_due=next_due,
         interrupted=outcome.interrupted,
         timed_out=outcome.timed_out,
+        relearned=outcome.relearned if any(r.relearning for r in outcome.results) else (0, 0),
     )
 
 
@@ -131,6 +135,8 @@ def render_summary(console: Console, summary: Summary, now: datetime, plain: boo
                plain)
     else:
         render.line(console, t("summary.none"))
+    if summary.relearned[1]:
+        render.line(console, t("summary.relearned", fixed=summary.relearned[0], missed=summary.relearned[1]))
     if summary.skipped:
         render.line(console, t("summary.skipped", count=summary.skipped))
     render.line(console, t("summary.time", time=duration(summary.seconds)))

@@ -77,7 +77,7 @@ def test_a_full_practice_session_in_plain_mode() -> None:
 
 def test_wrong_answers_show_why_and_are_saved_as_wrong() -> None:
     items = _planned(seed=2, topics=frozenset({"kvcache"}))
-    result = _start(["--seed", "2", "--topic", "kvcache"], "".join(_typed(i, False) + "\n" for i in items))
+    result = _start(["--seed", "2", "--topic", "kvcache", "--no-relearn"], "".join(_typed(i, False) + "\n" for i in items))
     assert result.exit_code == 0, result.output
     assert "Right answer: 131072 bytes (± 0)" in result.output
     assert "✗ wrong  More query heads (your pick)" in result.output and "Queries are not cached." in result.output
@@ -112,7 +112,7 @@ def test_exam_gives_feedback_only_at_the_end() -> None:
 
 def test_code_question_runs_the_real_checker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    first = _start(["--tag", "code"], "1\n1\n")  # write the starter file, then check it untouched
+    first = _start(["--tag", "code", "--no-relearn"], "1\n1\n")  # write the starter file, then check it untouched
     assert first.exit_code == 0, first.output
     starter = tmp_path / "attnquiz_softmax.py"
     assert f"Wrote {starter}" in first.output and "The check did not pass." in first.output
@@ -235,3 +235,16 @@ def test_an_unusable_data_folder_is_one_clear_error(tmp_path: Path, command: str
     assert result.exit_code == 2
     assert result.stderr.startswith(f"Error: cannot open the progress database {blocker / 'progress.sqlite3'}: ")
     assert "set ATTNQUIZ_HOME to a writable folder" in result.stderr and "Traceback" not in result.output
+
+
+def test_plain_mode_shows_a_hint_for_a_question_mark_and_caps_the_rating() -> None:
+    loop = ["--no-builtin", "--bank", str(REPO / "tests" / "fixtures" / "loop"), "--tag", "relearn", "--seed", "2"]
+    result = CliRunner().invoke(cli, ["start", *loop, "-n", "1"], input="?\n10000\n")
+    assert result.exit_code == 0, result.output
+    assert "A hint is available: type ? as the answer." in result.output
+    assert "Hint: It has four zeros." in result.output and "✓ Right" in result.output
+    conn = sqlite3.connect(data_path("database"))
+    try:
+        assert conn.execute("SELECT question_id, response, rating FROM answers").fetchall() == [("lp-base", '"10000"', 2)]
+    finally:
+        conn.close()

@@ -44,6 +44,12 @@ def _rows(home: Path) -> list[tuple[str, str, int, int]]:
         conn.close()
 
 
+def _next(child: pexpect.spawn) -> None:
+    """The feedback stays on screen until a key is pressed."""
+    child.expect("Press any key for the next question")
+    child.send("\r")
+
+
 def _answer(child: pexpect.spawn, item: session.Item) -> tuple[str, str, int, int]:
     """Answer one question with the keys a person would press; the row it must leave in the database."""
     q = item.question
@@ -54,12 +60,14 @@ def _answer(child: pexpect.spawn, item: session.Item) -> tuple[str, str, int, in
         picked = item.choice_order[1]
         right = q.choices[picked].correct  # type: ignore[union-attr]
         child.expect("Right" if right else "Wrong")
+        _next(child)
         return (q.id, str(picked), int(right), 4 if right else 1)  # right within seconds: Easy
     if q.type == "truefalse":
         child.expect(r"y/n, then Enter")
         child.send("n")
         child.send("\r")
         child.expect("Right answer: True")
+        _next(child)
         return (q.id, "false", 0, 1)
     assert q.type == "open"
     child.expect("submit with Esc then Enter")
@@ -71,6 +79,7 @@ def _answer(child: pexpect.spawn, item: session.Item) -> tuple[str, str, int, in
     child.expect("How well did you know it")
     child.send("\r")  # both key points covered: the pointer starts on Good
     child.expect("You rated it: Good")
+    _next(child)
     return (q.id, '"It must not see future tokens.\\n其次，训练与推理一致"', 1, 3)
 
 
@@ -78,7 +87,7 @@ def _answer(child: pexpect.spawn, item: session.Item) -> tuple[str, str, int, in
 def test_arrow_keys_open_answer_then_ctrl_c_saves_exactly_what_was_answered(tmp_path: Path, seed: int) -> None:
     items = _planned(seed, tag="pty")
     assert len(items) == 3
-    child = _spawn(tmp_path, "--tag", "pty", "--seed", str(seed))
+    child = _spawn(tmp_path, "--tag", "pty", "--seed", str(seed), "--no-relearn")
     expected = []
     for position, item in enumerate(items[:2], start=1):
         child.expect(f"Question {position}/3")
@@ -103,6 +112,8 @@ def test_a_chinese_session_then_ctrl_c_in_an_exam(tmp_path: Path) -> None:
     child.send("y")
     child.send("\r")
     child.expect("✓ 回答正确")
+    child.expect("按任意键进入下一题")
+    child.send("\r")
     child.expect("得分：答对 1/1（100%）")
     child.expect(pexpect.EOF)
     child.close()
@@ -131,10 +142,11 @@ def test_ctrl_d_in_a_text_prompt_ends_like_ctrl_c(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("no_color", "coloured"), [(None, True), ("1", False)], ids=["colour", "no-color"])
 def test_no_color_is_honoured(tmp_path: Path, no_color: str | None, coloured: bool) -> None:
     env = {"NO_COLOR": no_color} if no_color else {}
-    child = _spawn(tmp_path, "--tag", "scaling", "--topic", "attention", **env)
+    child = _spawn(tmp_path, "--tag", "scaling", "--topic", "attention", "--no-relearn", **env)
     child.logfile_read = io.StringIO()
     child.expect("to move, Enter to choose")
     child.send("\r")
+    _next(child)
     child.expect(pexpect.EOF)
     child.close()
     transcript = child.logfile_read.getvalue()

@@ -213,7 +213,7 @@ def test_interrupt_keeps_what_was_answered(questions: list, error: type[BaseExce
     assert outcome.results == recorded
 
 
-def test_interrupt_during_self_rating_records_nothing_for_that_question(questions: list) -> None:
+def test_interrupt_during_self_rating_keeps_the_answer_rated_by_its_key_points(questions: list) -> None:
     items = session.plan(questions, {}, Filters(topics=frozenset({"attention"}), difficulties=frozenset({2})),
                          "practice", None, 3, NOW)
     assert {i.question.id for i in items} == {"fx-mask", "fx-scale"}
@@ -222,8 +222,59 @@ def test_interrupt_during_self_rating_records_nothing_for_that_question(question
         def rate(self, item: Item, text: str, grade: Grade) -> Rating:
             raise KeyboardInterrupt
 
-    outcome, recorded = _run(items, RatingInterrupted(RIGHT))
-    assert outcome.interrupted and "fx-mask" not in [r.item.question.id for r in recorded]
+    for answers, rating in ((RIGHT, Rating.GOOD), (WRONG, Rating.AGAIN)):
+        outcome, recorded = _run(items, RatingInterrupted(answers))
+        assert outcome.interrupted
+        assert [r.item.question.id for r in recorded][-1] == "fx-mask"  # nothing is asked after it
+        kept = recorded[-1]
+        assert kept.answer.value == answers["fx-mask"] and kept.rating is rating and kept.correct is (rating != Rating.AGAIN)
+        assert outcome.results == recorded
+
+
+def test_a_wrong_answer_comes_back_after_three_others_until_it_is_right(questions: list) -> None:
+    items = session.plan(questions, {}, Filters(), "practice", None, 3, NOW)
+    first = items[0].question.id
+    tries = iter([WRONG[first], WRONG[first], RIGHT[first]])
+    ui = ScriptedUI({**RIGHT, first: lambda: next(tries)})
+    outcome, recorded = _run(items, ui)
+    assert ui.asked == [first, *[i.question.id for i in items[1:4]], first, *[i.question.id for i in items[4:7]], first]
+    assert [r.relearning for r in recorded if r.item.question.id == first] == [False, True, True]
+    assert [r.item.group for r in recorded if r.item.question.id == first][1:] == ["again", "again"]
+    assert len(outcome.first_answers) == len(items) and outcome.relearned == (1, 1)
+    assert [r.item.question.id for r in outcome.mistakes] == [first]
+
+
+def test_relearning_carries_the_card_forward_and_stops_after_three_returns(questions: list) -> None:
+    items = session.plan(questions, {}, Filters(tags=frozenset({"scaling"})), "practice", None, 3, NOW)
+    ui = ScriptedUI(WRONG)
+    outcome, recorded = _run(items, ui)
+    assert ui.asked == ["fx-scale"] * 4  # asked, then back three times (nothing else to ask in between)
+    assert [r.card.reps for r in recorded] == [1, 2, 3, 4]
+    assert outcome.relearned == (0, 1)
+
+
+@pytest.mark.parametrize("mode", ["exam", "practice-without-relearning"])
+def test_no_relearning_in_an_exam_or_when_turned_off(questions: list, mode: str) -> None:
+    items = session.plan(questions, {}, Filters(tags=frozenset({"scaling"})), "practice", None, 3, NOW)
+    ui = ScriptedUI(WRONG)
+    if mode == "exam":
+        _run(items, ui, "exam")
+    else:
+        _run(items, ui, relearn=False)
+    assert ui.asked == ["fx-scale"]
+
+
+def test_a_hint_caps_the_rating_at_hard(questions: list) -> None:
+    items = session.plan(questions, {}, Filters(tags=frozenset({"scaling"})), "practice", None, 3, NOW)
+
+    class HintedUI(ScriptedUI):
+        def ask(self, item: Item, position: int, total: int, deadline: float | None) -> Answer | None:
+            answer = super().ask(item, position, total, deadline)
+            return Answer(answer.value, hints=1) if answer else None
+
+    _, plain = _run(items, ScriptedUI(RIGHT))
+    _, hinted = _run(items, HintedUI(RIGHT))
+    assert plain[0].rating is Rating.EASY and hinted[0].rating is Rating.HARD and hinted[0].correct
 
 
 def test_a_skipped_question_is_not_recorded(questions: list) -> None:

@@ -1,0 +1,160 @@
+"""The learner's loop in a real pseudo-terminal (pexpect): long choices wrapped at 80 and 40 columns,
+a hint taken, relearning bringing a missed question back, Ctrl-C at the pause and at the self-rating,
+the exam clock counting down while a prompt waits."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from tests.conftest import REPO, subprocess_env
+
+LOOP = REPO / "tests" / "fixtures" / "loop"
+BASICS = REPO / "tests" / "fixtures" / "quiz"
+DOWN, ESC, CTRL_C = "\x1b[B", "\x1b", "\x03"
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][AB012]|\r")
+LONG = ("PE(pos, 2i) = sin(pos / 10000^(2i/d_model)), PE(pos, 2i+1) = cos(pos / 10000^(2i/d_model)), "
+        "added to the token embeddings before the first layer")
+
+
+def _spawn(home: Path, *args: str, bank: Path = LOOP, columns: int = 100) -> pexpect.spawn:
+    env = subprocess_env(ATTNQUIZ_HOME=str(home), TERM="xterm-256color", PROMPT_TOOLKIT_NO_CPR="1", NO_COLOR="1")
+    return pexpect.spawn(sys.executable, ["-m", "quiz", "start", "--no-builtin", "--bank", str(bank), *args],
+                         env=env, encoding="utf-8", timeout=30, dimensions=(40, columns))
+
+
+def _rows(home: Path) -> list[tuple[str, str, int, int]]:
+    conn = sqlite3.connect(home / "progress.sqlite3")
+    try:
+        return conn.execute("SELECT question_id, response, correct, rating FROM answers ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+
+def _right_is_second() -> bool:
+    """Whether, with --seed 1, the right choice of lp-sinusoid is shown second (the plan the command makes)."""
+    from datetime import datetime, timezone
+
+    from quiz.bank.loader import load_paths
+    from quiz.practice import session
+
+    item, = session.plan(load_paths([LOOP]).questions(), {}, session.Filters(tags=frozenset({"long"})), "practice",
+                         None, 1, datetime.now(timezone.utc))
+    return item.question.choices[item.choice_order[1]].correct
+
+
+def _screen_words(text: str) -> list[str]:
+    return ANSI.sub("", text).split()
+
+
+@pytest.mark.parametrize("columns", [80, 40])
+def test_a_long_choice_is_wrapped_never_cut_then_a_hint_then_relearning(tmp_path: Path, columns: int) -> None:
+    child = _spawn(tmp_path, "--tag", "long", "--seed", "1", columns=columns)
+    child.expect("A hint is available")
+    child.expect(r"Show a hint \(rated Hard at best\)")
+    menu = child.before
+    words = _screen_words(menu)
+    start = words.index("PE(pos,")
+    assert words[start:start + len(LONG.split())] == LONG.split()  # every word, in order: nothing cut
+    lines = [line for line in ANSI.sub("", menu).splitlines() if line.strip()]
+    assert all(len(line) <= columns for line in lines)
+    assert any(line.startswith("   ") and "10000^" in line for line in lines)  # a hanging indent
+    # the hint is the last entry: take it, then pick the wrong choice
+    child.send(DOWN + DOWN + "\r")
+    child.expect("Hint: Even dimensions use")
+    child.expect("first layer")  # the menu is drawn again
+    wrong_first = _right_is_second()
+    child.send(("" if wrong_first else DOWN) + "\r")
+    child.expect("Wrong")
+    child.expect("Press any key for the next question")
+    child.send("\r")
+    child.expect("Question 2/2")
+    child.expect("again: missed earlier")
+    child.expect("first layer")
+    child.send(("" if not wrong_first else DOWN) + "\r")  # now the right one
+    child.expect("Right")
+    child.expect("Press any key")
+    child.send("\r")
+    child.expect("Score: 0 of 1 right")
+    child.expect(r"Relearned: 1 of 1 missed questions\s+answered right\s+later in the session")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    rows = _rows(tmp_path)
+    assert [(r[0], r[2]) for r in rows] == [("lp-sinusoid", 0), ("lp-sinusoid", 1)]
+    assert [r[3] for r in rows] == [1, 4]  # Again, then right at once without a hint: Easy
+
+
+def test_typing_a_question_mark_shows_the_hint_and_ctrl_c_at_the_pause_keeps_the_answer(tmp_path: Path) -> None:
+    child = _spawn(tmp_path, "--tag", "relearn", "--seed", "2")
+    child.expect("What base does the original sinusoidal encoding use")
+    child.expect("type \\? as the answer")
+    child.expect("Enter\\)")
+    child.send("?\r")
+    child.expect("Hint: It has four zeros.")
+    child.expect("Enter\\)")
+    child.send("10000\r")
+    child.expect("Right")
+    child.expect("Press any key")
+    child.send(CTRL_C)
+    child.expect("Stopped early: 1 of 2 answered. Your answers are saved.")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert _rows(tmp_path) == [("lp-base", '"10000"', 1, 2)]
+
+
+def test_ctrl_c_at_the_self_rating_keeps_the_open_answer(tmp_path: Path) -> None:
+    child = _spawn(tmp_path, "--tag", "pty", "--topic", "attention", "--difficulty", "2", "--seed", "3",
+                   "--no-relearn", bank=BASICS)
+    for _ in range(2):
+        index = child.expect(["submit with Esc then Enter", "to move, Enter to choose"])
+        if index == 0:
+            break
+        child.send("\r")
+        child.expect("Press any key")
+        child.send("\r")
+    child.send("no peeking at future tokens")
+    child.send(ESC)
+    child.send("\r")
+    child.expect("How well did you know it")
+    child.send(CTRL_C)
+    child.expect("Stopped early")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    open_rows = [row for row in _rows(tmp_path) if row[0] == "fx-mask"]
+    assert open_rows == [("fx-mask", '"no peeking at future tokens"', 1, 2)]  # 1 of 2 key points: Hard
+
+
+def _screen(transcript: str, columns: int = 100) -> list[str]:
+    """What a terminal shows after `transcript` (pyte emulates one)."""
+    import pyte
+
+    screen = pyte.Screen(columns, 40)
+    pyte.Stream(screen).feed(transcript)
+    return [line.rstrip() for line in screen.display]
+
+
+def test_the_exam_clock_counts_down_while_the_prompt_waits(tmp_path: Path) -> None:
+    child = _spawn(tmp_path, "--mode", "exam", "--time-limit", "1")
+    child.expect(r"Your answer \(0:(\d\d) left\)")
+    transcript = child.before + child.after
+    first = int(child.match.group(1))
+    with pytest.raises(pexpect.TIMEOUT):
+        child.expect("never printed", timeout=3)
+    transcript += child.before
+    shown = [line for line in _screen(transcript) if "Your answer" in line]
+    assert len(shown) == 1
+    now = int(re.search(r"\(0:(\d\d) left\)", shown[0]).group(1))  # type: ignore[union-attr]
+    assert first - 5 <= now < first  # redrawn, a few seconds later
+    assert not any("A hint is available" in line for line in _screen(transcript))  # no hints in an exam
+    child.send(CTRL_C)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
