@@ -1,7 +1,8 @@
 """A CheckResult as people and machines read it: a table, JSON, or Gradescope's results.json.
 
-The JSON schema is documented in docs/checker.md and versioned by ``schema_version``: fields
-are only ever added. Messages, titles and hints are in the interface language of the run.
+The JSON is the typed model of ``report_model.py`` (docs/checker.md; the schema in
+docs/check-report.schema.json is generated from it), versioned by ``schema_version``: fields are
+only ever added. Messages, titles and hints are in the interface language of the run.
 """
 
 from __future__ import annotations
@@ -11,10 +12,21 @@ import math
 from typing import Any
 
 from quiz.check.catalog import ExerciseSpec
+from quiz.check.report_model import (
+    SCHEMA_VERSION,
+    CheckReport,
+    Diagnosis,
+    Edges,
+    ErrorFigures,
+    ExerciseReport,
+    LoadError,
+    MemoryFigures,
+    SpeedFigures,
+    VerdictReport,
+)
 from quiz.check.verdicts import CheckResult, SpeedResult, Status, Verdict, exercise_status
 from quiz.i18n import current_language, t
 
-SCHEMA_VERSION = 1
 OUTPUT_LINES = 20  # lines of the solution's own output shown under the table
 TRACEBACK_LINES = 6
 
@@ -122,84 +134,83 @@ def _number(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _verdict_json(verdict: Verdict, spec: ExerciseSpec) -> dict[str, Any]:
+def _edges(edges: tuple[float, float] | None) -> Edges | None:
+    return None if edges is None else Edges(early=edges[0], late=edges[1])
+
+
+def _verdict_report(verdict: Verdict, spec: ExerciseSpec) -> VerdictReport:
     lang = current_language()
-    mismatch = verdict.mismatch
-    speed = verdict.speed
-    memory = verdict.memory
+    mismatch, speed, memory = verdict.mismatch, verdict.speed, verdict.memory
     diagnosis = None
     if verdict.diagnosis:
         mistake = spec.mistake(verdict.diagnosis)
-        diagnosis = {"name": mistake.id, "title": mistake.name(lang), "hint": mistake.hint(lang)}
-    return {
-        "name": verdict.test,
-        "label": spec.test(verdict.test).label(lang),
-        "status": verdict.status.value,
-        "score": verdict.points,
-        "max_score": verdict.max_points,
-        "message": verdict.message,
-        "seconds": round(verdict.seconds, 4),
-        "error": None if mismatch is None else {
-            "max_abs": _number(mismatch.max_abs), "max_rel": _number(mismatch.max_rel), "index": list(mismatch.index),
-            "got": mismatch.got if isinstance(mismatch.got, bool) else _number(mismatch.got),
-            "expected": mismatch.expected if isinstance(mismatch.expected, bool) else _number(mismatch.expected),
-            "count": mismatch.count, "size": mismatch.size,
-        },
-        "diagnosis": diagnosis,
-        "speed": None if speed is None else {
-            "steps": speed.steps, "pairs": speed.pairs,
-            "user_seconds": speed.user_seconds, "cache_seconds": speed.cache_seconds,
-            "naive_seconds": speed.naive_seconds,
-            "user_speedup": speed.user_speedup, "cache_speedup": speed.cache_speedup,
-            "required_fraction": speed.required, "required_speedup": speed.required * speed.cache_speedup,
-            "recomputes": speed.recomputes,
-            "user_step_us": {"early": speed.user_step_us[0], "late": speed.user_step_us[1]},
-            "cache_step_us": {"early": speed.cache_step_us[0], "late": speed.cache_step_us[1]},
-            "naive_step_us": {"early": speed.naive_step_us[0], "late": speed.naive_step_us[1]},
-            **{f"{who}_cpu_step_us": None if edges is None else {"early": edges[0], "late": edges[1]}
-               for who, edges in (("user", speed.user_cpu_step_us), ("cache", speed.cache_cpu_step_us),
-                                  ("naive", speed.naive_cpu_step_us))},
-        },
-        "memory": None if memory is None else {
-            "length": memory.length, "head_dim": memory.head_dim, "matrix_bytes": memory.matrix_bytes,
-            "allowed_bytes": memory.allowed_bytes,
-        },
-        "traceback": verdict.detail,
-    }
+        diagnosis = Diagnosis(name=mistake.id, title=mistake.name(lang), hint=mistake.hint(lang))
+    return VerdictReport(
+        name=verdict.test,
+        label=spec.test(verdict.test).label(lang),
+        status=verdict.status.value,
+        score=verdict.points,
+        max_score=verdict.max_points,
+        message=verdict.message,
+        seconds=round(verdict.seconds, 4),
+        error=None if mismatch is None else ErrorFigures(
+            max_abs=_number(mismatch.max_abs), max_rel=_number(mismatch.max_rel), index=list(mismatch.index),
+            got=mismatch.got if isinstance(mismatch.got, bool) else _number(mismatch.got),
+            expected=mismatch.expected if isinstance(mismatch.expected, bool) else _number(mismatch.expected),
+            count=mismatch.count, size=mismatch.size),
+        diagnosis=diagnosis,
+        speed=None if speed is None else SpeedFigures(
+            steps=speed.steps, pairs=speed.pairs, user_seconds=speed.user_seconds, cache_seconds=speed.cache_seconds,
+            naive_seconds=speed.naive_seconds, user_speedup=speed.user_speedup, cache_speedup=speed.cache_speedup,
+            required_fraction=speed.required, required_speedup=speed.required * speed.cache_speedup,
+            recomputes=speed.recomputes, user_step_us=_edges(speed.user_step_us),
+            cache_step_us=_edges(speed.cache_step_us), naive_step_us=_edges(speed.naive_step_us),
+            user_cpu_step_us=_edges(speed.user_cpu_step_us), cache_cpu_step_us=_edges(speed.cache_cpu_step_us),
+            naive_cpu_step_us=_edges(speed.naive_cpu_step_us)),
+        memory=None if memory is None else MemoryFigures(
+            length=memory.length, head_dim=memory.head_dim, matrix_bytes=memory.matrix_bytes,
+            allowed_bytes=memory.allowed_bytes),
+        traceback=verdict.detail,
+    )
 
 
-def to_json(result: CheckResult) -> dict[str, Any]:
-    """The documented machine-readable report (docs/checker.md, schema_version 1)."""
+def to_report(result: CheckResult) -> CheckReport:
+    """The documented machine-readable report (docs/checker.md, docs/check-report.schema.json)."""
     from quiz import __version__
 
     lang = current_language()
     specs = result.specs
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "attnquiz_version": __version__,
-        "solution": result.solution,
-        "seed": result.seed,
-        "language": lang,
-        "passed": result.passed,
-        "exit_status": int(result.exit_status),
-        "score": result.score,
-        "max_score": result.max_score,
-        "execution_time": round(result.seconds, 3),
-        "load_error": None if result.load_error is None else {
-            "message": result.load_error.message, "detail": result.load_error.detail},
-        "exercises": [
-            {
-                "name": name,
-                "title": specs[name].title(lang),
-                "status": exercise_status(result.for_exercise(name)).value,
-                "score": sum(v.points for v in result.for_exercise(name)),
-                "max_score": sum(v.max_points for v in result.for_exercise(name)),
-                "tests": [_verdict_json(v, specs[name]) for v in result.for_exercise(name)],
-            }
+    return CheckReport(
+        schema_version=SCHEMA_VERSION,
+        attnquiz_version=__version__,
+        solution=result.solution,
+        seed=result.seed,
+        language=lang,
+        passed=result.passed,
+        exit_status=int(result.exit_status),
+        score=result.score,
+        max_score=result.max_score,
+        execution_time=round(result.seconds, 3),
+        load_error=None if result.load_error is None else LoadError(
+            message=result.load_error.message, detail=result.load_error.detail),
+        exercises=[
+            ExerciseReport(
+                name=name,
+                title=specs[name].title(lang),
+                status=exercise_status(result.for_exercise(name)).value,
+                score=sum(v.points for v in result.for_exercise(name)),
+                max_score=sum(v.max_points for v in result.for_exercise(name)),
+                tests=[_verdict_report(v, specs[name]) for v in result.for_exercise(name)],
+            )
             for name in result.exercise_names()
         ],
-        "output": result.output,
-    }
+        output=result.output,
+    )
+
+
+def to_json(result: CheckResult) -> dict[str, Any]:
+    """The report as JSON data."""
+    return to_report(result).model_dump(mode="json")
 
 
 def to_gradescope(result: CheckResult) -> dict[str, Any]:

@@ -49,13 +49,13 @@ def check(solution: Path, names: tuple[str, ...], seed: int | None, timeout: flo
 def check_and_print(solution: Path, options: CheckOptions, registry: Registry,
                     output_format: str = "table") -> ExitStatus:
     """One check: run it, print the report in `output_format`, return the exit status (also used by --watch)."""
-    from quiz.check.report import render_json, render_table, to_gradescope, to_json
+    from quiz.check.report import render_json, render_table, to_gradescope, to_report
     from quiz.check.runner import run_check
     from quiz.i18n import t
 
     result = run_check(solution, options, registry)
     if output_format == "json":
-        click.echo(render_json(to_json(result)))
+        click.echo(to_report(result).dump())
     elif output_format == "gradescope":
         click.echo(render_json(to_gradescope(result)))
     elif result.load_error is not None:

@@ -140,18 +140,17 @@ def record_from_check(
 
 
 def parse_check_report(doc: dict[str, Any]) -> tuple[list[GradedTest], float, float]:
-    """The tests, score and maximum score of a check report (docs/checker.md, schema_version 1)."""
-    rows = []
-    for exercise in doc["exercises"]:
-        for test in exercise["tests"]:
-            diagnosis = test.get("diagnosis") or {}
-            rows.append(GradedTest(
-                exercise=exercise["name"], test=test["name"], status=test["status"],
-                score=float(test["score"]), max_score=float(test["max_score"]),
-                mistake=str(diagnosis.get("title") or ""), message=str(test.get("message") or ""),
-                label=str(test.get("label") or ""), mistake_id=str(diagnosis.get("name") or ""),
-            ))
-    return rows, float(doc["score"]), float(doc["max_score"])
+    """The tests, score and maximum score of a check report, validated by its model (quiz.check.report_model;
+    a report that does not follow it raises pydantic's ValidationError, a ValueError)."""
+    from quiz.check.report_model import CheckReport
+
+    report = CheckReport.model_validate(doc)
+    rows = [GradedTest(exercise=exercise.name, test=test.name, status=test.status, score=test.score,
+                       max_score=test.max_score, mistake=test.diagnosis.title if test.diagnosis else "",
+                       message=test.message, label=test.label,
+                       mistake_id=test.diagnosis.name if test.diagnosis else "")
+            for exercise in report.exercises for test in exercise.tests]
+    return rows, report.score, report.max_score
 
 
 def _last_line(text: str) -> str:

@@ -190,3 +190,20 @@ def test_the_authoring_guides_exercise_example_validates_and_checks(tmp_path: Pa
     code, report, _ = check(bank, LAYER_NORM)
     assert code == ExitStatus.FAILURE
     assert set(verdicts(report).values()) == {("failed", "subtracts_mean")}
+
+
+def test_bank_exercises_run_in_process_on_a_registry_of_their_own(course: Path, tmp_path: Path) -> None:
+    from quiz.check.registry import builtin, with_banks
+    from quiz.check.runner import CheckOptions, run_check
+    from quiz.check.verdicts import Status
+
+    registry = with_banks([str(course)])
+    assert registry.named == ("rms_norm", "alibi_bias") and "rms_norm" not in builtin()
+    good, bad = tmp_path / "good.py", tmp_path / "bad.py"
+    good.write_text(GOOD, encoding="utf-8")
+    bad.write_text(LAYER_NORM, encoding="utf-8")
+    passed = run_check(good, CheckOptions(seed=5), registry)
+    assert passed.exit_status is ExitStatus.OK and passed.exercise_names() == ["rms_norm", "alibi_bias"]
+    failed = run_check(bad, CheckOptions(seed=5, exercises=("rms_norm",)), registry)
+    assert {v.diagnosis for v in failed.tests if v.status is Status.FAILED} == {"subtracts_mean"}
+    assert registry.protected() == ((course.parent / "course_reference.py").resolve(),)

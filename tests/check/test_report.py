@@ -159,3 +159,24 @@ def test_gradescope_of_a_load_error_scores_zero_and_says_why() -> None:
     data = to_gradescope(result)
     assert data["score"] == 0 and data["tests"] == []
     assert data["output"] == "cannot load the solution: s.py:3:5: SyntaxError: invalid syntax\nx =\n    ^"
+
+
+def test_the_committed_schema_is_the_one_generated_from_the_report_model() -> None:
+    from quiz.check.report_model import schema_text
+
+    committed = (REPO / "docs" / "check-report.schema.json").read_text(encoding="utf-8")
+    assert committed == schema_text(), "regenerate: python -m quiz.check.report_model > docs/check-report.schema.json"
+
+
+def test_the_report_model_refuses_what_the_schema_refuses() -> None:
+    import pydantic
+
+    from quiz.check.report_model import CheckReport
+
+    data = to_json(_result())
+    CheckReport.model_validate(data)
+    for broken in ({**data, "extra": 1}, {**data, "exit_status": 3}, {k: v for k, v in data.items() if k != "seed"}):
+        with pytest.raises(pydantic.ValidationError):
+            CheckReport.model_validate(broken)
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.Draft202012Validator(SCHEMA).validate(broken)
