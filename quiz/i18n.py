@@ -58,12 +58,11 @@ def current_language() -> str:
 @functools.cache
 def catalogue() -> dict[str, dict[str, str]]:
     """Every interface string, merged from all files in quiz/locales."""
-    import yaml
+    from quiz.yamlio import safe_load
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     merged: dict[str, dict[str, str]] = {}
     for path in sorted(_LOCALES_DIR.glob("*.yaml")):
-        entries = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
+        entries = safe_load(path.read_text(encoding="utf-8")) or {}
         duplicated = merged.keys() & entries.keys()
         assert not duplicated, f"{path.name} redefines {sorted(duplicated)}"
         merged.update(entries)

@@ -21,7 +21,8 @@ from typing import Any
 
 import yaml
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from quiz.yamlio import SafeLoader as _Loader
+
 _STD = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_STD + name for name in ("str", "int", "float", "bool", "null")}
 _constructor = yaml.constructor.SafeConstructor()

@@ -87,10 +87,9 @@ class ExerciseFile(_Strict):
 
 @functools.cache
 def _raw() -> dict[str, Any]:
-    import yaml
+    from quiz.yamlio import safe_load
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(EXERCISES_FILE.read_text(encoding="utf-8"), Loader=loader)
+    return safe_load(EXERCISES_FILE.read_text(encoding="utf-8"))
 
 
 def exercise_names() -> tuple[str, ...]:

@@ -52,11 +52,11 @@ def _bank_digest(bank: str) -> str:
 
 
 def _references(bank_file: Path) -> list[Path]:
-    import yaml
+    from quiz.yamlio import YAMLError, safe_load
 
     try:
-        data = yaml.safe_load(bank_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError, yaml.YAMLError):
+        data = safe_load(bank_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError, YAMLError):
         return []
     questions = data.get("questions") if isinstance(data, dict) else None
     exercises = [q.get("exercise") for q in questions or [] if isinstance(q, dict)]

@@ -264,11 +264,6 @@ class Store:
         row = self.conn.execute("SELECT MIN(due) FROM cards").fetchone()
         return _time(row[0])
 
-    def answer_rows(self) -> list[tuple[str, str, str, int]]:
-        """(bank id, question id, response JSON, correct) of every answer, oldest first."""
-        return self.conn.execute(
-            "SELECT bank_id, question_id, response, correct FROM answers ORDER BY id").fetchall()
-
     def stats(self, now: datetime, today: date | None = None) -> Stats:
         """Per-topic counts, the current streak of days with answers, and the weakest questions."""
         week = _iso(now + timedelta(days=7))

@@ -16,6 +16,8 @@ from quiz.check.runner import CheckOptions, run_check
 from quiz.check.verdicts import Status, exercise_status
 from tests.conftest import REPO
 
+pytestmark = pytest.mark.slow  # every file is checked for real, one sandbox each
+
 GALLERY = REPO / "tests" / "check_gallery"
 EXPECTED: dict[str, dict] = yaml.safe_load((GALLERY / "expected.yaml").read_text(encoding="utf-8"))
 

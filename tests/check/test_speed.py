@@ -16,6 +16,7 @@ from quiz.check.verdicts import Status
 from tests.conftest import REPO
 
 
+@pytest.mark.slow
 def test_the_worked_cache_passes_with_figures_from_one_run() -> None:
     result = run_check(REPO / "solutions" / "attention.py", CheckOptions(exercises=("decode_step",)))
     verdict = result.tests[-1]
@@ -33,15 +34,12 @@ def test_the_worked_cache_passes_with_figures_from_one_run() -> None:
 
 def test_the_cpu_clock_reads_another_process_and_never_its_reports() -> None:
     spin = "import time\nend = time.monotonic() + 0.4\nwhile time.monotonic() < end: pass\n"
-    child = subprocess.Popen([sys.executable, "-c", spin])
-    try:
+    with subprocess.Popen([sys.executable, "-c", spin]) as child:
         clock = speed._CpuClock(SimpleNamespace(pid=child.pid))
         first = clock.read()
         time.sleep(0.2)
         second = clock.read()
         assert first is not None and second is not None and second > first
-    finally:
-        child.wait()
     assert speed._CpuClock(SimpleNamespace()).read() is None  # no pid: wall time only
 
 

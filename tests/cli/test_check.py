@@ -23,6 +23,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
                           env=subprocess_env(), check=False)
 
 
+@pytest.mark.slow
 def test_the_worked_solutions_score_full_marks() -> None:
     for solution in sorted((REPO / "solutions").glob("*.py")):
         done = _run("check", str(solution), "--format", "json")

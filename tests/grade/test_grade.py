@@ -212,6 +212,7 @@ def test_resume_key_changes_with_the_settings_and_the_bank(tmp_path: Path) -> No
     assert with_reference.key() != before  # the reference file counts too
 
 
+@pytest.mark.slow
 def test_grading_with_a_course_bank(tmp_path: Path) -> None:
     course = tmp_path / "course"
     shutil.copytree(REPO / "examples" / "course", course)
@@ -288,6 +289,7 @@ def classroom(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_grading_a_class_writes_every_result_and_a_summary(classroom: Path, tmp_path: Path) -> None:
     out = tmp_path / "grades"
     result = grade_cli(classroom, "--out", out, "--jobs", "2", *QUICK)
@@ -317,6 +319,7 @@ def test_grading_a_class_writes_every_result_and_a_summary(classroom: Path, tmp_
     assert "erin.py: not graded: a binary file, not Python source" in result.stderr.splitlines()
 
 
+@pytest.mark.slow
 def test_rerunning_resumes_and_regrades_only_changed_files(classroom: Path, tmp_path: Path) -> None:
     out = tmp_path / "grades"
     grade_cli(classroom, "--out", out, *QUICK)
@@ -365,6 +368,7 @@ def alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_a_hanging_submission_costs_its_deadline_and_its_processes_die(tmp_path: Path) -> None:
     tag = f"hang{os.getpid() % 100000}a"
     folder = make(tmp_path / "class", {"alice.py": SOLUTION.read_text(encoding="utf-8"),
@@ -381,24 +385,25 @@ def test_a_hanging_submission_costs_its_deadline_and_its_processes_die(tmp_path:
     assert not tagged(tag)
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_at_once_keeps_what_was_written_and_resumes(tmp_path: Path) -> None:
     tag = f"hang{os.getpid() % 100000}b"
     folder = make(tmp_path / "class", {"alice.py": SOLUTION.read_text(encoding="utf-8"),
                                        "mallory.py": HANGS.format(tag=tag)})
     out = tmp_path / "grades"
     argv = [*ATTNQUIZ, "grade", str(folder), "--out", str(out), "--jobs", "2", "--timeout", "60", *QUICK]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=subprocess_env())
-    try:
-        deadline = time.monotonic() + 60
-        while not ((out / JOURNAL).exists() and (out / JOURNAL).read_text(encoding="utf-8").strip()
-                   and tagged(tag)):
-            assert time.monotonic() < deadline and proc.poll() is None, "alice was never graded"
-            time.sleep(0.1)
-        proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=30)
-    finally:
-        proc.kill()
-        proc.wait()
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=subprocess_env()) as proc:  # closes the pipes whatever happens
+        try:
+            deadline = time.monotonic() + 60
+            while not ((out / JOURNAL).exists() and (out / JOURNAL).read_text(encoding="utf-8").strip()
+                       and tagged(tag)):
+                assert time.monotonic() < deadline and proc.poll() is None, "alice was never graded"
+                time.sleep(0.1)
+            proc.send_signal(signal.SIGINT)
+            stdout, stderr = proc.communicate(timeout=30)
+        finally:
+            proc.kill()
     assert proc.returncode == ExitStatus.INTERRUPTED, stderr
     assert "Traceback" not in stderr and stderr.rstrip().endswith("Interrupted.")
     assert [row["student"] for row in read_csv(out / TOTALS_CSV)] == ["alice"]
@@ -433,6 +438,7 @@ def test_bad_input_stops_with_one_line(tmp_path: Path, setup: str, message: str)
     assert not (tmp_path / "grades" / JOURNAL).exists() or not (tmp_path / "grades" / JOURNAL).read_text()
 
 
+@pytest.mark.slow
 def test_a_write_failure_mid_run_stops_with_one_line_and_keeps_what_was_written(tmp_path: Path) -> None:
     folder = make(tmp_path / "class", {f"{name}.py": SOLUTION.read_text(encoding="utf-8") for name in "abcd"})
     out = tmp_path / "grades"
