@@ -13,6 +13,8 @@ import pytest
 
 from quiz.bank.loader import load_paths
 from quiz.check.catalog import exercise_names
+from quiz.practice import marking as grading
+from quiz.practice import store
 from quiz.practice.scheduler import Rating, review
 from quiz.practice.session import Answer, History, Item, Result
 from quiz.practice.store import Store
@@ -78,6 +80,8 @@ import os, signal
 from datetime import datetime, timezone
 from quiz.bank.loader import load_paths
 from quiz.check.catalog import exercise_names
+from quiz.practice import marking as grading
+from quiz.practice import store
 from quiz.practice.session import Filters, plan, run, Answer
 from quiz.practice.store import Store
 questions = load_paths([{str(FIXTURES / 'basics.yaml')!r}], known_exercises=exercise_names()).questions()
