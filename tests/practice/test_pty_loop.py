@@ -41,9 +41,10 @@ def _right_is_second() -> bool:
     from datetime import datetime, timezone
 
     from quiz.bank.loader import load_paths
+    from quiz.check.catalog import exercise_names
     from quiz.practice import session
 
-    item, = session.plan(load_paths([LOOP]).questions(), {}, session.Filters(tags=frozenset({"long"})), "practice",
+    item, = session.plan(load_paths([LOOP], known_exercises=exercise_names()).questions(), {}, session.Filters(tags=frozenset({"long"})), "practice",
                          None, 1, datetime.now(timezone.utc))
     return item.question.choices[item.choice_order[1]].correct
 
