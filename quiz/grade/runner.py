@@ -40,21 +40,26 @@ def _child_env() -> dict[str, str]:
     return env
 
 
+PREFLIGHT_SECONDS = 60.0  # the least time the options check gets, whatever --submission-timeout says
+
+
 def preflight(settings: Settings) -> None:
     """Check the options once on an empty solution, so a bad --exercise or --bank stops the run
     before it marks every student as unloadable."""
     import tempfile
 
+    # An empty solution runs no test: its check costs start-up only, which a loaded machine can make
+    # longer than a short --submission-timeout meant for students' code.
+    deadline = max(settings.submission_timeout, PREFLIGHT_SECONDS)
     with tempfile.TemporaryDirectory(prefix="attnquiz-grade-") as tmp:
         empty = Path(tmp) / "solution.py"
         empty.write_text("", encoding="utf-8")
         try:
             proc = subprocess.run(check_argv(empty, settings), stdin=subprocess.DEVNULL, capture_output=True,
                                   text=True, encoding="utf-8", errors="replace", env=_child_env(),
-                                  timeout=settings.submission_timeout)
+                                  timeout=deadline)
         except subprocess.TimeoutExpired:
-            raise AttnquizError(t("grade.preflight", detail=t("grade.deadline", seconds=_shown(
-                settings.submission_timeout)))) from None
+            raise AttnquizError(t("grade.preflight", detail=t("grade.deadline", seconds=_shown(deadline)))) from None
     if proc.returncode not in (ExitStatus.OK, ExitStatus.FAILURE):
         detail = _last_line(proc.stderr).removeprefix(t("error.prefix", message="")) or t("grade.no_output")
         raise AttnquizError(t("grade.preflight", detail=detail))
