@@ -38,6 +38,21 @@ COMMANDS = {
     "schema": "quiz.cli.bank:schema",
 }
 
+# command name -> its one-line help, as its docstring starts (a test keeps the two equal): `attnquiz --help`
+# lists the commands from here without importing a single command module.
+SHORT_HELP = {
+    "start": "Start the interactive quiz (practice, exam or review).",
+    "review": "Review the questions that are due (short for `attnquiz start --mode review`).",
+    "stats": "Show your progress per topic, your streak and your weakest questions.",
+    "reset": "Delete your progress, keeping a backup (asks first unless --yes).",
+    "check": "Check your NumPy attention and KV-cache code in a sandbox against hidden reference tests.",
+    "new": "Write a starter solution file with every function to implement.",
+    "grade": "Check a folder of submissions (one NAME.py or NAME/ per student) and write the grades to CSV and JSON.",
+    "list": "List the question banks, their topics and question counts per type.",
+    "validate": "Check bank files or folders and report every problem as path:line:col: message.",
+    "schema": "Print the JSON Schema of the bank format, for editors' YAML completion.",
+}
+
 
 class RootGroup(click.Group):
     """The root: lazy subcommands (click's documented pattern), and the one end of every run."""
@@ -56,6 +71,13 @@ class RootGroup(click.Group):
         command = getattr(importlib.import_module(module_name), attribute)
         assert isinstance(command, click.Command), f"{module_name}:{attribute} is not a click command"
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [(name, click.Command(name, help=SHORT_HELP[name]).get_short_help_str(limit)) for name in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import jsonschema
 import pytest
 import yaml
@@ -28,6 +29,25 @@ def test_every_command_has_help_and_is_in_readme(name: str) -> None:
     assert re.search(rf"`attnquiz {name}\b", readme), f"README does not mention `attnquiz {name}`"
     result = CliRunner().invoke(cli, [name, "--help"])
     assert result.exit_code == 0 and "Usage: " in result.output
+
+
+def test_the_root_help_lists_every_command_with_its_own_help_without_importing_it() -> None:
+    from quiz.cli import SHORT_HELP
+
+    assert list(SHORT_HELP) == list(COMMANDS)
+    for name in COMMANDS:
+        command = cli.get_command(None, name)  # type: ignore[arg-type]
+        assert command is not None
+        assert command.get_short_help_str(200) == click.Command(name, help=SHORT_HELP[name]).get_short_help_str(200)
+    code = ("import sys; from quiz.cli import cli\n"
+            "try: cli(['--help'], prog_name='attnquiz')\n"
+            "except SystemExit: pass\n"
+            "print('LOADED=' + ','.join(sorted(m for m in sys.modules if m.startswith('quiz.cli.'))))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env(),
+                         check=True).stdout.splitlines()
+    assert out[-1] == "LOADED=quiz.cli.options"
+    for name in COMMANDS:
+        assert any(line.split()[:1] == [name] for line in out), name
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["list"]], ids=["help", "list"])
