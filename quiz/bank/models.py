@@ -267,7 +267,8 @@ class ExerciseDefinition(_Strict):
     """The Python file (relative to the bank) defining the correct `function`: keep it away from students."""
     doc: Text | None = None
     """The task, the shapes, written into the starter file by `attnquiz new`."""
-    hint: Text | None = None
+    hints: list[Text] = Field(default_factory=list, max_length=9)
+    """Shown one level at a time on request (`attnquiz hint`, the quiz's code loop), never in the starter."""
     tolerance: dict[Literal["float32", "float64"], ToleranceSpec] = Field(default_factory=dict)
     """Per output dtype; the checker's defaults where not given."""
     tests: list[ExerciseTestSpec] = Field(min_length=1)

@@ -100,7 +100,7 @@ def to_spec(definition: models.ExerciseDefinition) -> catalog.ExerciseSpec:
         title=_localized(definition.title),
         signature=f"def {definition.function}({', '.join(definition.params)}):",
         doc=_localized(definition.doc if definition.doc is not None else definition.title),
-        hint=_localized(definition.hint) if definition.hint is not None else _translated("bankex.no_hint"),
+        hints=tuple(_localized(hint) for hint in definition.hints),
         tests=tuple(catalog.CaseSpec(id=test.id, points=test.points,
                                      label=_localized(test.label if test.label is not None else test.id))
                     for test in definition.tests),
@@ -111,10 +111,6 @@ def to_spec(definition: models.ExerciseDefinition) -> catalog.ExerciseSpec:
 
 def _localized(text: Any) -> catalog.Localized:
     return catalog.Localized(en=models.localize(text, "en"), zh=models.localize(text, "zh"))
-
-
-def _translated(key: str) -> catalog.Localized:
-    return catalog.Localized(en=t(key, _lang="en"), zh=t(key, _lang="zh"))
 
 
 def make_argument(spec: models.ArgumentSpec, rng: np.random.Generator) -> Any:

@@ -59,7 +59,8 @@ class ExerciseSpec(_Strict):
     signature: str
     doc: Localized
     methods: tuple[MethodSpec, ...] = ()
-    hint: Localized
+    hints: tuple[Localized, ...] = Field(default=(), max_length=9)
+    """Read one level at a time on request (`attnquiz hint`, the quiz): a nudge first, nearly the code last."""
     tests: tuple[CaseSpec, ...]
     mistakes: tuple[MistakeSpec, ...]
 

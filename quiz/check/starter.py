@@ -1,6 +1,7 @@
 """The starter file `attnquiz new` writes: every signature, a docstring per function, NotImplementedError bodies.
 
-The texts come from exercises.yaml (the task, the shapes, a hint) in the interface language.
+The texts come from exercises.yaml (the task, the shapes) in the interface language; the hints
+are not in the file (they are read on request: `attnquiz hint`), only how to get them.
 An untouched starter loads fine and every exercise checks as "not implemented".
 """
 
@@ -26,8 +27,8 @@ def _function(signature: str, doc: str, indent: str) -> str:
 
 def exercise_text(spec: ExerciseSpec, lang: str) -> str:
     """The starter code of one exercise."""
-    hint = textwrap.fill(t("new.hint", hint=spec.hint(lang)), width=88, break_long_words=False)
-    doc = f"{spec.doc(lang)}\n\n{hint}"
+    more = textwrap.fill(t("new.hints", count=len(spec.hints), id=spec.id), width=88, break_long_words=False)
+    doc = f"{spec.doc(lang)}\n\n{more}" if spec.hints else spec.doc(lang)
     if spec.kind == "function":
         return _function(spec.signature, doc, "")
     methods = "\n".join(_function(method.signature, method.doc(lang), INDENT) for method in spec.methods)

@@ -134,7 +134,8 @@ def test_new_writes_a_starter_for_the_banks_exercises_that_checks_as_not_impleme
     assert result.returncode == 0, result.stderr
     text = starter.read_text(encoding="utf-8")
     assert "def rms_norm(x, weight, eps):" in text and "def alibi_bias(n_heads, length):" in text
-    assert "Hint: np.mean(x * x, axis=-1, keepdims=True)" in text
+    assert "np.mean(x * x" not in text  # hints are read on request, not in the starter
+    assert "`attnquiz hint rms_norm` shows a hint, one level at a time (2 levels)." in text
     code, report, _ = check(course, text)
     assert code == ExitStatus.FAILURE
     assert {ex["status"] for ex in report["exercises"]} == {"not_implemented"}

@@ -1,4 +1,4 @@
-"""Starter files: every signature, a docstring with the task, shapes and a hint, NotImplementedError bodies."""
+"""Starter files: every signature, a docstring with the task and shapes (hints only on request), NotImplementedError bodies."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def _functions(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.ClassDef]:
     return {node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
 
 
-def test_the_starter_defines_every_exercise_with_its_signature_docstring_and_hint() -> None:
+def test_the_starter_defines_every_exercise_with_its_signature_and_docstring_but_no_hint() -> None:
     text = starter_text(list(builtin().specs().values()))
     tree = ast.parse(text)
     defined = _functions(tree)
@@ -27,7 +27,8 @@ def test_the_starter_defines_every_exercise_with_its_signature_docstring_and_hin
         head = text.splitlines()[node.lineno - 1]
         assert head == spec.signature
         doc = ast.get_docstring(node)
-        assert spec.doc.en.splitlines()[0] in doc and "Hint: " in doc
+        assert spec.doc.en.splitlines()[0] in doc and f"`attnquiz hint {spec.id}`" in doc
+        assert len(spec.hints) >= 2 and not any(hint.en in text for hint in spec.hints)
     update = next(n for n in defined["KVCache"].body if isinstance(n, ast.FunctionDef) and n.name == "update")
     assert isinstance(update.body[-1], ast.Raise) and ast.unparse(update.body[-1]) == "raise NotImplementedError"
     assert "attnquiz check solution.py" in ast.get_docstring(tree)
@@ -37,7 +38,7 @@ def test_a_subset_in_chinese() -> None:
     bind_language("zh")
     text = starter_text([exercise.spec for exercise in builtin().select(("flash_attention", "softmax"))], "mine.py")
     assert list(_functions(ast.parse(text))) == ["softmax", "flash_attention"]  # catalogue order
-    assert "attnquiz check mine.py" in text and "提示：" in text and "沿 `axis` 计算 x 的 softmax" in text
+    assert "attnquiz check mine.py" in text and "逐级显示提示" in text and "沿 `axis` 计算 x 的 softmax" in text
 
 
 @pytest.fixture()
