@@ -29,7 +29,17 @@ _VALUE_MODELS = {"args": models.ArgumentSpec, "tolerance": models.ToleranceSpec}
 _UNION_TAGS = {"definition"}  # pydantic's names for the branches of CodeQuestion.exercise
 _QUESTION_MODELS = dict(zip(models.QUESTION_TYPES, models.QUESTION_MODELS))
 _LANG_FIELDS = {"title", "description", "prompt", "explanation", "text", "errata", "unit", "reference",
-                "point", "keywords", "answers", "label", "hint", "doc", "name"}
+                "point", "keywords", "match", "sample_answers", "answers", "label", "hint", "doc", "name"}
+# Words nearly every answer contains: a keyword that matches one of them ticks its point for free.
+COMMON_WORDS = {
+    "en": ("the", "and", "that", "this", "with", "from", "because", "which", "there", "their", "have", "more",
+           "each", "only", "also", "about", "when", "then", "than", "into", "over", "does", "other", "same",
+           "attention", "self-attention", "token", "tokens", "model", "models", "inference", "sequence", "layer",
+           "value", "values", "vector", "matrix", "compute", "computation", "time", "number", "size", "input"),
+    "zh": ("的", "是", "了", "在", "和", "有", "不", "也", "就", "都", "这", "那", "一个", "我们", "可以", "因为",
+           "所以", "如果", "然后", "没有", "注意力", "模型", "计算", "序列", "向量", "矩阵", "输入", "输出", "时候"),
+}
+_SHORTEST_KEYWORD = 3  # characters after normalisation; a Chinese character counts as two
 
 
 @dataclass(frozen=True)
@@ -108,6 +118,7 @@ def load_paths(paths: Iterable[str | os.PathLike[str]], *, known_exercises: Coll
         bank, doc, problems = _load_file(path)
         if bank is not None and doc is not None:
             problems += _cross_checks(str(path), bank, doc, first_bank, first_question, exercises)
+            problems += _key_point_checks(str(path), bank, doc)
             problems += _definition_checks(path, bank, doc, exercises, first_exercise)
         catalog.problems += problems
         if bank is not None and not any(p.severity == "error" for p in problems):
@@ -339,3 +350,86 @@ def _definition_checks(path: Path, bank: models.Bank, doc: yamlsource.Document, 
                 mark = doc.mark_for(("questions", qi, "exercise", *suffix), key=key)
                 problems.append(Problem(str(path), mark.line, mark.col, t("bank.in_question", id=question.id) + message))
     return sorted(problems, key=lambda p: (p.line, p.col))
+
+
+def _key_point_checks(shown: str, bank: models.Bank, doc: yamlsource.Document) -> list[Problem]:
+    """Open questions: every sample answer ticks exactly its points (errors), keywords lint and samples wanted
+    (warnings)."""
+    problems: list[Problem] = []
+    for qi, question in enumerate(bank.questions):
+        if isinstance(question, models.OpenQuestion):
+            where = t("bank.in_question", id=question.id)
+            for path, message, severity in [*_sample_problems(question), *_keyword_lint(question, bank.languages)]:
+                mark = doc.mark_for(("questions", qi, *path))
+                problems.append(Problem(shown, mark.line, mark.col, where + message, severity))
+    return sorted(problems, key=lambda p: (p.line, p.col))
+
+
+Found = list[tuple[tuple[Any, ...], str, Literal["error", "warning"]]]
+
+
+def _sample_problems(question: models.OpenQuestion) -> Found:
+    from quiz.practice.marking import mark_key_points
+
+    found: Found = []
+    total = len(question.key_points)
+    for lang, samples in question.sample_answers.items():
+        for si, sample in enumerate(samples):
+            path = ("sample_answers", lang, si)
+            beyond = [n for n in sample.ticks if n > total]
+            if beyond:
+                found.append((path + ("ticks",), t("bank.sample_tick_range", n=si + 1, lang=lang, tick=beyond[0],
+                                                   total=total), "error"))
+                continue
+            marks = mark_key_points(question, sample.text, lang)
+            got = {i + 1 for i, m in enumerate(marks) if m.ticked}
+            want = set(sample.ticks)
+            if got != want:
+                details = [t("bank.sample_missed", n=n, group=" | ".join(marks[n - 1].missing[0]))
+                           for n in sorted(want - got)]
+                details += [t("bank.sample_extra", n=n, words=", ".join(marks[n - 1].matched))
+                            for n in sorted(got - want)]
+                found.append((path, t("bank.sample_failed", n=si + 1, lang=lang, want=_numbers(want),
+                                      got=_numbers(got), detail="; ".join(details)), "error"))
+    return found
+
+
+def _numbers(points: set[int]) -> str:
+    return ", ".join(map(str, sorted(points))) if points else t("bank.sample_none")
+
+
+def _keyword_lint(question: models.OpenQuestion, languages: list[str]) -> Found:
+    from quiz.practice.marking import point_rule
+    from quiz.practice.normalize import blank_out, find_keyword, has_cjk, normalize, words
+
+    found: Found = []
+    for lang in languages:
+        samples = question.sample_answers.get(lang, [])
+        correct, wrong = sum(not s.wrong for s in samples), sum(s.wrong for s in samples)
+        if correct < 2 or wrong < 1:
+            path = ("sample_answers",) if question.sample_answers else ("id",)
+            found.append((path, t("bank.samples_needed", lang=lang, correct=correct, wrong=wrong), "warning"))
+        points = [models.localize(p.point, lang) for p in question.key_points]
+        for pi, point in enumerate(question.key_points):
+            if point.match is not None and lang not in point.match:
+                continue  # the missing translation is reported already
+            groups, exclude = (point_rule(point, lang) if point.match is not None
+                               else ([list(models.localize(point.keywords, lang))], []))
+            path = ("key_points", pi, "match" if point.match is not None else "keywords", lang)
+            for keyword in (k for group in groups for k in group):
+                normal = normalize(keyword)
+                common = COMMON_WORDS.get(lang, ()) + (COMMON_WORDS["en"] if lang != "en" else ())
+                word = next((w for w in common if find_keyword(words(w), keyword)), None)
+                other = next((j for j, text in enumerate(points)
+                              if j != pi and find_keyword(blank_out(words(text), exclude), keyword)), None)
+                if len(normal) + sum(map(has_cjk, normal)) < _SHORTEST_KEYWORD:
+                    message = t("bank.keyword_short", n=pi + 1, lang=lang, keyword=keyword, normal=normal)
+                elif word is not None:
+                    message = t("bank.keyword_common", n=pi + 1, lang=lang, keyword=keyword, word=word)
+                elif other is not None:
+                    message = t("bank.keyword_other_point", n=pi + 1, lang=lang, keyword=keyword, other=other + 1,
+                                text=points[other])
+                else:
+                    continue
+                found.append((path, message, "warning"))
+    return found

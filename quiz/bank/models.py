@@ -90,10 +90,50 @@ class Choice(_Strict):
     """Why this choice is right or wrong; shown after answering in practice mode."""
 
 
+Phrase = Annotated[str, Field(min_length=1, pattern=r"\S")]
+LanguageCode = Annotated[str, Field(pattern=_LANG.pattern)]
+
+
+def _group(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+Group = Annotated[list[Phrase], BeforeValidator(_group), Field(min_length=1)]
+"""Alternatives (synonyms): the group is found when any one of them is. A plain string is a group of one."""
+
+
+class MatchRule(_Strict):
+    """How a key point is recognised in an answer written in one language."""
+
+    all: list[Group] = Field(min_length=1)
+    """Every group must be found (all-of parts), each by any one of its alternatives (any-of synonyms)."""
+    exclude: list[Phrase] = Field(default_factory=list)
+    """Phrases that do not count: the places they match are removed before the groups are searched
+    (so `exclude: [self-attention]` stops `self` from matching inside it)."""
+
+
 class KeyPoint(_Strict):
     point: Text
-    keywords: TextList
-    """Words whose presence in an answer shows the point is covered (any one suffices)."""
+    keywords: TextList | None = None
+    """The simple form: any one of these words ticks the point."""
+    match: dict[LanguageCode, MatchRule] | None = None
+    """The full form, per language: groups of alternatives that must all be found, and exclusions."""
+
+    @model_validator(mode="after")
+    def _one_form(self) -> KeyPoint:
+        if (self.keywords is None) == (self.match is None):
+            raise PydanticCustomError("key_point_form", "", {})
+        return self
+
+
+class SampleAnswer(_Strict):
+    """An answer an author expects to be marked a certain way; `attnquiz validate` marks it."""
+
+    text: Phrase
+    ticks: list[Annotated[int, Field(ge=1)]]
+    """The numbers (1 = the first) of exactly the key points this answer must tick."""
+    wrong: bool = False
+    """A wrong answer (a common mistake), as opposed to a correct answer in other words."""
 
 
 class QuestionBase(_Strict):
@@ -166,6 +206,8 @@ class OpenQuestion(QuestionBase):
     reference: Text
     """A model answer, shown after the user has written theirs."""
     key_points: list[KeyPoint] = Field(min_length=1)
+    sample_answers: dict[LanguageCode, list[SampleAnswer]] = Field(default_factory=dict)
+    """Per language: correct answers in other words, and wrong ones, each with the points it must tick."""
 
 
 PythonName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=80)]

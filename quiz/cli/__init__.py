@@ -36,6 +36,7 @@ COMMANDS = {
     "list": "quiz.cli.bank:list_banks",
     "validate": "quiz.cli.bank:validate",
     "schema": "quiz.cli.bank:schema",
+    "keypoints": "quiz.cli.bank:keypoints",
 }
 
 # command name -> its one-line help, as its docstring starts (a test keeps the two equal): `attnquiz --help`

@@ -1,4 +1,4 @@
-"""Commands about question banks: list, validate, schema."""
+"""Commands about question banks: list, validate, schema, keypoints."""
 
 from __future__ import annotations
 
@@ -51,3 +51,38 @@ def schema() -> None:
     from quiz.bank.models import json_schema
 
     click.echo(json_schema())
+
+
+@click.command()
+@click.argument("question_id", metavar="QUESTION_ID")
+@click.argument("answer", type=click.File("r", encoding="utf-8"), default="-", metavar="[FILE|-]")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              help="Text for people, JSON for scripts.")
+@bank_option
+@lang_option
+def keypoints(question_id: str, answer: click.utils.LazyFile, output_format: str, banks: tuple[str, ...]) -> None:
+    """Mark an answer (a file, or standard input) against an open question's key points and say why."""
+    import difflib
+
+    from quiz.bank.loader import load_catalog
+    from quiz.cli.options import run_context
+    from quiz.errors import AttnquizError
+    from quiz.i18n import t
+    from quiz.practice.keypoints import key_point_report
+
+    questions = {q.id: q for _, q in load_catalog(banks).questions()}
+    question = questions.get(question_id)
+    if question is None:
+        close = difflib.get_close_matches(question_id, list(questions), n=1)
+        hint = t("bank.did_you_mean", suggestion=close[0]) if close else ""
+        raise AttnquizError(t("keypoints.unknown_question", id=question_id, hint=hint))
+    if question.type != "open":
+        raise AttnquizError(t("keypoints.not_open", id=question_id, type=question.type))
+    try:
+        text = answer.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AttnquizError(t("keypoints.unreadable", reason=getattr(exc, "strerror", None) or str(exc))) from None
+    if not text.strip():
+        raise AttnquizError(t("keypoints.empty"))
+    report = key_point_report(question, text, run_context().lang)
+    click.echo(report.as_json() if output_format == "json" else report.as_text(), nl=output_format == "json")

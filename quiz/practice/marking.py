@@ -5,9 +5,15 @@ choices were picked, which were missed and which wrong ones were picked, with a
 partial score). Short answers match the accepted answers of the current language
 after normalisation (quiz.practice.normalize). Numeric answers are a number or a small
 arithmetic expression (``2*32*8*128*2``, ``2^17``, ``1.5e3``), optionally followed by
-the unit, and are right within the question's tolerance. Open answers are marked by
-which key points their text covers; whether they count as right is the learner's
-own rating. Code answers are right when the check passed.
+the unit, and are right within the question's tolerance; Chinese numerals of scale are
+understood (``6711万``, ``1.5亿``, ``2亿5000万``). Open answers are marked by which key
+points their text covers (``mark_key_points``); whether they count as right is the
+learner's own rating. Code answers are right when the check passed.
+
+A key point written with ``match`` is ticked when, in the answer's language, every group
+of alternatives is found (any one alternative per group) once the ``exclude`` phrases have
+been removed from the answer. A key point written with ``keywords`` is ticked by any one
+keyword of any language (the current language's first; people mix languages).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from quiz.bank import models
-from quiz.practice.normalize import contains_keyword, matches_any
+from quiz.practice.normalize import blank_out, find_keyword, matches_any, words
 
 _MAX_EXPONENT = 64
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -39,6 +45,19 @@ class Grade:
     wrong_picks: tuple[int, ...] = ()
     covered: tuple[bool, ...] = ()
     value: float | None = None
+    points: tuple[PointMatch, ...] = ()
+    """For an open answer: how each key point was (or was not) matched."""
+
+
+@dataclass(frozen=True)
+class PointMatch:
+    """One key point against one answer: ticked or not, and why."""
+
+    ticked: bool
+    matched: tuple[str, ...] = ()
+    """The answer's words that matched, one per group that was found."""
+    missing: tuple[tuple[str, ...], ...] = ()
+    """The groups (their alternatives) that were not found."""
 
 
 def grade_single(question: models.SingleQuestion, index: int) -> Grade:
@@ -75,12 +94,38 @@ def grade_numeric(question: models.NumericQuestion, text: str, lang: str) -> Gra
 
 def grade_open(question: models.OpenQuestion, text: str, lang: str) -> Grade:
     """Key points covered by `text`; `correct` is decided later by the rating (see session)."""
-    covered = tuple(
-        any(contains_keyword(text, keyword) for keyword in _all_keywords(point, lang))
-        for point in question.key_points
-    )
-    score = sum(covered) / len(covered)
-    return Grade(correct=all(covered), score=score, covered=covered)
+    points = mark_key_points(question, text, lang)
+    covered = tuple(p.ticked for p in points)
+    return Grade(correct=all(covered), score=sum(covered) / len(covered), covered=covered, points=points)
+
+
+def mark_key_points(question: models.OpenQuestion, text: str, lang: str) -> tuple[PointMatch, ...]:
+    """Each key point of `question` matched against the answer `text` written in `lang`."""
+    answer = words(text)
+    return tuple(match_point(point, answer, lang) for point in question.key_points)
+
+
+def match_point(point: models.KeyPoint, answer: str, lang: str) -> PointMatch:
+    """One key point against an answer already in `words` form (quiz.practice.normalize.words)."""
+    groups, exclude = point_rule(point, lang)
+    text = blank_out(answer, exclude)
+    matched: list[str] = []
+    missing: list[tuple[str, ...]] = []
+    for group in groups:
+        found = next((m for m in (find_keyword(text, alt) for alt in group) if m is not None), None)
+        if found is None:
+            missing.append(tuple(group))
+        else:
+            matched.append(found)
+    return PointMatch(ticked=not missing, matched=tuple(matched), missing=tuple(missing))
+
+
+def point_rule(point: models.KeyPoint, lang: str) -> tuple[list[list[str]], list[str]]:
+    """The groups of alternatives and the exclusions that recognise `point` in `lang`."""
+    if point.match is not None:
+        rule = point.match.get(lang) or point.match.get("en") or next(iter(point.match.values()))
+        return [list(group) for group in rule.all], list(rule.exclude)
+    return [_all_keywords(point, lang)], []
 
 
 def grade_code(passed: bool, share: float | None = None) -> Grade:
@@ -90,7 +135,7 @@ def grade_code(passed: bool, share: float | None = None) -> Grade:
 
 def _all_keywords(point: models.KeyPoint, lang: str) -> list[str]:
     """The keywords of the current language first, then the others (people mix languages)."""
-    keywords = point.keywords
+    keywords = point.keywords or []
     if not isinstance(keywords, dict):
         return list(keywords)
     own = list(models.localize(keywords, lang))
@@ -105,6 +150,7 @@ def parse_number(text: str, unit: str | None = None) -> float | None:
         if folded_unit and cleaned.casefold().endswith(folded_unit.casefold()):
             cleaned = cleaned[: -len(folded_unit)].strip()
     cleaned = re.sub(r"(?<=\d)[,_ ](?=\d{3}\b)", "", cleaned)  # 131,072 and 131 072
+    cleaned = _CHINESE_SCALE.sub(_scaled, cleaned)  # 6711万, 1.5亿, 2亿5000万
     if not cleaned:
         return None
     value = _evaluate(cleaned)
@@ -112,6 +158,20 @@ def parse_number(text: str, unit: str | None = None) -> float | None:
         match = _LEADING_NUMBER.match(cleaned)
         value = float(match.group(1)) if match else None
     return value if value is not None and math.isfinite(value) else None
+
+
+_NUMBER = r"\d+(?:\.\d+)?"
+_CHINESE_SCALE = re.compile(
+    rf"(?:(?P<yi>{_NUMBER})\s*[亿億])?\s*(?:(?P<wan>{_NUMBER})\s*[万萬])?(?P<rest>(?<=[亿億万萬])\s*\d+)?")
+
+
+def _scaled(match: re.Match[str]) -> str:
+    """A run such as `2亿5000万` or `13万1072` as a plain number (other text is left alone)."""
+    if not (match.group("yi") or match.group("wan")):
+        return match.group()
+    value = float(match.group("yi") or 0) * 1e8 + float(match.group("wan") or 0) * 1e4
+    value += float(match.group("rest") or 0)
+    return repr(value)
 
 
 def _evaluate(expression: str) -> float | None:

@@ -7,16 +7,24 @@ A decimal point between digits is kept (``0.5`` is not ``05``); a thousands comm
 between digits is dropped (``1,024`` = ``1024``). Symbols such as ``^ + × =`` are kept:
 they carry meaning in formulas.
 
-``contains_keyword`` decides whether an open answer mentions a keyword. Latin keywords
-must start at a word start (``kv`` does not match inside ``bkv``, ``future`` matches
-``futures``); keywords with CJK characters match anywhere, since Chinese has no spaces
-between words.
+``find_keyword`` decides whether (and where) an open answer mentions a keyword. Latin
+keywords must start at a word start (``kv`` does not match inside ``bkv``); a keyword of
+four letters or more may be a stem (``future`` matches ``futures``, ``saturat`` matches
+``saturates``), a shorter one must be a whole word (``inf`` does not match ``inference``).
+Keywords with CJK characters match anywhere, since Chinese has no spaces between words.
+Traditional Chinese is folded to Simplified first (OpenCC's ``t2s``), in the answer and in
+the keyword alike, so ``鍵值緩存`` matches ``键值缓存``.
+
+``blank_out`` removes the places an exclusion matches, so that a keyword inside an excluded
+phrase does not count (key points' ``exclude``, see quiz.practice.marking).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from collections.abc import Callable
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d{3}\b)")
@@ -25,12 +33,29 @@ _SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 _SUPERSCRIPT = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 _KEEP_POINT = "\x00"  # stands in for a decimal point while punctuation is removed
 _WORD_START = r"(?<![a-z0-9\u00c0-\u024f])"  # not inside a Latin word (CJK may touch it)
+_WORD_END = r"(?![a-z0-9\u00c0-\u024f])"
+
+
+_BLANK = "\x01"  # stands where an excluded phrase was: neither a letter nor CJK, so no match spans it
+_STEM_MIN = 4  # Latin keywords at least this long may match the start of a longer word
+
+
+@functools.lru_cache(maxsize=1)
+def _to_simplified() -> Callable[[str], str]:
+    import opencc
+
+    return opencc.OpenCC("t2s").convert
+
+
+def simplified(text: str) -> str:
+    """Traditional Chinese characters folded to Simplified (text without CJK is returned as is)."""
+    return _to_simplified()(text) if has_cjk(text) else text
 
 
 def _fold(text: str) -> str:
-    """Superscripts as powers, NFKC, case-folded, thousands commas dropped, decimal points protected."""
+    """Superscripts as powers, NFKC, case-folded, Simplified Chinese, thousands commas dropped, decimal points protected."""
     text = _SUPERSCRIPT.sub(lambda m: "^" + m.group().translate(_SUPERSCRIPT_DIGITS), text)
-    text = unicodedata.normalize("NFKC", text).casefold()
+    text = simplified(unicodedata.normalize("NFKC", text)).casefold()
     text = _DIGIT_COMMA.sub("", text)
     return _DIGIT_POINT.sub(_KEEP_POINT, text)
 
@@ -60,16 +85,37 @@ def has_cjk(text: str) -> bool:
     return bool(_CJK.search(text))
 
 
-def contains_keyword(answer: str, keyword: str) -> bool:
-    """Whether the open answer `answer` mentions `keyword` (see the module docstring)."""
+@functools.lru_cache(maxsize=4096)
+def keyword_pattern(keyword: str) -> re.Pattern[str] | None:
+    """The regex that finds `keyword` in an answer's `words` form (None for an empty keyword)."""
     key_words = words(keyword)
     if not key_words:
-        return False
-    if has_cjk(key_words):
-        return normalize(keyword) in normalize(answer)
-    text = words(answer)
-    if re.search(_WORD_START + re.escape(key_words), text):
-        return True
-    # "multi-head" also matches "multihead": compare without the spaces, at a word start.
+        return None
+    if has_cjk(key_words):  # Chinese: anywhere, with or without a space between the characters
+        return re.compile(" ?".join(re.escape(c) for c in key_words.replace(" ", "")))
+    end = "" if len(key_words.replace(" ", "")) >= _STEM_MIN else _WORD_END
     compact = key_words.replace(" ", "")
-    return compact != key_words and re.search(_WORD_START + re.escape(compact), text) is not None
+    # "multi-head" also matches "multihead": the keyword without its spaces, at a word start.
+    forms = [re.escape(key_words)] + ([re.escape(compact)] if compact != key_words else [])
+    return re.compile(_WORD_START + "(?:" + "|".join(forms) + ")" + end)
+
+
+def find_keyword(text: str, keyword: str) -> str | None:
+    """The part of `text` (already in `words` form) that matches `keyword`, or None."""
+    pattern = keyword_pattern(keyword)
+    match = pattern.search(text) if pattern is not None else None
+    return match.group() if match else None
+
+
+def blank_out(text: str, phrases: list[str]) -> str:
+    """`text` (in `words` form) with every place a phrase matches replaced by a separator."""
+    for phrase in phrases:
+        pattern = keyword_pattern(phrase)
+        if pattern is not None:
+            text = pattern.sub(f" {_BLANK} ", text)
+    return text
+
+
+def contains_keyword(answer: str, keyword: str) -> bool:
+    """Whether the open answer `answer` mentions `keyword` (see the module docstring)."""
+    return find_keyword(words(answer), keyword) is not None
