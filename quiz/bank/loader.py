@@ -400,7 +400,7 @@ def _numbers(points: set[int]) -> str:
 
 def _keyword_lint(question: models.OpenQuestion, languages: list[str]) -> Found:
     from quiz.practice.marking import point_rule
-    from quiz.practice.normalize import blank_out, find_keyword, has_cjk, normalize, words
+    from quiz.practice.normalize import blank_out, find_keyword, has_cjk, words
 
     found: Found = []
     for lang in languages:
@@ -417,7 +417,7 @@ def _keyword_lint(question: models.OpenQuestion, languages: list[str]) -> Found:
                                else ([list(models.localize(point.keywords, lang))], []))
             path = ("key_points", pi, "match" if point.match is not None else "keywords", lang)
             for keyword in (k for group in groups for k in group):
-                normal = normalize(keyword)
+                normal = words(keyword).replace(" ", "")
                 common = COMMON_WORDS.get(lang, ()) + (COMMON_WORDS["en"] if lang != "en" else ())
                 word = next((w for w in common if find_keyword(words(w), keyword)), None)
                 other = next((j for j, text in enumerate(points)

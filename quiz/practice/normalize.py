@@ -32,6 +32,8 @@ _DIGIT_POINT = re.compile(r"(?<=\d)\.(?=\d)")
 _SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 _SUPERSCRIPT = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 _KEEP_POINT = "\x00"  # stands in for a decimal point while punctuation is removed
+_KEEP_UNDERSCORE = "\x02"  # and for an underscore inside a name
+_INNER_UNDERSCORE = re.compile(r"(?<=[a-z0-9])_(?=[a-z0-9])")
 _WORD_START = r"(?<![a-z0-9\u00c0-\u024f])"  # not inside a Latin word (CJK may touch it)
 _WORD_END = r"(?![a-z0-9\u00c0-\u024f])"
 
@@ -65,14 +67,19 @@ def _is_punctuation(char: str) -> bool:
 
 
 def words(text: str) -> str:
-    """Folded text with punctuation turned into spaces and runs of space collapsed."""
-    folded = "".join(" " if _is_punctuation(c) else c for c in _fold(text))
-    return " ".join(folded.split()).replace(_KEEP_POINT, ".")
+    """Folded text with punctuation turned into spaces and runs of space collapsed.
+
+    An underscore inside a name stays (``d_k``, ``head_dim``): keywords such as ``d_k`` are
+    then three characters, not two, and still match ``dk`` (see ``keyword_pattern``).
+    """
+    folded = _INNER_UNDERSCORE.sub(_KEEP_UNDERSCORE, _fold(text))
+    folded = "".join(" " if _is_punctuation(c) else c for c in folded)
+    return " ".join(folded.split()).replace(_KEEP_POINT, ".").replace(_KEEP_UNDERSCORE, "_")
 
 
 def normalize(text: str) -> str:
     """The form two answers are compared in: no case, width, spaces or punctuation differences."""
-    return words(text).replace(" ", "")
+    return words(text).replace(" ", "").replace("_", "")
 
 
 def matches_any(answer: str, accepted: list[str]) -> bool:
@@ -94,7 +101,7 @@ def keyword_pattern(keyword: str) -> re.Pattern[str] | None:
     if has_cjk(key_words):  # Chinese: anywhere, with or without a space between the characters
         return re.compile(" ?".join(re.escape(c) for c in key_words.replace(" ", "")))
     end = "" if len(key_words.replace(" ", "")) >= _STEM_MIN else _WORD_END
-    compact = key_words.replace(" ", "")
+    compact = key_words.replace(" ", "").replace("_", "")
     # "multi-head" also matches "multihead": the keyword without its spaces, at a word start.
     forms = [re.escape(key_words)] + ([re.escape(compact)] if compact != key_words else [])
     return re.compile(_WORD_START + "(?:" + "|".join(forms) + ")" + end)
