@@ -399,8 +399,8 @@ def _numbers(points: set[int]) -> str:
 
 
 def _keyword_lint(question: models.OpenQuestion, languages: list[str]) -> Found:
-    from quiz.practice.marking import point_rule
-    from quiz.practice.normalize import blank_out, find_keyword, has_cjk, words
+    from quiz.practice.marking import match_point, point_rule
+    from quiz.practice.normalize import find_keyword, has_cjk, words
 
     found: Found = []
     for lang in languages:
@@ -409,27 +409,29 @@ def _keyword_lint(question: models.OpenQuestion, languages: list[str]) -> Found:
         if correct < 2 or wrong < 1:
             path = ("sample_answers",) if question.sample_answers else ("id",)
             found.append((path, t("bank.samples_needed", lang=lang, correct=correct, wrong=wrong), "warning"))
-        points = [models.localize(p.point, lang) for p in question.key_points]
+        texts = [models.localize(p.point, lang) for p in question.key_points]
+        common = COMMON_WORDS.get(lang, ()) + (COMMON_WORDS["en"] if lang != "en" else ())
         for pi, point in enumerate(question.key_points):
             if point.match is not None and lang not in point.match:
                 continue  # the missing translation is reported already
-            groups, exclude = (point_rule(point, lang) if point.match is not None
-                               else ([list(models.localize(point.keywords, lang))], []))
-            path = ("key_points", pi, "match" if point.match is not None else "keywords", lang)
+            if point.match is not None:
+                groups, _ = point_rule(point, lang)
+                path: tuple[Any, ...] = ("key_points", pi, "match", lang)
+            else:
+                groups, path = [list(models.localize(point.keywords, lang))], ("key_points", pi, "keywords", lang)
             for keyword in (k for group in groups for k in group):
                 normal = words(keyword).replace(" ", "")
-                common = COMMON_WORDS.get(lang, ()) + (COMMON_WORDS["en"] if lang != "en" else ())
                 word = next((w for w in common if find_keyword(words(w), keyword)), None)
-                other = next((j for j, text in enumerate(points)
-                              if j != pi and find_keyword(blank_out(words(text), exclude), keyword)), None)
                 if len(normal) + sum(map(has_cjk, normal)) < _SHORTEST_KEYWORD:
-                    message = t("bank.keyword_short", n=pi + 1, lang=lang, keyword=keyword, normal=normal)
+                    found.append((path, t("bank.keyword_short", n=pi + 1, lang=lang, keyword=keyword, normal=normal),
+                                  "warning"))
                 elif word is not None:
-                    message = t("bank.keyword_common", n=pi + 1, lang=lang, keyword=keyword, word=word)
-                elif other is not None:
-                    message = t("bank.keyword_other_point", n=pi + 1, lang=lang, keyword=keyword, other=other + 1,
-                                text=points[other])
-                else:
-                    continue
-                found.append((path, message, "warning"))
+                    found.append((path, t("bank.keyword_common", n=pi + 1, lang=lang, keyword=keyword, word=word),
+                                  "warning"))
+            # The point's whole rule must not tick on another point's own statement.
+            for other, text in enumerate(texts):
+                result = match_point(point, words(text), lang) if other != pi else None
+                if result is not None and result.ticked:
+                    found.append((path, t("bank.keyword_other_point", n=pi + 1, lang=lang,
+                                          keyword="', '".join(result.matched), other=other + 1, text=text), "warning"))
     return found

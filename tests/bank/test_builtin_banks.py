@@ -9,17 +9,21 @@ question of the source note present, tagged `seed`, with errata where the note i
 
 from __future__ import annotations
 
+import difflib
+import os
 import re
 import subprocess
 from collections import Counter
 from functools import lru_cache
+from pathlib import Path
 
 import pytest
 
 from quiz.bank import models
 from quiz.bank.loader import Catalog, load_paths
 from quiz.check.catalog import exercise_names
-from quiz.practice.normalize import contains_keyword, has_cjk, normalize
+from quiz.practice.marking import mark_key_points
+from quiz.practice.normalize import has_cjk, normalize
 from tests.conftest import ATTNQUIZ, REPO, subprocess_env
 
 QUESTIONS = REPO / "questions"
@@ -217,7 +221,7 @@ def _texts(question: models.AnyQuestion) -> list[tuple[str, object]]:
     for choice in getattr(question, "choices", ()):
         found += [("choice", choice.text), ("choice explanation", choice.explanation)]
     for point in getattr(question, "key_points", ()):
-        found += [("point", point.point), ("keywords", point.keywords)]
+        found += [("point", point.point)]
     return [(name, value) for name, value in found
             if value is not None or name in ("prompt", "explanation", "choice explanation")]
 
@@ -265,23 +269,57 @@ def test_the_scaling_answer_carries_the_derivation() -> None:
             assert step in reference, (lang, step)
 
 
-def test_open_questions_have_chinese_keywords_for_every_point() -> None:
-    for question in _questions():
-        if isinstance(question, models.OpenQuestion):
-            assert len(question.key_points) >= 3, question.id
-            for point in question.key_points:
-                zh, en = point.keywords["zh"], point.keywords["en"]
-                assert any(has_cjk(k) for k in zh) or zh == en, (question.id, point.point["en"])
+OPEN = [q for q in _questions() if isinstance(q, models.OpenQuestion)]
+
+
+@pytest.mark.parametrize("question", OPEN, ids=lambda q: q.id)
+def test_key_points_are_matched_by_groups_in_both_languages(question: models.OpenQuestion) -> None:
+    assert len(question.key_points) >= 3
+    for point in question.key_points:
+        assert point.keywords is None and point.match is not None, "built-in banks use the full 'match' form"
+        assert set(point.match) == set(LANGS)
+        english = {k for group in point.match["en"].all for k in group}
+        for group in point.match["zh"].all:
+            assert any(has_cjk(k) for k in group) or set(group) <= english, (point.point["en"], group)
 
 
 OFF_TOPIC = {"en": "I do not know; the weather is nice today.", "zh": "不知道，今天天气不错。"}
 
 
-@pytest.mark.parametrize("question", [q for q in _questions() if isinstance(q, models.OpenQuestion)],
-                         ids=lambda q: q.id)
-def test_reference_covers_every_key_point_and_an_off_topic_answer_none(question: models.OpenQuestion) -> None:
+@pytest.mark.parametrize("question", OPEN, ids=lambda q: q.id)
+def test_reference_ticks_every_key_point_and_an_off_topic_answer_none(question: models.OpenQuestion) -> None:
     for lang in LANGS:
-        for point in question.key_points:
-            keywords = point.keywords[lang]
-            assert any(contains_keyword(question.reference[lang], k) for k in keywords), (lang, point.point[lang])
-            assert not any(contains_keyword(OFF_TOPIC[lang], k) for k in keywords), (lang, point.point[lang])
+        reference = mark_key_points(question, question.reference[lang], lang)
+        assert [m.ticked for m in reference] == [True] * len(question.key_points), lang
+        assert not any(m.ticked for m in mark_key_points(question, OFF_TOPIC[lang], lang)), lang
+
+
+_SEED_FILE = Path(os.environ.get("ATTNQUIZ_SEED_NOTE", "/work/shared/seed/000_8e41a51f3281076e.txt"))
+SEED_NOTE = normalize(_SEED_FILE.read_text(encoding="utf-8")) if _SEED_FILE.is_file() else ""
+
+
+@pytest.mark.parametrize("question", OPEN, ids=lambda q: q.id)
+def test_sample_answers_prove_the_matching(question: models.OpenQuestion) -> None:
+    """Two correct answers in other words and one wrong answer per language, each ticking exactly its points."""
+    for lang in LANGS:
+        samples = question.sample_answers[lang]
+        correct = [s for s in samples if not s.wrong]
+        assert len(correct) >= 2 and any(s.wrong for s in samples), lang
+        for sample in samples:
+            ticked = {i + 1 for i, m in enumerate(mark_key_points(question, sample.text, lang)) if m.ticked}
+            assert ticked == set(sample.ticks), (lang, sample.text[:40])
+        for sample in correct:
+            assert set(sample.ticks) == set(range(1, len(question.key_points) + 1)), "a correct answer ticks all"
+            ratio = difflib.SequenceMatcher(None, normalize(sample.text), normalize(question.reference[lang])).ratio()
+            assert ratio < 0.5, f"{lang} sample is too close to the reference ({ratio:.2f}): use other words"
+        for sample in (s for s in samples if s.wrong):
+            assert len(sample.ticks) < len(question.key_points), "a wrong answer must miss a point"
+
+
+@pytest.mark.skipif(not SEED_NOTE, reason="the seed note (/work/shared/seed) is not on this machine")
+@pytest.mark.parametrize("qid", [q for q in SEED.values() if q in {o.id for o in OPEN} and q != "basics-qk-weights"])
+def test_seed_questions_test_the_notes_own_answer(qid: str) -> None:
+    """The note's answer (its Chinese text, verbatim) is the wrong sample of each seed question it answers."""
+    question = _by_id()[qid]
+    wrong = [s.text for s in question.sample_answers["zh"] if s.wrong]
+    assert any(normalize(text)[:30] in SEED_NOTE for text in wrong), qid
