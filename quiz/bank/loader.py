@@ -29,7 +29,7 @@ _VALUE_MODELS = {"args": models.ArgumentSpec, "tolerance": models.ToleranceSpec}
 _UNION_TAGS = {"definition"}  # pydantic's names for the branches of CodeQuestion.exercise
 _QUESTION_MODELS = dict(zip(models.QUESTION_TYPES, models.QUESTION_MODELS))
 _LANG_FIELDS = {"title", "description", "prompt", "explanation", "text", "errata", "unit", "reference",
-                "point", "keywords", "match", "sample_answers", "answers", "label", "hint", "doc", "name"}
+                "point", "keywords", "match", "answers", "label", "hint", "doc", "name"}
 # Words nearly every answer contains: a keyword that matches one of them ticks its point for free.
 COMMON_WORDS = {
     "en": ("the", "and", "that", "this", "with", "from", "because", "which", "there", "their", "have", "more",
@@ -119,6 +119,7 @@ def load_paths(paths: Iterable[str | os.PathLike[str]], *, known_exercises: Coll
         if bank is not None and doc is not None:
             problems += _cross_checks(str(path), bank, doc, first_bank, first_question, exercises)
             problems += _key_point_checks(str(path), bank, doc)
+            problems.sort(key=lambda p: (p.line, p.col))  # in file order (stable: same place, found order)
             problems += _definition_checks(path, bank, doc, exercises, first_exercise)
         catalog.problems += problems
         if bank is not None and not any(p.severity == "error" for p in problems):
