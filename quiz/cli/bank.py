@@ -65,12 +65,13 @@ def keypoints(question_id: str, answer: click.utils.LazyFile, output_format: str
     import difflib
 
     from quiz.bank.loader import load_catalog
+    from quiz.check.catalog import exercise_names
     from quiz.cli.options import run_context
     from quiz.errors import AttnquizError
     from quiz.i18n import t
     from quiz.practice.keypoints import key_point_report
 
-    questions = {q.id: q for _, q in load_catalog(banks).questions()}
+    questions = {q.id: q for _, q in load_catalog(banks, known_exercises=exercise_names()).questions()}
     question = questions.get(question_id)
     if question is None:
         close = difflib.get_close_matches(question_id, list(questions), n=1)
