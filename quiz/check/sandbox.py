@@ -450,13 +450,6 @@ class Sandbox:
         text = clean(self._output.decode("utf-8", errors="replace"), self.limits.output_bytes + 100)
         return text + ("\n" + t("sandbox.output_dropped", count=self._dropped) if self._dropped else "")
 
-    def take_output(self) -> str:
-        """`output`, then forget it (for output per exercise)."""
-        text = self.output
-        self._output.clear()
-        self._dropped = 0
-        return text
-
     def _own(self, handle: Handle) -> int:
         if not isinstance(handle, Handle) or handle.owner != (id(self), self._generation):
             raise ValueError(f"{handle!r} does not belong to this sandbox's current process")
