@@ -17,10 +17,9 @@ from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from typing import TYPE_CHECKING
-
+from quiz.check import CALL_TIMEOUT
 from quiz.check.verdicts import CheckResult, LoadProblem, Status, Verdict
 from quiz.i18n import t
 
@@ -29,13 +28,12 @@ if TYPE_CHECKING:
     from quiz.check.registry import Registry
     from quiz.check.unit import Exercise
 
-DEFAULT_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
 class CheckOptions:
     seed: int | None = None  # None: a fresh seed from the OS, reported so the run can be repeated
-    timeout: float = DEFAULT_TIMEOUT  # wall-clock seconds for one call of the solution
+    timeout: float = CALL_TIMEOUT  # wall-clock seconds for one call of the solution
     exercises: tuple[str, ...] = ()  # exercise ids to run; empty: all of them (with banks: the ones they name)
 
 

@@ -80,7 +80,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from quiz import processes as spawn
-from quiz.check import isolation, npyio
+from quiz.check import CALL_TIMEOUT, isolation, npyio
 from quiz.check.isolation import Level
 from quiz.check.untrusted import MESSAGE, OUTPUT, TRACEBACK, clean
 from quiz.i18n import t
@@ -104,7 +104,7 @@ Kind = Literal["timeout", "crash", "memory", "protocol", "exited"]
 
 @dataclass(frozen=True)
 class Limits:
-    timeout: float = 10.0  # wall-clock seconds per request (one call)
+    timeout: float = CALL_TIMEOUT  # wall-clock seconds per request (one call)
     cpu_seconds: int = 120  # RLIMIT_CPU for the whole child
     memory_bytes: int | None = 2 << 30  # RLIMIT_AS (Linux); None = unlimited
     file_bytes: int = 1 << 20  # RLIMIT_FSIZE

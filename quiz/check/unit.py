@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from quiz.check import CALL_TIMEOUT
 from quiz.check.catalog import ExerciseSpec, Tolerance
 from quiz.check.verdicts import MemoryResult, Mismatch, SpeedResult
 from quiz.i18n import t
@@ -144,7 +145,7 @@ class Context:
     rng: np.random.Generator
     tolerance: Mapping[str, Tolerance]
     source: Path | None = None  # the solution file, for tests that need a sandbox of their own
-    timeout: float = 10.0
+    timeout: float = CALL_TIMEOUT
     trusted: Callable[[], Any] | None = None  # a sandbox with references.py loaded, started on demand
     protected: tuple[Path, ...] = ()  # files a sandbox of the solution's own must refuse too (bank references)
 

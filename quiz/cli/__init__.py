@@ -52,6 +52,7 @@ SHORT_HELP = {
     "list": "List the question banks, their topics and question counts per type.",
     "validate": "Check bank files or folders and report every problem as path:line:col: message.",
     "schema": "Print the JSON Schema of the bank format, for editors' YAML completion.",
+    "keypoints": "Mark an answer (a file, or standard input) against an open question's key points and say why.",
 }
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from quiz.check import CALL_TIMEOUT
 from quiz.cli.options import lang_option, run_context
 from quiz.errors import AttnquizError, ExitStatus
 
@@ -23,7 +24,7 @@ bank_option = click.option("--bank", "banks", multiple=True, metavar="PATH",
 @click.option("--exercise", "names", multiple=True, metavar="NAME",
               help="Check only this exercise (repeatable); default: every exercise.")
 @click.option("--seed", type=click.IntRange(min=0), help="Repeat the random inputs of an earlier run.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=CALL_TIMEOUT, show_default=True,
               help="Seconds one call of your code may take.")
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "gradescope"]), default="table",
               show_default=True, help="table for people, json (docs/checker.md), gradescope (results.json).")
