@@ -11,8 +11,12 @@ HERE = Path(__file__).resolve().parent
 FIXTURES: dict[str, tuple[str, str, str, list[tuple[str, str]]]] = {}
 
 
-def fixture(exercise, test, mistake, *edits, name=None):
+STATUS: dict[str, str] = {}
+
+
+def fixture(exercise, test, mistake, *edits, name=None, status="failed"):
     FIXTURES[name or f"{exercise}_{mistake}"] = (exercise, test, mistake, list(edits))
+    STATUS[name or f"{exercise}_{mistake}"] = status
 
 
 # rope
@@ -80,19 +84,71 @@ fixture("speculative_verify", "all_accepted", "no_bonus_position", ("_sample(p[r
 fixture("speculative_verify", "crop", "keeps_rejected", ("keep = k.shape[2] - (n_draft - n_accepted)", "keep = k.shape[2] - (n_draft - n_accepted) + 1"))
 fixture("speculative_verify", "crop", "drops_accepted", ("keep = k.shape[2] - (n_draft - n_accepted)", "keep = k.shape[2] - n_draft"))
 
+# attention_backward
+fixture("attention_backward", "random_f64", "no_row_term", ("ds = p * (dp - delta)", "ds = p * dp"))
+fixture("attention_backward", "random_f64", "no_scale",
+        ("dq = np.einsum(\"...ij,...jd->...id\", ds, k) * scale", "dq = np.einsum(\"...ij,...jd->...id\", ds, k)"),
+        ("dk = np.einsum(\"...ij,...id->...jd\", ds, q) * scale", "dk = np.einsum(\"...ij,...id->...jd\", ds, q)"))
+fixture("attention_backward", "causal", "mask_after_softmax",
+        ("    if causal:\n        lq, lk = q.shape[-2], k.shape[-2]\n        s = np.where(np.tril(np.ones((lq, lk), dtype=bool), k=lk - lq), s, -np.inf)\n"
+         "    p = np.exp(s - s.max(-1, keepdims=True))\n    p = p / p.sum(-1, keepdims=True)\n",
+         "    p = np.exp(s - s.max(-1, keepdims=True))\n    p = p / p.sum(-1, keepdims=True)\n    if causal:\n"
+         "        lq, lk = q.shape[-2], k.shape[-2]\n        p = p * np.tril(np.ones((lq, lk)), k=lk - lq)  # masked weights\n"))
+fixture("attention_backward", "causal", "mask_ignored", ("    if causal:\n        lq, lk", "    if False:\n        lq, lk"))
+
+# mla_decode
+fixture("mla_decode", "decode", "caches_expanded", ("return o @ w_o, c_new, kr_new", "return o @ w_o, c_new @ w_uk, kr_new"))
+fixture("mla_decode", "decode", "rope_on_latent", ("c_new = x @ w_dkv", "c_new = _rope(x @ w_dkv, pos)"))
+fixture("mla_decode", "decode", "absorption_reshape",
+        ("uk = w_uk.reshape(d_c, n_heads, d_nope)", "uk = w_uk.reshape(n_heads, d_c, d_nope).transpose(1, 0, 2)"))
+fixture("mla_decode", "decode", "wrong_scale", ("np.sqrt(d_nope + d_rope)", "np.sqrt(d_c)"))
+fixture("mla_decode", "decode", "positions_restart",
+        ("kr_new = _rope(x @ w_kr, pos)", "kr_new = _rope(x @ w_kr, pos - t)"),
+        ("n_heads, d_rope).transpose(0, 2, 1, 3), pos)", "n_heads, d_rope).transpose(0, 2, 1, 3), pos - t)"))
+fixture("mla_decode", "absorbed", "expands_every_step")
+
+# beam_reorder
+fixture("beam_reorder", "random_f64", "only_k", ("np.take(v, rows, axis=1)", "v"))
+fixture("beam_reorder", "random_f64", "in_place_aliasing",
+        ("    return np.take(k, rows, axis=1), np.take(v, rows, axis=1)",
+         "    for i, row in enumerate(rows):  # in place, no extra memory\n        k[:, i] = k[:, row]\n        v[:, i] = v[:, row]\n    return k, v"))
+fixture("beam_reorder", "random_f64", "no_batch_offset", ("(parents + beams * np.arange(batch)[:, None]).ravel()", "parents.ravel()"))
+fixture("beam_reorder", "random_f64", "wrong_axis", ("np.take(k, rows, axis=1), np.take(v, rows, axis=1)",
+        "np.take(k, rows, axis=0), np.take(v, rows, axis=0)"), status="error")
+fixture("beam_reorder", "random_f64", "scatter",
+        ("    return np.take(k, rows, axis=1), np.take(v, rows, axis=1)",
+         "    new_k, new_v = k.copy(), v.copy()\n    new_k[:, rows] = k\n    new_v[:, rows] = v\n    return new_k, new_v"))
+
+# linear_attention
+fixture("linear_attention", "parallel_f64", "not_causal",
+        ("kv = np.cumsum(np.einsum(\"bhld,bhle->bhlde\", fk, v), axis=2)", "kv = np.einsum(\"bhld,bhle->bhlde\", fk, v).sum(axis=2, keepdims=True)"),
+        ("z = np.cumsum(fk, axis=2)  # (B, H, L, d)", "z = fk.sum(axis=2, keepdims=True)"))
+fixture("linear_attention", "parallel_f64", "no_normaliser", ("    return num / den[..., None]\n", "    return num\n"))
+fixture("linear_attention", "parallel_f64", "negative_feature_map", ("np.where(x > 0, x + 1.0, np.exp(np.minimum(x, 0.0)))", "np.where(x > 0, x, np.exp(np.minimum(x, 0.0)) - 1.0)"))
+fixture("linear_attention", "recurrent", "excludes_self",
+        ("        s = s + np.einsum(\"bhd,bhe->bhde\", fk, v[:, :, i])\n        z = z + fk\n"
+         "        outs.append(np.einsum(\"bhd,bhde->bhe\", fq, s) / np.einsum(\"bhd,bhd->bh\", fq, z)[..., None])\n",
+         "        outs.append(np.einsum(\"bhd,bhde->bhe\", fq, s) / np.einsum(\"bhd,bhd->bh\", fq, z + 1e-30)[..., None])\n"
+         "        s = s + np.einsum(\"bhd,bhe->bhde\", fk, v[:, :, i])\n        z = z + fk\n"))
+fixture("linear_attention", "recurrent", "state_grows",
+        ("    outs = []\n", "    keys = [k] if state is None else [state[2], k]  # keeps the history too\n    outs = []\n"),
+        ("    return np.stack(outs, axis=2), (s, z)", "    return np.stack(outs, axis=2), (s, z, np.concatenate(keys, axis=2))"),
+        ("        s, z = state\n", "        s, z = state[0], state[1]\n"))
+
 
 def main() -> None:
     out = HERE / "fixtures"
     out.mkdir(exist_ok=True)
     expected = {}
     for name, (exercise, test, mistake, edits) in FIXTURES.items():
-        text = (HERE / "solutions" / f"{exercise}.py").read_text(encoding="utf-8")
+        source = HERE / "fixtures_src" / f"{name}.py"
+        text = (source if source.exists() else HERE / "solutions" / f"{exercise}.py").read_text(encoding="utf-8")
         for old, new in edits:
             assert old in text, (name, old)
             text = text.replace(old, new)
         header = f'"""Gallery: {exercise} with one mistake, {mistake} (the worked solution with it put in)."""\n\n'
         (out / f"{name}.py").write_text(header + text, encoding="utf-8")
-        expected[f"{name}.py"] = {"exercises": [exercise], "status": {exercise: "failed"}, "diagnosis": {test: mistake}}
+        expected[f"{name}.py"] = {"exercises": [exercise], "status": {exercise: STATUS[name]}, "diagnosis": {test: mistake}}
     (out / "expected.yaml").write_text(yaml.safe_dump(expected, sort_keys=True, width=200), encoding="utf-8")
 
 

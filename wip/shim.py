@@ -11,7 +11,7 @@ import yaml
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from quiz.check import catalog, exercises  # noqa: E402
+from quiz.check import catalog, exercises, mistakes  # noqa: E402
 
 UNITS = [p.stem for p in sorted((HERE / "units").glob("*.yaml"))]
 
@@ -27,6 +27,7 @@ def install() -> None:
             raw["exercises"].append(entry)
         module = importlib.import_module(f"units.{name}")
         exercises.TESTS[entry["id"]] = dict(module.TESTS)
+        mistakes.ERRORS[entry["id"]] = dict(getattr(module, "ERRORS", {}))
     catalog.exercise_file.cache_clear()
 
 
