@@ -7,6 +7,10 @@ array), so overhead = start-up + calls x one empty round trip; the rest is the w
 (the solution's, the references', the checks'). Also prints the speedups the KV-cache test
 measured. Goal: a full check under 10 s on 2 cores.
 
+Then the cost of the serving exercises (issue 16): a complete solution of all sixteen exercises
+(solutions/attention.py and solutions/serving.py in one file) against the eight core exercises of
+solutions/attention.py, checked in turns in the same run. Goal: sixteen under 1.6x eight.
+
 Usage: python bench/bench_check.py [--runs 3] [solution.py ...]
 """
 
@@ -40,6 +44,34 @@ def empty_round_trip(samples: int = 300) -> float:
     return statistics.median(times)
 
 
+def sixteen_vs_eight(runs: int) -> None:
+    """Median wall time of a full check of the 16-exercise solution over that of the core 8, interleaved."""
+    from quiz.check.registry import builtin
+    from quiz.check.runner import CheckOptions, run_check
+
+    core = tuple(exercise.id for exercise in builtin())[:8]
+    attention = (REPO / "solutions" / "attention.py").read_text(encoding="utf-8")
+    serving = (REPO / "solutions" / "serving.py").read_text(encoding="utf-8")
+    walls: dict[str, list[float]] = {"8": [], "16": []}
+    with tempfile.TemporaryDirectory() as folder:
+        complete = Path(folder) / "complete.py"
+        complete.write_text(attention + "\n\n" + serving, encoding="utf-8")
+        for run in range(runs):
+            for kind in ("8", "16") if run % 2 == 0 else ("16", "8"):
+                if kind == "8":
+                    result = run_check(REPO / "solutions" / "attention.py", CheckOptions(exercises=core))
+                else:
+                    result = run_check(complete, CheckOptions())
+                assert result.score == result.max_score, [(v.test, v.message) for v in result.tests
+                                                          if v.points < v.max_points]
+                walls[kind].append(result.seconds)
+                print(f"{kind:>2} exercises  run {run + 1}: {result.seconds:6.2f} s  {result.score:g}/{result.max_score:g}")
+    eight, sixteen = statistics.median(walls["8"]), statistics.median(walls["16"])
+    ratio = sixteen / eight
+    print(f"sixteen / eight exercises: {sixteen:.2f} s / {eight:.2f} s = {ratio:.2f}x (medians of {runs}) "
+          f"-> goal under 1.6x {'met' if ratio < 1.6 else 'NOT met'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -70,6 +102,7 @@ def main() -> None:
     worst = max(walls)
     print(f"goal: a full check under 10 s -> {'met' if worst < 10 else 'NOT met'} "
           f"(median {statistics.median(walls):.2f} s, slowest {worst:.2f} s)")
+    sixteen_vs_eight(arguments.runs)
 
 
 if __name__ == "__main__":

@@ -55,10 +55,12 @@ class MethodSpec(_Strict):
 class ExerciseSpec(_Strict):
     id: str
     kind: Literal["function", "class"] = "function"
+    difficulty: int | None = Field(default=None, ge=1, le=3)  # 1 to 3 as for questions (`attnquiz exercises`)
     title: Localized
     signature: str
     doc: Localized
     methods: tuple[MethodSpec, ...] = ()
+    functions: tuple[MethodSpec, ...] = ()  # more functions the exercise asks for, after the main one
     hints: tuple[Localized, ...] = Field(default=(), max_length=9)
     """Read one level at a time on request (`attnquiz hint`, the quiz): a nudge first, nearly the code last."""
     tests: tuple[CaseSpec, ...]
@@ -68,6 +70,11 @@ class ExerciseSpec(_Strict):
     def name(self) -> str:
         """The name the solution file defines: the function or the class."""
         return self.signature.split()[1].split("(")[0].rstrip(":")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name the exercise asks the solution file to define: the main one, then its other functions."""
+        return (self.name, *(function.signature.split()[1].split("(")[0] for function in self.functions))
 
     @property
     def points(self) -> float:

@@ -30,7 +30,8 @@ def exercise_text(spec: ExerciseSpec, lang: str) -> str:
     more = textwrap.fill(t("new.hints", count=len(spec.hints), id=spec.id), width=88, break_long_words=False)
     doc = f"{spec.doc(lang)}\n\n{more}" if spec.hints else spec.doc(lang)
     if spec.kind == "function":
-        return _function(spec.signature, doc, "")
+        others = [_function(function.signature, function.doc(lang), "") for function in spec.functions]
+        return "\n\n".join([_function(spec.signature, doc, ""), *others])
     methods = "\n".join(_function(method.signature, method.doc(lang), INDENT) for method in spec.methods)
     return f"{spec.signature}\n" + _docstring(doc, INDENT) + "\n" + methods
 

@@ -32,6 +32,7 @@ COMMANDS = {
     "reset": "quiz.cli.practice:reset",
     "check": "quiz.cli.check:check",
     "new": "quiz.cli.check:new",
+    "exercises": "quiz.cli.exercises:exercises",
     "grade": "quiz.cli.grade:grade",
     "list": "quiz.cli.bank:list_banks",
     "validate": "quiz.cli.bank:validate",

@@ -77,15 +77,19 @@ def check_and_print(solution: Path, options: CheckOptions, registry: Registry,
 @click.option("-o", "--output", default="solution.py", show_default=True, metavar="PATH",
               help="Where to write the starter file ('-' prints it).")
 @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+@click.option("--exercise", "exercise_names", multiple=True, metavar="NAME",
+              help="Write only this exercise (repeatable; the same as naming it).")
 @bank_option
 @lang_option
-def new(names: tuple[str, ...], output: str, force: bool, banks: tuple[str, ...]) -> None:
+def new(names: tuple[str, ...], output: str, force: bool, exercise_names: tuple[str, ...],
+        banks: tuple[str, ...]) -> None:
     """Write a starter solution file with every function to implement."""
     from quiz.check.registry import for_banks
     from quiz.check.starter import starter_text
     from quiz.i18n import t
 
     registry = for_banks(banks)
+    names = (*names, *exercise_names)
     chosen = [exercise.spec for exercise in registry.select(names or registry.named)]
     if output == "-":
         click.echo(starter_text(chosen), nl=False)

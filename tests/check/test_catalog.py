@@ -14,7 +14,8 @@ from quiz.check.registry import builtin
 from tests.conftest import subprocess_env
 
 NAMES = ("softmax", "causal_mask", "scaled_dot_product_attention", "multi_head_attention", "kv_cache",
-         "decode_step", "grouped_query_attention", "flash_attention")
+         "decode_step", "grouped_query_attention", "flash_attention", "rope", "sliding_window_cache", "paged_kv_cache",
+         "speculative_verify", "attention_backward", "mla_decode", "beam_reorder", "linear_attention")
 
 
 def test_names_in_order() -> None:
@@ -30,11 +31,25 @@ def test_exercise_names_is_cheap() -> None:
     assert out.strip() == "[]"
 
 
-def test_points_add_up_to_100_and_the_costly_tests_are_gated() -> None:
+CORE = NAMES[:8]
+
+
+def test_points_add_up_to_100_for_each_eight_and_the_costly_tests_are_gated() -> None:
     specs = builtin().specs()
-    assert sum(spec.points for spec in specs.values()) == 100
+    assert sum(spec.points for spec in specs.values() if spec.id in CORE) == 100
+    assert sum(spec.points for spec in specs.values() if spec.id not in CORE) == 100  # the serving canon
     gated = {(spec.id, test.id) for spec in specs.values() for test in spec.tests if test.gated}
-    assert gated == {("decode_step", "speed"), ("flash_attention", "memory")}
+    assert gated == {("decode_step", "speed"), ("flash_attention", "memory"), ("paged_kv_cache", "append_cost"),
+                     ("mla_decode", "absorbed")}
+
+
+def test_every_exercise_has_a_difficulty_and_its_functions_are_named() -> None:
+    specs = builtin().specs()
+    assert all(spec.difficulty in (1, 2, 3) for spec in specs.values())
+    assert specs["rope"].names == ("apply_rope", "rope_attention")
+    assert specs["speculative_verify"].names == ("speculative_verify", "crop_kv")
+    assert specs["linear_attention"].names == ("linear_attention", "linear_attention_step")
+    assert specs["softmax"].names == ("softmax",)
 
 
 @pytest.mark.parametrize("name", NAMES, ids=NAMES)

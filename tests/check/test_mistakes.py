@@ -29,6 +29,30 @@ def _inputs() -> dict[str, tuple[tuple, dict]]:
         "decode_step": ((x, 3, *w, 4), {}),
         "grouped_query_attention": ((x, w[0], w[1][:, :4], w[2][:, :4], w[3], 4, 2, mask), {}),
         "flash_attention": ((fq * 3, fk * 3, fv), {"block_size": 16, "causal": True}),
+        **_serving_inputs(rng),
+    }
+
+
+def _serving_inputs(rng: np.random.Generator) -> dict[str, tuple[tuple, dict]]:
+    """The serving exercises' (their main function's arguments)."""
+    from quiz.check.exercises import speculative_verify as spec
+
+    normal = rng.standard_normal
+    k_buf = np.zeros((1, 2, 4, 3))
+    k_buf[:, :, :2] = normal((1, 2, 2, 3))  # positions 0 and 1 written, slots 2 and 3 still empty
+    tokens, q_draft, logits = spec._draft(rng, 60, 3, 6)
+    logits[:30, :3] = np.log(q_draft[:30])  # half the rows accept every draft: the bonus token shows
+    mla = [normal(shape) / 4 for shape in [(8, 10), (10, 6), (10, 6), (8, 4), (8, 6), (8, 8), (6, 8)]]
+    parents = np.array([[2, 0, 0], [1, 1, 0]])  # repeated parents, and row-by-row copying shows
+    return {
+        "rope": ((normal((2, 3, 5, 8)), np.arange(3, 8)), {"base": 500000.0}),
+        "sliding_window_cache": ((*(normal((1, 2, 4, 3)) for _ in range(3)), k_buf, k_buf + 1, 2), {}),
+        "speculative_verify": ((tokens, q_draft, logits, rng.random((60, 3)), rng.random(60)), {}),
+        "attention_backward": ((normal((2, 4, 5)), normal((2, 6, 5)), normal((2, 6, 3)), normal((2, 4, 3))),
+                               {"causal": True}),
+        "mla_decode": ((normal((1, 2, 8)), normal((1, 3, 10)), normal((1, 3, 4)), *mla, 2), {}),
+        "beam_reorder": ((normal((2, 6, 6, 2, 3)), normal((2, 6, 6, 2, 3)), parents), {}),
+        "linear_attention": ((normal((1, 2, 6, 3)), normal((1, 2, 6, 3)), normal((1, 2, 6, 4))), {}),
     }
 
 

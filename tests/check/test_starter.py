@@ -52,5 +52,5 @@ def test_an_untouched_starter_checks_as_not_implemented_everywhere(untouched: Pa
     result = run_check(untouched, CheckOptions(seed=1))
     assert result.load_error is None and result.tests
     assert {verdict.status for verdict in result.tests} == {Status.NOT_IMPLEMENTED}
-    assert result.score == 0 and result.max_score == 100 and int(result.exit_status) == 1
+    assert result.score == 0 and result.max_score == 200 and int(result.exit_status) == 1
     assert result.output == ""
