@@ -15,4 +15,4 @@ def exercises(banks: tuple[str, ...]) -> None:
     from quiz.check.listing import exercise_rows, render_exercises
     from quiz.check.registry import for_banks
 
-    click.echo(render_exercises(exercise_rows(for_banks(banks), run_context().language)), nl=False)
+    click.echo(render_exercises(exercise_rows(for_banks(banks), run_context().lang)), nl=False)
