@@ -39,6 +39,8 @@ class Registry:
         return iter(self.exercises.values())
 
     def specs(self) -> dict[str, ExerciseSpec]:
+        if isinstance(self.exercises, Units):
+            return self.exercises.specs()  # without importing every exercise's module
         return {exercise.id: exercise.spec for exercise in self}
 
     def protected(self) -> tuple[Path, ...]:
@@ -52,7 +54,7 @@ class Registry:
                 close = difflib.get_close_matches(name, list(self.exercises), n=1)
                 hint = t("check.did_you_mean", suggestion=close[0]) if close else ""
                 raise AttnquizError(t("check.unknown_exercise", name=name, hint=hint, known=", ".join(self.exercises)))
-        return [exercise for exercise in self if not names or exercise.id in names]
+        return [self.exercises[name] for name in self.exercises if not names or name in names]
 
     def with_exercises(self, extra: Iterable[Exercise], named: Sequence[str] = ()) -> Registry:
         """A new registry with these exercises after the current ones (a bank's id never replaces a built-in)."""
@@ -60,6 +62,29 @@ class Registry:
         for exercise in extra:
             exercises.setdefault(exercise.id, exercise)
         return Registry(exercises, self.tolerance, tuple(dict.fromkeys([*self.named, *named])))
+
+
+class Units(Mapping[str, Exercise]):
+    """The built-in exercises by id, each module imported the first time its exercise is asked for, so that
+    a check of two exercises does not load sixteen (a frozen value: the specs are fixed, a unit is built once)."""
+
+    def __init__(self, specs: Sequence[ExerciseSpec]) -> None:
+        self._specs = {spec.id: spec for spec in specs}
+        self._built: dict[str, Exercise] = {}
+
+    def __getitem__(self, exercise_id: str) -> Exercise:
+        if exercise_id not in self._built:
+            self._built[exercise_id] = unit(self._specs[exercise_id])
+        return self._built[exercise_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._specs)
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def specs(self) -> dict[str, ExerciseSpec]:
+        return dict(self._specs)
 
 
 def unit(spec: ExerciseSpec) -> Exercise:
@@ -73,7 +98,7 @@ def unit(spec: ExerciseSpec) -> Exercise:
 def builtin() -> Registry:
     """The built-in exercises (a frozen value: cached, never changed)."""
     catalogue = exercise_file()
-    return Registry({spec.id: unit(spec) for spec in catalogue.exercises}, dict(catalogue.tolerance))
+    return Registry(Units(catalogue.exercises), dict(catalogue.tolerance))
 
 
 def with_banks(paths: Sequence[str], base: Registry | None = None) -> Registry:
