@@ -65,7 +65,8 @@ def sixteen_vs_eight(runs: int) -> None:
                 assert result.score == result.max_score, [(v.test, v.message) for v in result.tests
                                                           if v.points < v.max_points]
                 walls[kind].append(result.seconds)
-                print(f"{kind:>2} exercises  run {run + 1}: {result.seconds:6.2f} s  {result.score:g}/{result.max_score:g}")
+                print(f"{kind:>2} exercises  run {run + 1}: {result.seconds:6.2f} s  "
+                      f"{result.score:g}/{result.max_score:g}")
     eight, sixteen = statistics.median(walls["8"]), statistics.median(walls["16"])
     ratio = sixteen / eight
     print(f"sixteen / eight exercises: {sixteen:.2f} s / {eight:.2f} s = {ratio:.2f}x (medians of {runs}) "

@@ -62,7 +62,9 @@ def test_rope_half_split_is_interleaved_on_permuted_dims():
 @pytest.mark.parametrize("interleaved", [False, True])
 def test_rope_scores_depend_on_relative_position_only(interleaved):
     q, k = rng.standard_normal(8), rng.standard_normal(8)
-    s = lambda m, n: rope.apply_rope(q[None], [m], interleaved=interleaved)[0] @ rope.apply_rope(k[None], [n], interleaved=interleaved)[0]
+    def s(m, n):
+        return (rope.apply_rope(q[None], [m], interleaved=interleaved)[0]
+                @ rope.apply_rope(k[None], [n], interleaved=interleaved)[0])
     assert s(7, 3) == pytest.approx(s(104, 100))
     assert s(0, 0) == pytest.approx(q @ k)
 
@@ -300,7 +302,8 @@ def test_linear_attention_parallel_recurrent_and_naive_agree():
     assert np.allclose(par, naive_linear(q, k, v))
     state, end = None, 0
     for new in [1, 3, 1, 4]:
-        out, state = linear.linear_attention_step(q[:, :, end:end + new], k[:, :, end:end + new], v[:, :, end:end + new], state)
+        piece = slice(end, end + new)
+        out, state = linear.linear_attention_step(q[:, :, piece], k[:, :, piece], v[:, :, piece], state)
         assert np.allclose(out, par[:, :, end:end + new])
         assert state[0].shape == (2, 3, 4, 5) and state[1].shape == (2, 3, 4)
         end += new

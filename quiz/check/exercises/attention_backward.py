@@ -7,7 +7,7 @@ import numpy as np
 from quiz.check.unit import Context, Tests, Wrong
 from quiz.i18n import t
 
-from quiz.check.exercises._parts import Variants, call, check, compare_parts, diagnose
+from quiz.check.exercises._parts import Variants, call, check, diagnose
 
 # --- reference ---
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from quiz.check import references as ref
 from quiz.check.unit import Wrong, compare, distance
 from quiz.i18n import t
 from quiz.check.unit import Context, Tests

@@ -4,7 +4,6 @@ absorb the up-projections into the query and the output."""
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 from typing import Any
 
@@ -13,7 +12,7 @@ import numpy as np
 from quiz.check.unit import Context, Tests, Wrong
 from quiz.i18n import t
 
-from quiz.check.exercises._parts import Variants, axis_length, call, check
+from quiz.check.exercises._parts import Variants, axis_length, call, check, child_cpu_clock
 
 # --- reference ---
 
@@ -158,7 +157,8 @@ def _expect_entry_sizes(got: Any, d_c: int, d_r: int, dims: dict[str, int], cach
     sizes = (axis_length(got[1], -1), axis_length(got[2], -1))
     if sizes[0] not in (None, d_c) or sizes[1] not in (None, d_r):
         h = dims["h"]
-        raise Wrong(t("exercise.mla_entry", got=sizes, d_c=d_c, d_r=d_r, expanded=h * (dims["d_n"] + dims["d_r"] + dims["d_v"])),
+        expanded = h * (dims["d_n"] + dims["d_r"] + dims["d_v"])
+        raise Wrong(t("exercise.mla_entry", got=sizes, d_c=d_c, d_r=d_r, expanded=expanded),
                     diagnosis="caches_expanded")
 
 
@@ -214,16 +214,6 @@ GROWTH = 4.0  # the larger head dimension may cost this many times the smaller..
 SLACK = 1e-3  # ...plus this many seconds
 
 
-def _child_clock(box: Any):
-    pid = getattr(box, "pid", None)
-    if not isinstance(pid, int) or not sys.platform.startswith("linux"):
-        return None
-    clock = ((~pid) << 3) | 2  # the kernel's CPU clock of the child (all its threads)
-    try:
-        time.clock_gettime(clock)
-    except OSError:
-        return None
-    return clock
 
 
 @TESTS.case("absorbed")
@@ -235,7 +225,7 @@ def test_absorbed(ctx: Context) -> dict[str, Any] | None:
     for head_dim in (SMALL, LARGE):
         w = _weights(ctx, d["d_model"], d["h"], d["d_c"], head_dim, d["d_r"], head_dim, np.float32)
         setups[head_dim] = (w, [box.put(a) for a in (c_cache, kr_cache, *w)])  # kept in the child: only x crosses
-    clock = _child_clock(box)
+    clock = child_cpu_clock(box)
     seconds: dict[int, list[float]] = {SMALL: [], LARGE: []}
     for _ in range(CALLS):
         for head_dim, (w, stored) in setups.items():

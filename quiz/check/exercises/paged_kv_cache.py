@@ -4,7 +4,6 @@ a contiguous cache kept by the checker."""
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 from typing import Any
 
@@ -14,7 +13,7 @@ from quiz.check import unit as base
 from quiz.check.unit import Context, Tests, Wrong
 from quiz.i18n import t
 
-from quiz.check.exercises._parts import compare_parts
+from quiz.check.exercises._parts import compare_parts, child_cpu_clock
 
 # --- reference (the solution is compared with a contiguous cache; this is the trusted paged one) ---
 
@@ -162,7 +161,8 @@ class Model:
             off = len(table) in (n // self.bs + 1, n // self.bs, expected - 1, expected + 1)
             raise Wrong(t("exercise.paged_table", seq=seq, n=n, bs=self.bs, got=len(table), expected=expected),
                         diagnosis="boundary_off_by_one" if off else None)
-        if len(set(table.tolist())) != len(table) or table.min(initial=0) < 0 or table.max(initial=0) >= self.num_blocks:
+        outside = table.min(initial=0) < 0 or table.max(initial=0) >= self.num_blocks
+        if len(set(table.tolist())) != len(table) or outside:
             raise Wrong(t("exercise.paged_table_ids", seq=seq, table=table.tolist()[:12], n=self.num_blocks))
 
     def expect_gather(self, seq: int, wrong_owner: str = "cross_sequence") -> None:
@@ -307,16 +307,6 @@ GROWTH = 2.0  # the long sequence's append may take this many times the short on
 SLACK = 400e-6  # ...plus this many seconds
 
 
-def _cpu_clock(box: Any):
-    pid = getattr(box, "pid", None)
-    if not isinstance(pid, int) or not sys.platform.startswith("linux"):
-        return None
-    clock = ((~pid) << 3) | 2  # the kernel's CPU clock of that process (all threads)
-    try:
-        time.clock_gettime(clock)
-    except OSError:
-        return None
-    return clock
 
 
 @TESTS.case("append_cost")
@@ -327,7 +317,7 @@ def test_append_cost(ctx: Context) -> dict[str, Any] | None:
     prefix = [ctx.normal((HEADS, LONG, HEAD_DIM), np.float32) for _ in range(2)]
     box.call_method(handle, "append", 0, *prefix)  # a long sequence, written in one go
     box.call_method(handle, "append", 1, *(p[:, :SHORT] for p in prefix))  # a short one
-    clock = _cpu_clock(box)
+    clock = child_cpu_clock(box)
     times: dict[int, list[tuple[float, float | None]]] = {0: [], 1: []}
     tokens = [ctx.normal((HEADS, 1, HEAD_DIM), np.float32) for _ in range(2)]
     for i in range(2 * APPENDS):

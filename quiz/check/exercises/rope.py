@@ -116,7 +116,8 @@ def _attention_with(rope, q, k, v, k_cache, v_cache, base, interleaved, *, start
     first, new = k_cache.shape[2], q.shape[2]
     positions = np.arange(first, first + new) if start is None else np.arange(start, start + new)
     outputs = []
-    for q_rot, k_rot in zip(_as_list(rope(q, positions, base, interleaved)), _as_list(rope(k, positions, base, interleaved))):
+    rotated_q, rotated_k = rope(q, positions, base, interleaved), rope(k, positions, base, interleaved)
+    for q_rot, k_rot in zip(_as_list(rotated_q), _as_list(rotated_k)):
         keys = np.concatenate([k_cache, k_rot], axis=2)
         if again:  # the whole cache rotated once more, by every key's position
             keys = apply_rope(keys, np.arange(keys.shape[2]), base, interleaved)

@@ -4,7 +4,6 @@ the KV cache back to what was accepted."""
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
