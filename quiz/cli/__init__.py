@@ -49,6 +49,7 @@ SHORT_HELP = {
     "reset": "Delete your progress, keeping a backup (asks first unless --yes).",
     "check": "Check your NumPy attention and KV-cache code in a sandbox against hidden reference tests.",
     "new": "Write a starter solution file with every function to implement.",
+    "exercises": "List every code exercise with its difficulty, points and the functions to write.",
     "grade": "Check a folder of submissions (one NAME.py or NAME/ per student) and write the grades to CSV and JSON.",
     "list": "List the question banks, their topics and question counts per type.",
     "validate": "Check bank files or folders and report every problem as path:line:col: message.",
