@@ -50,8 +50,8 @@ NOBODY = 65534  # the uid inside a user namespace
 UID_FIRST, UID_COUNT = 0x6A000000, 1 << 24  # the range of uids given to sandboxes (as root)
 PROBE_SECONDS = 20.0
 TOP_LEVEL = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")  # merged-/usr links, or folders
-CHOICES = ("auto", "strict", "process")
-DEFAULT = "auto"  # a learner's check; grading asks for the strongest level and says which it got
+from quiz.check import ISOLATION as DEFAULT
+from quiz.check import ISOLATION_CHOICES as CHOICES
 SETUP_HINT = "run scripts/setup.sh (or: sudo apt-get install bubblewrap)"
 
 

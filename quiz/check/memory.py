@@ -37,7 +37,7 @@ def memory_test(ctx: Context) -> dict[str, Any]:
     too_big = t("check.memory_full", length=LENGTH, matrix=found.matrix_bytes >> 20, allowed=HEADROOM >> 20)
     limits = Limits(timeout=ctx.timeout, memory_bytes=baseline + HEADROOM)
     try:
-        with Sandbox(ctx.source, limits, protected=ctx.protected) as box:
+        with Sandbox(ctx.source, limits, ctx.sandbox.level, protected=ctx.protected) as box:  # the solution's level
             got = box.call("flash_attention", q, k, v, block_size=BLOCK_SIZE)
     except SolutionLoadError as exc:
         raise Wrong(t("check.memory_load", message=exc.message), memory=found) from None

@@ -116,6 +116,7 @@ def render_table(result: CheckResult, width: int = 100, color: bool = False) -> 
     summary = t("check.list_sep").join(t("check.count", n=n, status=status_text(s)) for s, n in counts.items() if n)
     console.print(escape(t("check.score", score=_points(result.score), max_score=_points(result.max_score),
                            summary=summary, seconds=result.seconds)), style="bold")
+    console.print(escape(isolation_line(result.isolation)), style="dim")
     if not result.attempted:
         console.print(escape(t("check.nothing_attempted")))
     if result.output.strip():
@@ -205,6 +206,7 @@ def to_report(result: CheckResult) -> CheckReport:
             for name in result.exercise_names()
         ],
         output=result.output,
+        isolation=result.isolation,
     )
 
 
@@ -239,14 +241,21 @@ def to_gradescope(result: CheckResult) -> dict[str, Any]:
     else:
         summary = t("check.gradescope_summary", score=_points(result.score), max_score=_points(result.max_score),
                     seed=result.seed)
+    summary += "\n" + isolation_line(result.isolation)
     return {
         "score": result.score,
         "execution_time": max(1, round(result.seconds)),
         "output": summary,
+        "extra_data": {"isolation": result.isolation},
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
     }
+
+
+def isolation_line(level: str) -> str:
+    """One line naming the isolation level the check ran at, with a warning below the full boundary."""
+    return t("check.isolation", level=level, what=t(f"check.isolation.{level}"))
 
 
 def render_json(data: dict[str, Any]) -> str:

@@ -125,6 +125,9 @@ class CheckReport(_Strict):
                                                      "empty and exit_status 2)")
     exercises: list[ExerciseReport]
     output: str = Field(description="what the solution printed (capped); never used for grading")
+    isolation: Literal["strict", "uid", "process"] = Field(
+        default="process", description="the sandbox's isolation level (docs/checker.md): strict is the full "
+                                       "boundary (bubblewrap); reports written before this field ran at process")
 
     def dump(self) -> str:
         """The JSON text: UTF-8 as is, two-space indent, no NaN."""

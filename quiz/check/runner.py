@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from quiz.check import CALL_TIMEOUT
+from quiz.check import CALL_TIMEOUT, ISOLATION
 from quiz.check.verdicts import CheckResult, LoadProblem, Status, Verdict
 from quiz.i18n import t
 
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 class CheckOptions:
     seed: int | None = None  # None: a fresh seed from the OS, reported so the run can be repeated
     timeout: float = CALL_TIMEOUT  # wall-clock seconds for one call of the solution
+    isolation: str = ISOLATION  # auto | strict | process (quiz/check/isolation.py)
     exercises: tuple[str, ...] = ()  # exercise ids to run; empty: all of them (with banks: the ones they name)
 
 
@@ -74,14 +75,14 @@ class Metered:
         self._timings["start_seconds"] = self._timings.get("start_seconds", 0.0) + time.perf_counter() - start
 
 
-def open_sandbox(stack: ExitStack, source: Path, timings: dict[str, float], protected: tuple[Path, ...] = (),
-                 **limits: Any) -> Metered:
-    """Start a child with `source` loaded; closed when `stack` closes. Raises SolutionLoadError."""
+def open_sandbox(stack: ExitStack, source: Path, timings: dict[str, float], level: Any,
+                 protected: tuple[Path, ...] = (), **limits: Any) -> Metered:
+    """Start a child with `source` loaded at isolation `level`; closed when `stack` closes. Raises SolutionLoadError."""
     from quiz.check.sandbox import Limits, Sandbox
 
     start = time.perf_counter()
     try:
-        sandbox = stack.enter_context(Sandbox(source, Limits(**limits), protected=protected))
+        sandbox = stack.enter_context(Sandbox(source, Limits(**limits), level, protected))
     finally:
         timings["start_seconds"] = timings.get("start_seconds", 0.0) + time.perf_counter() - start
     return Metered(sandbox, timings)
@@ -90,20 +91,28 @@ def open_sandbox(stack: ExitStack, source: Path, timings: dict[str, float], prot
 def run_check(path: str | Path, options: CheckOptions = CheckOptions(), registry: Registry | None = None) -> CheckResult:
     """Check the solution at `path` on the exercises of `registry` (default: the built-in ones); a file
     that cannot be loaded gives a result with `load_error` set."""
-    from quiz.check import references
+    from quiz.check import isolation, references
     from quiz.check.registry import builtin
     from quiz.check.sandbox import SolutionLoadError
+    from quiz.errors import AttnquizError
 
     started = time.perf_counter()
+    try:
+        level = isolation.choose(options.isolation)
+    except isolation.IsolationUnavailable as exc:
+        raise AttnquizError(str(exc)) from None
+    preload()
     registry = builtin() if registry is None else registry
     chosen = registry.select(options.exercises or registry.named)
     seed = secrets.randbits(32) if options.seed is None else options.seed
-    result = CheckResult(solution=str(path), seed=seed, specs={exercise.id: exercise.spec for exercise in chosen})
+    result = CheckResult(solution=str(path), seed=seed, specs={exercise.id: exercise.spec for exercise in chosen},
+                         isolation=level.value)
     # The trusted reference is read now, before any solution code runs, and loaded from a private copy.
     trusted_text = Path(references.__file__).read_text(encoding="utf-8")
     with ExitStack() as stack:
         try:
-            sandbox = open_sandbox(stack, Path(path), result.timings, registry.protected(), timeout=options.timeout)
+            sandbox = open_sandbox(stack, Path(path), result.timings, level, registry.protected(),
+                                   timeout=options.timeout)
         except SolutionLoadError as exc:
             result.load_error = LoadProblem(exc.message, exc.detail)
             result.seconds = time.perf_counter() - started
@@ -115,7 +124,7 @@ def run_check(path: str | Path, options: CheckOptions = CheckOptions(), registry
                 folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="attnquiz-ref-")))
                 copy = folder / "reference_solution.py"
                 copy.write_text(trusted_text, encoding="utf-8")
-                box = open_sandbox(stack, copy, result.timings, timeout=options.timeout)
+                box = open_sandbox(stack, copy, result.timings, level, timeout=options.timeout)
                 box.clean_address_space = box.call("address_space_bytes")  # before the speed test grows it
                 trusted_box.append(box)
             return trusted_box[0]
@@ -130,6 +139,25 @@ def run_check(path: str | Path, options: CheckOptions = CheckOptions(), registry
         result.output = sandbox.output
     result.seconds = time.perf_counter() - started
     return result
+
+
+def preload() -> None:
+    """Import every module the check and its report need, before the first sandbox starts.
+
+    At the process and uid levels a solution may be able to write where Python looks for
+    modules (a forged .pyc, a file dropped into a writable site-packages); a module imported
+    before any solution code ran cannot be replaced that way. (At the strict level nothing the
+    checker reads is writable from the sandbox at all.)
+    """
+    import json  # noqa: F401
+
+    import rich.cells  # noqa: F401
+    import rich.console  # noqa: F401
+    import rich.markup  # noqa: F401
+    import rich.table  # noqa: F401
+    import rich.text  # noqa: F401
+
+    from quiz.check import memory, report, speed, unit  # noqa: F401
 
 
 def _rng_for(seed: int, exercise: str, test: str) -> Any:

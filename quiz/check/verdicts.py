@@ -124,6 +124,7 @@ class CheckResult:
     timings: dict[str, float] = field(default_factory=dict)  # where the time went, for bench/
     interrupted: bool = False  # Ctrl-C: `tests` holds the ones that finished before it
     specs: dict[str, ExerciseSpec] = field(default_factory=dict)  # the exercises checked: titles, labels, hints
+    isolation: str = "process"  # the sandbox's isolation level: strict, uid or process (quiz/check/isolation.py)
 
     @property
     def score(self) -> float:

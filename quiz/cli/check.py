@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from quiz.check import CALL_TIMEOUT
+from quiz.check import CALL_TIMEOUT, ISOLATION, ISOLATION_CHOICES
 from quiz.cli.options import lang_option, run_context
 from quiz.errors import AttnquizError, ExitStatus
 
@@ -28,16 +28,19 @@ bank_option = click.option("--bank", "banks", multiple=True, metavar="PATH",
               help="Seconds one call of your code may take.")
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "gradescope"]), default="table",
               show_default=True, help="table for people, json (docs/checker.md), gradescope (results.json).")
+@click.option("--isolation", type=click.Choice(ISOLATION_CHOICES), default=ISOLATION,
+              show_default=True,
+              help="Sandbox boundary: auto takes the strongest available, strict refuses to run without bubblewrap.")
 @click.option("--watch", is_flag=True, help="Check again every time the file is saved, until Ctrl-C.")
 @bank_option
 @lang_option
 def check(solution: Path, names: tuple[str, ...], seed: int | None, timeout: float, output_format: str,
-          watch: bool, banks: tuple[str, ...]) -> None:
+          isolation: str, watch: bool, banks: tuple[str, ...]) -> None:
     """Check your NumPy attention and KV-cache code in a sandbox against hidden reference tests."""
     from quiz.check.registry import for_banks
     from quiz.check.runner import CheckOptions
 
-    options = CheckOptions(seed=seed, timeout=timeout, exercises=names)
+    options = CheckOptions(seed=seed, timeout=timeout, exercises=names, isolation=isolation)
     registry = for_banks(banks)  # built once: the built-in exercises and the banks'
     registry.select(names or registry.named)  # a usage error stops here, not on every save
     if watch:

@@ -81,6 +81,7 @@ flash_attention  FlashAttention (tiled, online softmax)  6/6
                         L=4096 ran within 48 MiB; one L x L matrix would need 64 MiB
 
 Score 16/31 (3 passed, 2 failed, 1 error, 1 timeout, 2 not attempted, 1 skipped) in 1.2 s
+Isolation: process (below the full boundary: install bubblewrap, scripts/setup.sh)
 Your solution printed 2 line(s); shown for debugging, never used for grading:
   hello
   Score 100/100
@@ -97,7 +98,8 @@ def test_table_in_chinese() -> None:
     assert "softmax  数值稳定的 softmax  2/6" in text
     assert "  未通过" in text and "未作答" in text and "超时" in text
     assert "可能的错误：没有先减最大值就 exp。提示：" in text
-    assert text.splitlines()[-4].startswith("得分 16/31（")
+    assert text.splitlines()[-5].startswith("得分 16/31（")
+    assert text.splitlines()[-4] == "隔离级别：process（低于完整隔离：请安装 bubblewrap（scripts/setup.sh））"
 
 
 def test_table_with_colour_has_ansi_codes_and_the_same_words() -> None:
@@ -143,7 +145,9 @@ def test_json_of_a_load_error() -> None:
 
 def test_gradescope_results() -> None:
     data = to_gradescope(_result())
-    assert set(data) == {"score", "execution_time", "output", "visibility", "stdout_visibility", "tests"}
+    assert set(data) == {"score", "execution_time", "output", "visibility", "stdout_visibility", "tests", "extra_data"}
+    assert data["extra_data"] == {"isolation": "process"}
+    assert data["output"].splitlines()[-1] == "Isolation: process (below the full boundary: install bubblewrap, scripts/setup.sh)"
     assert data["score"] == sum(test["score"] for test in data["tests"]) == 16
     assert {test["status"] for test in data["tests"]} == {"passed", "failed"}
     first = data["tests"][0]
@@ -158,7 +162,8 @@ def test_gradescope_of_a_load_error_scores_zero_and_says_why() -> None:
     result = CheckResult("s.py", 1, load_error=LoadProblem("s.py:3:5: SyntaxError: invalid syntax", "x =\n    ^"))
     data = to_gradescope(result)
     assert data["score"] == 0 and data["tests"] == []
-    assert data["output"] == "cannot load the solution: s.py:3:5: SyntaxError: invalid syntax\nx =\n    ^"
+    assert data["output"] == ("cannot load the solution: s.py:3:5: SyntaxError: invalid syntax\nx =\n    ^\n"
+                              "Isolation: process (below the full boundary: install bubblewrap, scripts/setup.sh)")
 
 
 def test_the_committed_schema_is_the_one_generated_from_the_report_model() -> None:
