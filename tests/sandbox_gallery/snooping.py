@@ -66,3 +66,7 @@ def environment():
 
 def where():
     return os.getcwd(), os.getsid(0) == os.getpid()
+
+
+def exists(path):
+    return os.path.exists(path)  # a stat, which the audit hook does not watch: only the view decides
