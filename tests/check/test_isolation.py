@@ -90,6 +90,7 @@ def _assert_clean_reports(result) -> None:
     assert not any(line.startswith("Score 100/100") for line in table.splitlines())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "level"), _cases())
 def test_the_gallery_gets_an_honest_verdict(name: str, level: Level, bait: dict[str, bytes]) -> None:
     spec = EXPECTED[name]
