@@ -1,8 +1,15 @@
-"""Sandbox overhead: child start-up, and the round trip of one request next to the same call in-process.
+"""Sandbox cost at each isolation level, side by side in one run: start-up, close, round trips, a full check.
 
-The KV-cache speed test makes about 256 round trips per timed run with small arrays, so the
-figure that matters is the round trip of a (1, 1, 64) float64 array to a trivial function.
-Goal: well under 1 ms. Usage: python bench/bench_sandbox.py [--calls 2000]
+For every level this machine offers (strict: bubblewrap; uid: root's unprivileged-uid
+fallback; process), measured interleaved (level A, B, A, B, ...) so the machine's load falls on
+all alike:
+- start: spawn, Python and NumPy start-up, loading a small solution; close: kill, reap, clean up;
+- round trip of a request with no arrays, of a (1, 1, 64) float64 array, of a 4 x (64, 64) call;
+- a full `attnquiz check` of solutions/attention.py (every exercise, speed and memory tests).
+The ratios are each level's figure over the process level's, from this one run.
+Goal: a full check at the strict level no slower than 1.3x the process level.
+
+Usage: python bench/bench_sandbox.py [--calls 1000] [--starts 10] [--checks 2]
 """
 
 from __future__ import annotations
@@ -15,8 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
+from quiz.check import isolation
+from quiz.check.isolation import Level
+from quiz.check.runner import CheckOptions, run_check
 from quiz.check.sandbox import Limits, Sandbox
 
+REPO = Path(__file__).resolve().parent.parent
 SOLUTION = '''
 import numpy as np
 
@@ -31,62 +42,77 @@ def step(x, w_q, w_k, w_v, w_o):
 '''
 
 
-def _quantiles(values: list[float]) -> str:
-    ordered = sorted(values)
-    median, p90 = statistics.median(ordered), ordered[int(0.9 * (len(ordered) - 1))]
-    return f"{median * 1e6:9.1f} {p90 * 1e6:9.1f}"
+def _median_ms(values: list[float]) -> float:
+    return statistics.median(values) * 1e3
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=2000)
-    calls = parser.parse_args().calls
+    parser.add_argument("--calls", type=int, default=1000, help="round trips per request kind and level")
+    parser.add_argument("--starts", type=int, default=10, help="sandboxes started per level")
+    parser.add_argument("--checks", type=int, default=2, help="full checks per level")
+    args = parser.parse_args()
+    host = isolation.host()
+    levels = [level for level in Level if host.works(level)]
+    for level in Level:
+        if not host.works(level):
+            print(f"{level.value}: not available here ({host.problems[level]})")
+    figures: dict[Level, dict[str, list[float]]] = {level: {} for level in levels}
+
+    def add(level: Level, name: str, value: float) -> None:
+        figures[level].setdefault(name, []).append(value)
+
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder, "solution.py")
         path.write_text(SOLUTION, encoding="utf-8")
-        starts, closes = [], []
-        for _ in range(5):
-            box = Sandbox(path, Limits())
-            began = time.perf_counter()
-            box.start()
-            starts.append(time.perf_counter() - began)
-            began = time.perf_counter()
-            box.close()
-            closes.append(time.perf_counter() - began)
-        print(f"start (spawn, NumPy import, load): median {statistics.median(starts) * 1e3:.1f} ms; "
-              f"close (kill, reap): {statistics.median(closes) * 1e3:.1f} ms")
-
+        for _ in range(args.starts):
+            for level in levels:
+                box = Sandbox(path, Limits(), level)
+                began = time.perf_counter()
+                box.start()
+                add(level, "start", time.perf_counter() - began)
+                began = time.perf_counter()
+                box.close()
+                add(level, "close", time.perf_counter() - began)
         x = np.random.default_rng(0).standard_normal((1, 1, 64))
         weights = [np.random.default_rng(i).standard_normal((64, 64)) for i in range(4)]
-        with Sandbox(path, Limits()) as box:
-            stored = [box.put(w) for w in weights]
-            cases = {
-                "ok() (no arrays)": lambda: box.call("ok"),
-                "echo((1,1,64) float64)": lambda: box.call("echo", x),
-                "step(x, 4 weights sent)": lambda: box.call("step", x, *weights),
-                "step(x, 4 weights put)": lambda: box.call("step", x, *stored),
-            }
-            print(f"{'request':<26} {'round trip us':>19} {'whole call us':>19}")
-            print(f"{'':<26} {'median':>9} {'p90':>9} {'median':>9} {'p90':>9}")
-            for name, run in cases.items():
-                trips, walls = [], []
-                for _ in range(calls):
-                    began = time.perf_counter()
-                    run()
-                    walls.append(time.perf_counter() - began)
-                    trips.append(box.last_call_seconds)
-                print(f"{name:<26} {_quantiles(trips)} {_quantiles(walls)}")
-            big = np.zeros(1 << 20)  # 8 MiB each way
-            began = time.perf_counter()
-            for _ in range(20):
-                box.call("echo", big)
-            seconds = (time.perf_counter() - began) / 20
-            print(f"echo of an 8 MiB array: {seconds * 1e3:.1f} ms ({2 * big.nbytes / seconds / 2**30:.2f} GiB/s)")
-        began = time.perf_counter()
-        for _ in range(calls):
-            x @ weights[0] @ weights[1] @ weights[2] @ weights[3]
-        local = (time.perf_counter() - began) / calls
-        print(f"step() in-process, for comparison: {local * 1e6:.1f} us")
+        boxes = {level: Sandbox(path, Limits(), level) for level in levels}
+        try:
+            for box in boxes.values():
+                box.start()
+            cases = {"ok()": lambda box: box.call("ok"), "echo (1,1,64)": lambda box: box.call("echo", x),
+                     "step 4x(64,64)": lambda box: box.call("step", x, *weights)}
+            for _ in range(args.calls):
+                for level, box in boxes.items():
+                    for name, run in cases.items():
+                        run(box)
+                        add(level, name, box.last_call_seconds)
+        finally:
+            for box in boxes.values():
+                box.close()
+    solution = REPO / "solutions" / "attention.py"
+    for _ in range(args.checks):
+        for level in levels:
+            result = run_check(solution, CheckOptions(seed=1, isolation=level.value))
+            assert result.passed and result.isolation == level.value, result.isolation
+            add(level, "full check", result.seconds)
+
+    rows = [("start", "ms", 1e3), ("close", "ms", 1e3), ("ok()", "us", 1e6), ("echo (1,1,64)", "us", 1e6),
+            ("step 4x(64,64)", "us", 1e6), ("full check", "s", 1.0)]
+    base = Level.PROCESS
+    header = f"{'median':<22}" + "".join(f"{level.value:>12}" for level in levels)
+    header += "".join(f"{level.value + '/process':>18}" for level in levels if level is not base)
+    print(header)
+    for name, unit, scale in rows:
+        medians = {level: statistics.median(figures[level][name]) for level in levels}
+        line = f"{name + ' (' + unit + ')':<22}" + "".join(f"{medians[level] * scale:12.2f}" for level in levels)
+        line += "".join(f"{medians[level] / medians[base]:17.2f}x" for level in levels if level is not base)
+        print(line)
+    if Level.STRICT in levels:
+        ratio = statistics.median(figures[Level.STRICT]["full check"]) / statistics.median(
+            figures[base]["full check"])
+        verdict = "met" if ratio <= 1.3 else "NOT met"
+        print(f"goal (full check at strict <= 1.3x process): {ratio:.2f}x, {verdict}")
 
 
 if __name__ == "__main__":
