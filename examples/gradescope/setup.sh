@@ -15,6 +15,15 @@ if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' >
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 python3-venv python3-pip
 fi
 
+# bubblewrap is the checker's sandbox boundary (its strict isolation level, docs/checker.md):
+# without it, or where the image refuses namespaces, checks run at a weaker level, and every
+# results.json says which (extra_data.isolation and a line of its output).
+if ! command -v bwrap >/dev/null 2>&1; then
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bubblewrap \
+        || echo "setup: bubblewrap could not be installed; checks will run below the full sandbox boundary" >&2
+fi
+
 python3 -m venv "$ROOT/venv"
 "$ROOT/venv/bin/python" -m pip install --upgrade pip
 

@@ -229,6 +229,21 @@ def launch(level: Level, child_args: list[str], tmp_bytes: int) -> Launch:
     return Launch(level, argv, {"cwd": workdir}, workdir)
 
 
+@functools.cache
+def harden_checker() -> None:
+    """Make the checker's own process non-dumpable (once): a process of the same user, a sandbox
+    child at the process level included, can then neither trace it nor read /proc/<pid>/mem,
+    environ or the like. A second layer only: root ignores it, and strict sandboxes cannot see
+    the checker at all."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+        except (OSError, AttributeError):
+            pass
+
+
 def read_info(fd: int, deadline: float) -> tuple[int, int]:
     """(the namespace's init, the harness), as the host sees them, from bubblewrap's --info-fd JSON and /proc."""
     import json

@@ -348,6 +348,7 @@ class Sandbox:
             except (AttributeError, OSError):
                 pass  # a smaller pipe only means more system calls
         self._token = os.urandom(16).hex()
+        isolation.harden_checker()
         ours = (request_read, request_write, reply_read, reply_write, output_read, output_write)
         try:
             launch = self._launch = isolation.launch(self.level, [str(request_read), str(reply_write)],

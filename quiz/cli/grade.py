@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from quiz.check import defaults
 from quiz.cli.options import lang_option
 
 
@@ -26,9 +27,12 @@ from quiz.cli.options import lang_option
 @click.option("--seed", type=int, default=None, help="Same random inputs for every student.")
 @click.option("--file", "filename", default="solution.py", show_default=True, metavar="NAME",
               help="The file to check inside a student's folder.")
+@click.option("--isolation", type=click.Choice(defaults.ISOLATION_CHOICES), default=defaults.ISOLATION,
+              show_default=True, help="Sandbox boundary for every check; strict refuses to grade without bubblewrap.")
 @lang_option
 def grade(submissions: Path, out: Path, jobs: int | None, timeout: float | None, submission_timeout: float,
-          exercises: tuple[str, ...], banks: tuple[str, ...], seed: int | None, filename: str) -> None:
+          exercises: tuple[str, ...], banks: tuple[str, ...], seed: int | None, filename: str,
+          isolation: str) -> None:
     """Check a folder of submissions (one NAME.py or NAME/ per student) and write the grades to CSV and JSON."""
     from quiz.grade import grade_class
     from quiz.grade.records import Settings
@@ -36,7 +40,7 @@ def grade(submissions: Path, out: Path, jobs: int | None, timeout: float | None,
     from quiz.i18n import t
 
     settings = Settings(exercises=exercises, timeout=timeout, seed=seed, banks=banks,
-                        submission_timeout=submission_timeout)
+                        submission_timeout=submission_timeout, isolation=isolation)
     display = _Display()
     try:
         run = grade_class(submissions, out, settings, jobs=jobs, filename=filename,
@@ -45,6 +49,9 @@ def grade(submissions: Path, out: Path, jobs: int | None, timeout: float | None,
         display.close()
     click.echo(t("grade.summary_run", graded=run.graded, resumed=run.resumed))
     click.echo(render_summary(run.summary, out), nl=False)
+    weak = sorted({record.isolation for record in run.records if record.isolation not in ("", "strict")})
+    if weak:  # the instructor-facing warning: these grades were computed below the full boundary
+        click.echo(t("grade.isolation_warning", levels=", ".join(weak)), err=True)
     if run.interrupted:
         raise KeyboardInterrupt  # the results so far are written and summarised; the root command ends the run
     raise SystemExit(run.exit_status)

@@ -28,6 +28,7 @@ class Settings:
     seed: int | None = None
     banks: tuple[str, ...] = ()
     submission_timeout: float = 600.0  # wall clock for one whole `attnquiz check` process
+    isolation: str = "auto"  # passed to `attnquiz check --isolation` (auto: the strongest level available)
 
     def key(self) -> dict[str, Any]:
         """The part of the settings a resumed run must share to reuse a result."""
@@ -37,6 +38,7 @@ class Settings:
             "timeout": self.timeout,
             "seed": self.seed,
             "banks": [[bank, _bank_digest(bank)] for bank in self.banks],
+            "isolation": self.isolation,
         }
 
 
@@ -94,6 +96,7 @@ class Record:
     message: str = ""
     tests: list[GradedTest] = field(default_factory=list)
     graded_at: str = ""
+    isolation: str = ""  # the sandbox level the check ran at (strict, uid, process), from its report
 
     @property
     def percent(self) -> float:
@@ -136,7 +139,9 @@ def record_from_check(
         tests, score, max_score = parse_check_report(report)
     except (KeyError, TypeError, ValueError) as exc:
         return Record(status="error", message=t("grade.bad_report", detail=repr(exc)), **base)
-    return Record(status="checked", score=score, max_score=max_score, tests=tests, **base)
+    level = report.get("isolation")
+    return Record(status="checked", score=score, max_score=max_score, tests=tests,
+                  isolation=level if level in ("strict", "uid", "process") else "", **base)
 
 
 def parse_check_report(doc: dict[str, Any]) -> tuple[list[GradedTest], float, float]:

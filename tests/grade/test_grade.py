@@ -456,3 +456,19 @@ def test_a_write_failure_mid_run_stops_with_one_line_and_keeps_what_was_written(
     again = grade_cli(folder, "--out", out, "--jobs", "1", *QUICK)
     assert again.stdout.splitlines()[0] == f"Checked {4 - len(kept)} now, {len(kept)} unchanged since the last run."
     assert [row["student"] for row in read_csv(out / TOTALS_CSV)] == ["a", "b", "c", "d"]
+
+
+def test_every_record_names_its_isolation_level_and_a_weak_one_is_warned_about(tmp_path: Path) -> None:
+    from quiz.check import isolation
+
+    folder = make(tmp_path / "class", {"alice.py": SOLUTION.read_text(encoding="utf-8")})
+    best = isolation.host().best().value
+    for level, expected in (("auto", best), ("process", "process")):
+        out = tmp_path / f"grades-{level}"
+        result = grade_cli(folder, "--out", out, "--isolation", level, *QUICK)
+        assert result.returncode == ExitStatus.OK, result.stderr
+        students = json.loads((out / REPORT_JSON).read_text(encoding="utf-8"))["students"]
+        assert [student["isolation"] for student in students] == [expected]
+        warned = "Warning: some checks ran below the full sandbox boundary" in result.stderr
+        assert warned == (expected != "strict")
+    assert Settings(isolation="process").key() != Settings(isolation="strict").key()  # a change re-grades
