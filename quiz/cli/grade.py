@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from quiz.check import defaults
+from quiz.check import ISOLATION, ISOLATION_CHOICES
 from quiz.cli.options import lang_option
 
 
@@ -27,7 +27,7 @@ from quiz.cli.options import lang_option
 @click.option("--seed", type=int, default=None, help="Same random inputs for every student.")
 @click.option("--file", "filename", default="solution.py", show_default=True, metavar="NAME",
               help="The file to check inside a student's folder.")
-@click.option("--isolation", type=click.Choice(defaults.ISOLATION_CHOICES), default=defaults.ISOLATION,
+@click.option("--isolation", type=click.Choice(ISOLATION_CHOICES), default=ISOLATION,
               show_default=True, help="Sandbox boundary for every check; strict refuses to grade without bubblewrap.")
 @lang_option
 def grade(submissions: Path, out: Path, jobs: int | None, timeout: float | None, submission_timeout: float,
