@@ -3,7 +3,8 @@
 Built-in banks ship inside the package (``quiz/_data/questions`` in a wheel) or sit
 at the top of a source checkout (``questions/``, for an editable install). The user's
 own data (progress database, backups) lives under ``ATTNQUIZ_HOME`` if set, else the
-platform's user data directory. Tests set ``ATTNQUIZ_HOME`` to a temporary folder.
+platform's user data directory. The settings file is ``ATTNQUIZ_CONFIG`` if set, else
+``config.toml`` in the platform's user config directory. Tests set both to temporary paths.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-DataKind = Literal["builtin_banks", "home", "database", "backups"]
+DataKind = Literal["builtin_banks", "home", "database", "backups", "config"]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -22,6 +23,13 @@ def data_path(kind: DataKind) -> Path:
     if kind == "builtin_banks":
         packaged = _PACKAGE_DIR / "_data" / "questions"
         return packaged if packaged.is_dir() else _PACKAGE_DIR.parent / "questions"
+    if kind == "config":
+        chosen = os.environ.get("ATTNQUIZ_CONFIG")
+        if chosen:
+            return Path(chosen).expanduser()
+        import platformdirs
+
+        return platformdirs.user_config_path("attnquiz", appauthor=False) / "config.toml"
     override = os.environ.get("ATTNQUIZ_HOME")
     if override:
         home = Path(override).expanduser()

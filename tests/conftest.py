@@ -15,17 +15,25 @@ ATTNQUIZ = [sys.executable, "-m", "quiz"]
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A fresh data directory per test; the user's real progress is never touched."""
+    """A fresh data directory and settings file per test; the user's real progress and settings are never
+    touched, and no ATTNQUIZ_* setting from the calling shell leaks in."""
     home = tmp_path_factory.mktemp("home")
+    for var in [name for name in os.environ if name.startswith("ATTNQUIZ_")]:
+        monkeypatch.delenv(var)
     monkeypatch.setenv("ATTNQUIZ_HOME", str(home))
-    for var in ("ATTNQUIZ_BANKS", "ATTNQUIZ_LANG", "LC_ALL", "LC_MESSAGES", "NO_COLOR"):
+    monkeypatch.setenv("ATTNQUIZ_CONFIG", str(home / "config.toml"))
+    for var in ("LC_ALL", "LC_MESSAGES", "NO_COLOR"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("LANG", "C.UTF-8")
     from quiz import i18n
 
+    from quiz import config
+
     token = i18n._language.set(i18n.resolve_language())  # the environment above decides, as outside a run
+    settings = config._CURRENT.set(None)  # no run's settings yet: read from this test's environment
     yield home
     i18n._language.reset(token)  # whatever the test bound is gone for the next one
+    config._CURRENT.reset(settings)
 
 
 def need_level(level: object) -> None:
@@ -43,6 +51,7 @@ def need_level(level: object) -> None:
 def subprocess_env(**extra: str) -> dict[str, str]:
     """The environment for running attnquiz as a child process in tests."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ATTNQUIZ_")}
-    env.update({"ATTNQUIZ_HOME": os.environ["ATTNQUIZ_HOME"], "LANG": "C.UTF-8"})
+    env.update({"ATTNQUIZ_HOME": os.environ["ATTNQUIZ_HOME"], "ATTNQUIZ_CONFIG": os.environ["ATTNQUIZ_CONFIG"],
+                "LANG": "C.UTF-8"})
     env.update(extra)
     return env

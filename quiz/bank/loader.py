@@ -92,13 +92,15 @@ def bank_files(paths: Iterable[str | os.PathLike[str]], problems: list[Problem])
 
 
 def extra_bank_paths(cli_paths: Sequence[str] = ()) -> list[str]:
-    """Banks named by ATTNQUIZ_BANKS (an os.pathsep-separated list) and then --bank."""
-    env = [p for p in os.environ.get("ATTNQUIZ_BANKS", "").split(os.pathsep) if p]
-    return env + list(cli_paths)
+    """Banks named by the settings file's `banks`, ATTNQUIZ_BANKS (an os.pathsep-separated list),
+    then --bank (quiz.config: extra banks add up)."""
+    from quiz import config
+
+    return list(config.current().with_flags(banks=tuple(cli_paths)).settings.banks)
 
 
 def load_catalog(extra: Sequence[str] = (), *, known_exercises: Collection[str], include_builtin: bool = True) -> Catalog:
-    """The built-in banks (unless excluded), then ATTNQUIZ_BANKS, then `extra`."""
+    """The built-in banks (unless excluded), then the settings file's banks, ATTNQUIZ_BANKS, then `extra`."""
     paths = ([str(data_path("builtin_banks"))] if include_builtin else []) + extra_bank_paths(extra)
     return load_paths(paths, known_exercises=known_exercises)
 

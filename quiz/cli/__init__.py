@@ -38,6 +38,11 @@ COMMANDS = {
     "validate": "quiz.cli.bank:validate",
     "schema": "quiz.cli.bank:schema",
     "keypoints": "quiz.cli.bank:keypoints",
+    "config": "quiz.cli.config:config",
+    "export": "quiz.cli.export:export",
+    "import": "quiz.cli.export:import_",
+    "optimize": "quiz.cli.optimize:optimize",
+    "completion": "quiz.cli.completion:completion",
 }
 
 # command name -> its one-line help, as its docstring starts (a test keeps the two equal): `attnquiz --help`
@@ -45,7 +50,7 @@ COMMANDS = {
 SHORT_HELP = {
     "start": "Start the interactive quiz (practice, exam or review).",
     "review": "Review the questions that are due (short for `attnquiz start --mode review`).",
-    "stats": "Show your progress per topic, your streak and your weakest questions.",
+    "stats": "Show your progress per topic, streak, weakest questions, recall now, a review heatmap and what is due.",
     "reset": "Delete your progress, keeping a backup (asks first unless --yes).",
     "check": "Check your NumPy attention and KV-cache code in a sandbox against hidden reference tests.",
     "new": "Write a starter solution file with every function to implement.",
@@ -55,6 +60,11 @@ SHORT_HELP = {
     "validate": "Check bank files or folders and report every problem as path:line:col: message.",
     "schema": "Print the JSON Schema of the bank format, for editors' YAML completion.",
     "keypoints": "Mark an answer (a file, or standard input) against an open question's key points and say why.",
+    "config": "Show every setting, its value and where it comes from (flag, environment, file, default).",
+    "export": "Export the banks as an Anki deck, or your progress and review log as files.",
+    "import": "Import progress exported by `attnquiz export progress` (on this machine or another).",
+    "optimize": "Fit the FSRS scheduler's parameters to your reviews and show the change (--save keeps them).",
+    "completion": "Print the shell completion script for bash, zsh or fish (the README says how to enable it).",
 }
 
 

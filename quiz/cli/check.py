@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from quiz.check import CALL_TIMEOUT, ISOLATION, ISOLATION_CHOICES
+from quiz.cli import complete
 from quiz.cli.options import lang_option, run_context
 from quiz.errors import AttnquizError, ExitStatus
 
@@ -21,7 +22,7 @@ bank_option = click.option("--bank", "banks", multiple=True, metavar="PATH",
 
 @click.command()
 @click.argument("solution", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--exercise", "names", multiple=True, metavar="NAME",
+@click.option("--exercise", "names", multiple=True, metavar="NAME", shell_complete=complete.exercises,
               help="Check only this exercise (repeatable); default: every exercise.")
 @click.option("--seed", type=click.IntRange(min=0), help="Repeat the random inputs of an earlier run.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=CALL_TIMEOUT, show_default=True,

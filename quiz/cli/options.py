@@ -6,9 +6,11 @@ from typing import TYPE_CHECKING
 
 import click
 
+from quiz.cli import complete
 from quiz.i18n import LANGUAGES
 
 if TYPE_CHECKING:
+    from quiz.config import Config
     from quiz.context import RunContext
 
 
@@ -26,7 +28,7 @@ lang_option = click.option(
     help="Interface language (else ATTNQUIZ_LANG, else the locale).",
 )
 bank_option = click.option(
-    "--bank", "banks", multiple=True, metavar="PATH",
+    "--bank", "banks", multiple=True, metavar="PATH", shell_complete=complete.banks,
     help="Extra bank file or folder (repeatable); ATTNQUIZ_BANKS adds more.",
 )
 
@@ -38,3 +40,8 @@ def run_context() -> RunContext:
     ctx = click.get_current_context(silent=True)
     found = ctx.find_object(RunContext) if ctx is not None else None
     return found or RunContext.resolve().activate()
+
+
+def settings(**flags: object) -> Config:
+    """The settings of the command being run: the run context's, with the command's own flags on top."""
+    return run_context().settings.with_flags(**flags)

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from quiz.cli.options import bank_option, lang_option, run_context
+from quiz.cli import complete
+from quiz.cli.options import bank_option, lang_option, run_context, settings
 from quiz.errors import AttnquizError, ExitStatus
 
 if TYPE_CHECKING:
@@ -56,8 +57,10 @@ class QuizOptions:
 
 def _common_options(command):  # noqa: ANN001, ANN202 - a click decorator
     options = [
-        click.option("--topic", "topics", multiple=True, metavar="ID", help="Only this topic (repeatable)."),
-        click.option("--tag", "tags", multiple=True, metavar="ID", help="Only questions with this tag (repeatable)."),
+        click.option("--topic", "topics", multiple=True, metavar="ID", shell_complete=complete.topics,
+                     help="Only this topic (repeatable)."),
+        click.option("--tag", "tags", multiple=True, metavar="ID", shell_complete=complete.tags,
+                     help="Only questions with this tag (repeatable)."),
         click.option("--difficulty", "difficulties", multiple=True, type=click.IntRange(1, 3),
                      help="Only this difficulty, 1 to 3 (repeatable)."),
         click.option("-n", "--count", type=click.IntRange(min=1),
@@ -101,19 +104,25 @@ def run_quiz(options: QuizOptions) -> ExitStatus:
     from quiz.practice import code, feedback, prompts, render, session, summary
     from quiz.bank.loader import extra_bank_paths
     from quiz.i18n import t
-    from quiz.practice.scheduler import utcnow
+    from quiz.practice.scheduler import Scheduler, utcnow
 
-    lang = run_context().lang
+    loaded = settings(plain=options.plain or None)
+    lang = loaded.lang
     if options.time_limit is not None and options.mode != "exam":
         raise AttnquizError(t("start.time_limit_mode"))
     questions = _load_questions(options.banks, options.builtin)
     filters = session.Filters(frozenset(options.topics), frozenset(options.tags), frozenset(options.difficulties))
-    plain = options.plain or not prompts.is_interactive()
+    plain = loaded.settings.plain or not prompts.is_interactive()
+    scheduler = Scheduler.from_settings(loaded.settings)
     console = render.make_console(plain)
     count = options.count or (None if options.mode == "review" else DEFAULT_COUNT)
     with _open_store() as store:
         history = store.history()
-        items = session.plan(questions, history, filters, options.mode, count, options.seed, utcnow())  # type: ignore[arg-type]
+        new_limit = _new_left(store, loaded.settings.new_per_day) if options.mode == "practice" else None
+        items = session.plan(questions, history, filters, options.mode, count, options.seed, utcnow(),  # type: ignore[arg-type]
+                             new_limit=new_limit)
+        if new_limit == 0:
+            render.line(console, t("start.new_limit", limit=loaded.settings.new_per_day))
         if not items:
             render.line(console, t("session.nothing_due", next=summary.next_review_line(store.next_due(), utcnow())))
             return ExitStatus.OK
@@ -126,13 +135,21 @@ def run_quiz(options: QuizOptions) -> ExitStatus:
                              pause=options.pause, exam=options.mode == "exam")
         outcome = session.run(items, options.mode, ui, lambda r: store.record(r, options.mode, session_id),  # type: ignore[arg-type]
                               history, lang=lang, time_limit=options.time_limit * 60 if options.time_limit else None,
-                              relearn=options.relearn)
+                              relearn=options.relearn, schedule=scheduler.review)
         store.end_session(session_id, utcnow(), outcome.interrupted)
         result = summary.summarize(outcome, store.next_due(), lang)
     summary.render_summary(console, result, utcnow(), plain)
     if options.mode == "exam" and not outcome.interrupted:
         feedback.walkthrough(console, outcome.mistakes, lang, plain)
     return ExitStatus.INTERRUPTED if outcome.interrupted else ExitStatus.OK
+
+
+def _new_left(store: Store, per_day: int) -> int:
+    """How many new questions today's allowance still has (days are local calendar days)."""
+    from datetime import datetime
+
+    midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(0, per_day - store.new_since(midnight))
 
 
 def _load_questions(banks: tuple[str, ...], builtin: bool) -> list[tuple[models.Bank, models.AnyQuestion]]:
@@ -174,24 +191,45 @@ def _open_store() -> Store:
 @lang_option
 @bank_option
 @click.option("--builtin/--no-builtin", default=True, help="Include the built-in banks (for topic names).")
-def stats(banks: tuple[str, ...], builtin: bool) -> None:
-    """Show your progress per topic, your streak and your weakest questions."""
+@click.option("--plain", is_flag=True, default=None,
+              help="Text only: tables and figures as lines, no charts (also when output is not a terminal).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="Tables and charts, or every figure as JSON for scripts.")
+@click.option("--questions", "every_question", is_flag=True,
+              help="List every reviewed question with its chance of recall now (not only the five lowest).")
+def stats(banks: tuple[str, ...], builtin: bool, plain: bool | None, fmt: str,
+          every_question: bool) -> None:
+    """Show your progress per topic, streak, weakest questions, recall now, a review heatmap and what is due."""
+    import json
+
     from quiz.bank import models
-    from quiz.practice import render, summary
     from quiz.bank.loader import load_catalog
     from quiz.check.catalog import exercise_names
-    from quiz.practice.scheduler import utcnow
+    from quiz.practice import charts, progress, render, summary
+    from quiz.practice.scheduler import Scheduler, utcnow
 
-    language = run_context().lang
+    loaded = settings(banks=banks, plain=plain)
+    language = loaded.lang
     catalog = load_catalog(banks, known_exercises=exercise_names(), include_builtin=builtin)
     names = {topic: summary.topic_name(bank, topic, language) for bank in catalog.banks for topic in bank.topics}
     prompts = {(bank.id, q.id): models.localize(q.prompt, language) for bank, q in catalog.questions()}
     now = utcnow()
+    scheduler = Scheduler.from_settings(loaded.settings)
     with _open_store() as store:
         result = store.stats(now)
-    console = render.make_console(plain=not sys.stdout.isatty())
-    summary.render_stats(console, result, now, not sys.stdout.isatty(), lambda topic: names.get(topic, topic),
-                         lambda bank_id, question_id: prompts.get((bank_id, question_id)))
+        figures = progress.figures(store.answer_times(), store.topic_cards(), scheduler.retrievability, now)
+    name_of = lambda topic: names.get(topic, topic)  # noqa: E731
+    if fmt == "json":
+        click.echo(json.dumps(progress.to_json(result, figures, name_of, loaded.settings.desired_retention),
+                              ensure_ascii=False, indent=2))
+        return
+    text_only = loaded.settings.plain or not sys.stdout.isatty()
+    console = render.make_console(plain=text_only)
+    prompt_of = lambda bank_id, question_id: prompts.get((bank_id, question_id))  # noqa: E731
+    summary.render_stats(console, result, now, text_only, name_of, prompt_of)
+    if result.topics:
+        charts.render(console, result, figures, loaded.settings.desired_retention, text_only, name_of, prompt_of,
+                      every_question)
 
 
 @click.command()

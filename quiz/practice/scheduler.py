@@ -8,6 +8,10 @@ saved-card format (it has changed between releases) cannot break saved progress.
 Ratings: an objective question is rated from correctness and answer time
 (``objective_rating``); an open question uses the learner's own rating.
 Fuzzing is off, so the same answers at the same times give the same schedule.
+
+``Scheduler`` holds the learner's settings (desired retention, maximum interval, learning and
+relearning steps, fitted parameters: quiz.config); ``Scheduler.from_settings`` builds it, and
+the module-level ``review`` uses the defaults.
 """
 
 from __future__ import annotations
@@ -15,7 +19,11 @@ from __future__ import annotations
 import enum
 import functools
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from quiz.config import Settings
 
 FAST_SECONDS = 10.0
 """A right answer within this many seconds is Easy."""
@@ -75,37 +83,79 @@ def coverage_rating(covered: int, total: int) -> Rating:
 
 
 @functools.cache
-def _fsrs_scheduler():  # noqa: ANN202 - fsrs is imported lazily
+def _fsrs_scheduler(parameters: tuple[float, ...], desired_retention: float, maximum_interval: int,
+                    learning_steps: tuple[timedelta, ...], relearning_steps: tuple[timedelta, ...]):  # noqa: ANN202
     import fsrs
 
-    return fsrs.Scheduler(enable_fuzzing=False)
+    return fsrs.Scheduler(parameters=parameters or fsrs.scheduler.DEFAULT_PARAMETERS,
+                          desired_retention=desired_retention, maximum_interval=maximum_interval,
+                          learning_steps=learning_steps, relearning_steps=relearning_steps, enable_fuzzing=False)
+
+
+_STATES = {name: value for value, name in _STATE_NAMES.items()}
+
+
+def _fsrs_card(card: CardState):  # noqa: ANN202 - fsrs is imported lazily
+    import fsrs
+
+    return fsrs.Card(card_id=0, state=fsrs.State(_STATES[card.state]), step=card.step, stability=card.stability,
+                     difficulty=card.difficulty, due=card.due, last_review=card.last_review)
+
+
+@dataclass(frozen=True)
+class Scheduler:
+    """FSRS with the learner's settings; every field has to be given (the defaults live in quiz.config)."""
+
+    desired_retention: float
+    maximum_interval: int
+    learning_steps: tuple[timedelta, ...]
+    relearning_steps: tuple[timedelta, ...]
+    parameters: tuple[float, ...] = ()
+    """FSRS's model weights; empty for fsrs's defaults."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Scheduler:
+        return cls(settings.desired_retention, settings.maximum_interval, settings.learning_deltas,
+                   settings.relearning_deltas, settings.fsrs_parameters)
+
+    def _fsrs(self):  # noqa: ANN202
+        return _fsrs_scheduler(self.parameters, self.desired_retention, self.maximum_interval, self.learning_steps,
+                               self.relearning_steps)
+
+    def review(self, card: CardState | None, rating: Rating, now: datetime) -> CardState:
+        """The card after one answer rated `rating` at `now` (a new card when `card` is None)."""
+        import fsrs
+
+        assert now.tzinfo is not None, "review times must be timezone-aware (UTC)"
+        now = now.astimezone(timezone.utc)
+        before = fsrs.Card(card_id=0, due=now) if card is None else _fsrs_card(card)
+        reps, lapses = (0, 0) if card is None else (card.reps, card.lapses)
+        after, _log = self._fsrs().review_card(before, fsrs.Rating(int(rating)), review_datetime=now)
+        lapsed = card is not None and card.state == "review" and rating == Rating.AGAIN
+        return CardState(
+            state=_STATE_NAMES[int(after.state)],
+            step=after.step,
+            stability=after.stability,
+            difficulty=after.difficulty,
+            due=after.due,
+            last_review=now,
+            reps=reps + 1,
+            lapses=lapses + int(lapsed),
+        )
+
+    def retrievability(self, card: CardState, now: datetime) -> float:
+        """The chance (0 to 1) that the question is recalled at `now`, as FSRS's memory model predicts."""
+        if card.last_review is None or card.stability is None:
+            return 0.0
+        return float(self._fsrs().get_card_retrievability(_fsrs_card(card), now.astimezone(timezone.utc)))
+
+
+def default_scheduler() -> Scheduler:
+    from quiz.config import DEFAULTS
+
+    return Scheduler.from_settings(DEFAULTS)
 
 
 def review(card: CardState | None, rating: Rating, now: datetime) -> CardState:
-    """The card after one answer rated `rating` at `now` (a new card when `card` is None)."""
-    import fsrs
-
-    assert now.tzinfo is not None, "review times must be timezone-aware (UTC)"
-    now = now.astimezone(timezone.utc)
-    states = {name: value for value, name in _STATE_NAMES.items()}
-    if card is None:
-        before = fsrs.Card(card_id=0, due=now)
-        reps, lapses = 0, 0
-    else:
-        before = fsrs.Card(card_id=0, state=fsrs.State(states[card.state]), step=card.step,
-                           stability=card.stability, difficulty=card.difficulty, due=card.due,
-                           last_review=card.last_review)
-        reps, lapses = card.reps, card.lapses
-    after, _log = _fsrs_scheduler().review_card(before, fsrs.Rating(int(rating)), review_datetime=now)
-    lapsed = card is not None and card.state == "review" and rating == Rating.AGAIN
-    return CardState(
-        state=_STATE_NAMES[int(after.state)],
-        step=after.step,
-        stability=after.stability,
-        difficulty=after.difficulty,
-        due=after.due,
-        last_review=now,
-        reps=reps + 1,
-        lapses=lapses + int(lapsed),
-    )
-
+    """The card after one answer, scheduled with the default settings."""
+    return default_scheduler().review(card, rating, now)

@@ -157,8 +157,12 @@ def plan(
     count: int | None,
     seed: int | None,
     now: datetime,
+    new_limit: int | None = None,
 ) -> list[Item]:
-    """The questions to ask, in order (see the module docstring); raises if the filters match none."""
+    """The questions to ask, in order (see the module docstring); raises if the filters match none.
+
+    `new_limit` caps the questions never seen before (the day's new-question allowance in practice).
+    """
     _check_filters(questions, filters)
     rng = random.Random(seed)
     groups: dict[Group, list[tuple[models.Bank, models.AnyQuestion]]] = {"due": [], "weak": [], "new": [], "seen": []}
@@ -180,6 +184,8 @@ def plan(
     groups["due"].sort(key=due_at)
     groups["weak"].sort(key=lambda pair: (accuracy(pair), due_at(pair)))
     rng.shuffle(groups["new"])
+    if new_limit is not None:
+        del groups["new"][max(0, new_limit):]
     groups["seen"].sort(key=due_at)
     order: tuple[Group, ...] = ("due",) if mode == "review" else ("due", "weak", "new", "seen")
     chosen = [(group, pair) for group in order for pair in groups[group]]
@@ -238,6 +244,7 @@ def run(
     relearn: bool = True,
     clock: Callable[[], float] = time.monotonic,
     now: Callable[[], datetime] = scheduler.utcnow,
+    schedule: Callable[[CardState | None, Rating, datetime], CardState] = scheduler.review,
 ) -> Outcome:
     """Ask every item; grade, schedule and `record` each answer as it comes. Never raises on Ctrl-C.
 
@@ -268,7 +275,7 @@ def run(
                 outcome.timed_out = True
                 break
             stopped: list[BaseException] = []
-            result = _result(item, answer, seconds, mode, ui, cards.get(item.key), lang, now(), stopped)
+            result = _result(item, answer, seconds, mode, ui, cards.get(item.key), lang, now(), stopped, schedule)
             record(result)
             outcome.results.append(result)
             cards[item.key] = result.card
@@ -288,7 +295,8 @@ def run(
 
 
 def _result(item: Item, answer: Answer, seconds: float, mode: Mode, ui: UI, card: CardState | None,
-            lang: str, answered_at: datetime, stopped: list[BaseException]) -> Result:
+            lang: str, answered_at: datetime, stopped: list[BaseException],
+            schedule: Callable[[CardState | None, Rating, datetime], CardState]) -> Result:
     marked = grade(item, answer, lang)
 
     def self_rate() -> Rating | None:
@@ -301,5 +309,4 @@ def _result(item: Item, answer: Answer, seconds: float, mode: Mode, ui: UI, card
     rating, correct = question_types.of(item.question).judge(item, answer, marked, seconds, mode, self_rate)
     if answer.hints and rating > Rating.HARD:  # a hint was read: at best Hard
         rating = Rating.HARD
-    return Result(item, answer, marked, correct, rating, seconds, answered_at,
-                  scheduler.review(card, rating, answered_at))
+    return Result(item, answer, marked, correct, rating, seconds, answered_at, schedule(card, rating, answered_at))

@@ -146,6 +146,22 @@ def _encode(value: object) -> str:
     return json.dumps(sorted(value) if isinstance(value, frozenset) else value, ensure_ascii=False)
 
 
+SESSION_FIELDS = ("mode", "lang", "started_at", "ended_at", "interrupted")
+ANSWER_FIELDS = ("bank_id", "question_id", "topic", "qtype", "mode", "answered_at", "response", "correct", "score",
+                 "rating", "seconds")
+CARD_FIELDS = ("bank_id", "question_id", "topic", "state", "step", "stability", "difficulty", "due", "last_review",
+               "reps", "lapses")
+
+
+@dataclass
+class Merged:
+    """What a merge added: sessions, answers, and cards that were new or newer."""
+
+    sessions: int = 0
+    answers: int = 0
+    cards: int = 0
+
+
 @dataclass(frozen=True)
 class TopicStats:
     topic: str
@@ -253,7 +269,7 @@ class Store:
         rows = self.conn.execute(
             "SELECT bank_id, question_id, COUNT(*), SUM(correct),"
             " (SELECT correct FROM answers last WHERE last.bank_id = a.bank_id"
-            "  AND last.question_id = a.question_id ORDER BY id DESC LIMIT 1)"
+            "  AND last.question_id = a.question_id ORDER BY answered_at DESC, id DESC LIMIT 1)"
             " FROM answers a GROUP BY bank_id, question_id")
         known = {(r[0], r[1]): History(cards.get((r[0], r[1])), r[2], r[3], bool(r[4])) for r in rows}
         for key, card in cards.items():
@@ -263,6 +279,80 @@ class Store:
     def next_due(self) -> datetime | None:
         row = self.conn.execute("SELECT MIN(due) FROM cards").fetchone()
         return _time(row[0])
+
+    def topic_cards(self) -> dict[Key, tuple[str, CardState]]:
+        """Every card with its question's topic."""
+        topics = dict(((r[0], r[1]), r[2]) for r in self.conn.execute("SELECT bank_id, question_id, topic FROM cards"))
+        return {key: (topics[key], card) for key, card in self.cards().items()}
+
+    def answer_times(self) -> list[datetime]:
+        return [_time(row[0]) for row in self.conn.execute("SELECT answered_at FROM answers")]  # type: ignore[misc]
+
+    def new_since(self, start: datetime) -> int:
+        """How many questions were answered for the first time at or after `start`."""
+        row = self.conn.execute("SELECT COUNT(*) FROM (SELECT MIN(answered_at) AS first FROM answers"
+                                " GROUP BY bank_id, question_id) WHERE first >= ?", (_iso(start),)).fetchone()
+        return int(row[0])
+
+    def reviews(self) -> list[tuple[str, str, datetime, int, float]]:
+        """(bank id, question id, time, rating, seconds) of every answer, in time order."""
+        return [(r[0], r[1], _time(r[2]), r[3], r[4]) for r in self.conn.execute(  # type: ignore[misc]
+            "SELECT bank_id, question_id, answered_at, rating, seconds FROM answers ORDER BY answered_at, id")]
+
+    def dump(self) -> dict[str, list[dict[str, object]]]:
+        """Every session, answer and card as plain rows (times as stored), for a progress file."""
+        def rows(sql: str) -> list[dict[str, object]]:
+            cursor = self.conn.execute(sql)
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row)) for row in cursor]
+
+        return {
+            "sessions": rows(f"SELECT {', '.join(SESSION_FIELDS)} FROM sessions ORDER BY started_at, id"),
+            "answers": rows(f"SELECT {', '.join('a.' + f for f in ANSWER_FIELDS)}, s.started_at AS session"
+                            " FROM answers a LEFT JOIN sessions s ON s.id = a.session_id ORDER BY a.answered_at, a.id"),
+            "cards": rows(f"SELECT {', '.join(CARD_FIELDS)} FROM cards ORDER BY bank_id, question_id"),
+        }
+
+    def merge(self, sessions: list[dict[str, object]], answers: list[dict[str, object]],
+              cards: list[dict[str, object]]) -> Merged:
+        """Add what the store lacks, in one transaction: sessions (by start), answers (by question and
+        time: never twice), and each card unless the store's own was reviewed at the same time or later."""
+        added = Merged()
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            ids = {row[0]: row[1] for row in self.conn.execute("SELECT started_at, id FROM sessions")}
+            for session in sessions:
+                if session["started_at"] not in ids:
+                    cursor = self.conn.execute(
+                        f"INSERT INTO sessions ({', '.join(SESSION_FIELDS)}) VALUES ({', '.join('?' * len(SESSION_FIELDS))})",
+                        [session[f] for f in SESSION_FIELDS])
+                    ids[session["started_at"]] = cursor.lastrowid
+                    added.sessions += 1
+            known = set(self.conn.execute("SELECT bank_id, question_id, answered_at FROM answers"))
+            for answer in answers:
+                key = (answer["bank_id"], answer["question_id"], answer["answered_at"])
+                if key in known:
+                    continue
+                known.add(key)
+                self.conn.execute(
+                    f"INSERT INTO answers ({', '.join(ANSWER_FIELDS)}, session_id)"
+                    f" VALUES ({', '.join('?' * len(ANSWER_FIELDS))}, ?)",
+                    [*(answer[f] for f in ANSWER_FIELDS), ids.get(answer.get("session"))])  # type: ignore[arg-type]
+                added.answers += 1
+            reviewed = {(r[0], r[1]): r[2] for r in self.conn.execute("SELECT bank_id, question_id, last_review FROM cards")}
+            for card in cards:
+                key = (card["bank_id"], card["question_id"])
+                if key in reviewed and (reviewed[key] or "") >= (card["last_review"] or ""):  # type: ignore[operator]
+                    continue
+                self.conn.execute(
+                    f"INSERT OR REPLACE INTO cards ({', '.join(CARD_FIELDS)}) VALUES ({', '.join('?' * len(CARD_FIELDS))})",
+                    [card[f] for f in CARD_FIELDS])
+                added.cards += 1
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        return added
 
     def stats(self, now: datetime, today: date | None = None) -> Stats:
         """Per-topic counts, the current streak of days with answers, and the weakest questions."""

@@ -88,3 +88,72 @@ def test_a_card_is_plain_data_that_does_not_depend_on_fsrs_serialisation() -> No
 def test_review_times_must_be_aware() -> None:
     with pytest.raises(AssertionError, match="timezone-aware"):
         review(None, Rating.GOOD, datetime(2025, 3, 1, 9, 0))
+
+
+def _settings(**changes: object):  # noqa: ANN202
+    from dataclasses import replace
+
+    from quiz.config import DEFAULTS
+    from quiz.practice.scheduler import Scheduler
+
+    return Scheduler.from_settings(replace(DEFAULTS, **changes))
+
+
+def _graduated(scheduler, rating: Rating = Rating.GOOD) -> CardState:  # noqa: ANN001
+    card, now = None, NOW
+    for _ in range(6):
+        card = scheduler.review(card, rating, now)
+        now = card.due
+    return card
+
+
+def test_the_default_scheduler_is_the_settings_defaults() -> None:
+    from quiz.practice.scheduler import default_scheduler
+
+    assert _graduated(default_scheduler()) == _graduated(_settings())
+    assert review(None, Rating.GOOD, NOW) == _settings().review(None, Rating.GOOD, NOW)
+
+
+def test_a_higher_desired_retention_brings_questions_back_sooner() -> None:
+    low, high = _graduated(_settings(desired_retention=0.75)), _graduated(_settings(desired_retention=0.97))
+    assert low.state == high.state == "review"
+    assert (high.due - high.last_review) < (low.due - low.last_review)
+
+
+def test_the_maximum_interval_caps_the_wait() -> None:
+    card = _graduated(_settings(maximum_interval=3), Rating.EASY)
+    assert card.due - card.last_review <= timedelta(days=3)
+    assert _graduated(_settings(), Rating.EASY).due - NOW > timedelta(days=30)
+
+
+def test_learning_steps_come_from_the_settings() -> None:
+    scheduler = _settings(learning_steps=("5m", "1h", "1d"))
+    card = scheduler.review(None, Rating.GOOD, NOW)
+    assert (card.state, card.due - NOW) == ("learning", timedelta(hours=1))
+    card = scheduler.review(card, Rating.GOOD, card.due)
+    assert (card.state, card.due - card.last_review) == ("learning", timedelta(days=1))
+    again = scheduler.review(None, Rating.AGAIN, NOW)
+    assert again.due - NOW == timedelta(minutes=5)
+    none = _settings(learning_steps=()).review(None, Rating.GOOD, NOW)
+    assert none.state == "review"
+
+
+def test_fitted_parameters_change_the_schedule() -> None:
+    import fsrs
+
+    fitted = list(fsrs.scheduler.DEFAULT_PARAMETERS)
+    fitted[2] = 10.0  # the initial stability after Good
+    plain = _settings(learning_steps=()).review(None, Rating.GOOD, NOW)
+    tuned = _settings(learning_steps=(), fsrs_parameters=tuple(fitted)).review(None, Rating.GOOD, NOW)
+    assert tuned.stability == pytest.approx(10.0) and plain.stability != tuned.stability
+    assert tuned.due > plain.due
+
+
+def test_retrievability_falls_from_one_and_is_the_desired_retention_when_due() -> None:
+    scheduler = _settings(desired_retention=0.85)
+    card = _graduated(scheduler)
+    assert scheduler.retrievability(card, card.last_review) == pytest.approx(1.0)
+    at_due = scheduler.retrievability(card, card.due)
+    assert at_due == pytest.approx(0.85, abs=0.02)  # whole-day intervals round the wait
+    assert scheduler.retrievability(card, card.due + timedelta(days=30)) < at_due
+    assert scheduler.retrievability(CardState("learning", 0, None, None, NOW, None), NOW) == 0.0

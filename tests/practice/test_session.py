@@ -94,6 +94,18 @@ def test_order_is_due_then_weak_then_new_then_seen(questions: list) -> None:
     assert [(i.question.id, i.group) for i in items][6:] == [("fx-shrink", "seen")]
 
 
+def test_the_new_question_limit_caps_only_the_new_ones(questions: list) -> None:
+    later = review(None, Rating.EASY, NOW)
+    history = _history(questions, fx_scale=History(later, 1, 1, True), fx_shrink=History(later, 1, 1, True))
+    unlimited = session.plan(questions, history, Filters(), "practice", None, 7, NOW)
+    capped = session.plan(questions, history, Filters(), "practice", None, 7, NOW, new_limit=2)
+    assert [i.group for i in unlimited].count("new") == 5
+    assert [i.group for i in capped] == ["new", "new", "seen", "seen"]
+    assert [i.question.id for i in capped][:2] == [i.question.id for i in unlimited][:2]
+    assert [i.group for i in session.plan(questions, history, Filters(), "practice", None, 7, NOW, new_limit=0)] \
+        == ["seen", "seen"]
+
+
 def test_review_mode_asks_only_what_is_due(questions: list) -> None:
     due = review(None, Rating.AGAIN, NOW - timedelta(days=1))
     history = _history(questions, fx_rows=History(due, 1, 0, False))

@@ -1,0 +1,118 @@
+"""Stats and export speed on a long history: 10,000 reviews over every built-in question (110+).
+
+1. Fills a fresh store (a temporary ATTNQUIZ_HOME) with the reviews, recorded through the real
+   store over the last 200 days.
+2. `attnquiz stats` (text) and `attnquiz stats --format json` as the user runs them (a new
+   process each time, so Python's start-up and the bank loading count), next to
+   `attnquiz --version` (start-up alone). Goal: stats under 300 ms.
+3. The same stats work in-process, split into its parts (banks, store queries, figures with
+   retrievability, rendering).
+4. `attnquiz export anki` of every bank (a process), and the export in-process. Goal: under 2 s.
+
+Prints the median of --runs runs of each; quote ratios from one run (the machine is shared).
+
+Usage: python bench/bench_stats.py [--reviews 10000] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def median_seconds(action, runs: int) -> float:  # noqa: ANN001
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def command(*args: str) -> None:
+    result = subprocess.run([sys.executable, "-m", "quiz", *args], capture_output=True, text=True, env=os.environ)
+    assert result.returncode == 0, result.stderr
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reviews", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["ATTNQUIZ_HOME"] = home
+        os.environ["ATTNQUIZ_CONFIG"] = str(Path(home) / "config.toml")
+        from quiz.bank.loader import load_catalog
+        from quiz.check.catalog import exercise_names
+        from quiz.paths import data_path
+        from quiz.practice.store import Store
+        from tests.practice.simulated import fill
+
+        questions = load_catalog(known_exercises=exercise_names()).questions()
+        start = time.perf_counter()
+        with Store(data_path("database")) as store:
+            fill(store, questions, args.reviews, datetime.now(timezone.utc), days=200)
+        print(f"filled: {args.reviews} reviews over {len(questions)} questions in {time.perf_counter() - start:.1f} s")
+
+        startup = median_seconds(lambda: command("--version"), args.runs)
+        text = median_seconds(lambda: command("stats"), args.runs)
+        as_json = median_seconds(lambda: command("stats", "--format", "json"), args.runs)
+        print(f"attnquiz --version          {1000 * startup:7.0f} ms (start-up alone)")
+        print(f"attnquiz stats              {1000 * text:7.0f} ms  ({text / startup:.1f}x start-up; goal < 300 ms)")
+        print(f"attnquiz stats --format json{1000 * as_json:7.0f} ms  ({as_json / startup:.1f}x start-up)")
+
+        parts = in_process(args.runs)
+        print("in-process stats: " + ", ".join(f"{name} {1000 * seconds:.0f} ms" for name, seconds in parts.items()))
+
+        target = Path(home) / "all.apkg"
+        export = median_seconds(lambda: command("export", "anki", "-o", str(target), "--force"), args.runs)
+        from quiz.practice import anki
+
+        banks = load_catalog(known_exercises=exercise_names()).banks
+        inside = median_seconds(lambda: anki.export(banks, target, "both", force=True), args.runs)
+        notes = sum(len(bank.questions) for bank in banks)
+        print(f"attnquiz export anki        {1000 * export:7.0f} ms  ({len(banks)} banks, {notes} notes; goal < 2 s)")
+        print(f"anki.export in-process      {1000 * inside:7.0f} ms  (both languages)")
+
+
+def in_process(runs: int) -> dict[str, float]:
+    from rich.console import Console
+
+    from quiz.bank.loader import load_catalog
+    from quiz.check.catalog import exercise_names
+    from quiz.config import DEFAULTS
+    from quiz.paths import data_path
+    from quiz.practice import charts, progress, summary
+    from quiz.practice.scheduler import Scheduler, utcnow
+    from quiz.practice.store import Store
+
+    now = utcnow()
+    scheduler = Scheduler.from_settings(DEFAULTS)
+    banks = median_seconds(lambda: load_catalog(known_exercises=exercise_names()), runs)
+    with Store(data_path("database")) as store:
+        queries = median_seconds(lambda: (store.stats(now), store.answer_times(), store.topic_cards()), runs)
+        stats, times, cards = store.stats(now), store.answer_times(), store.topic_cards()
+    figures = median_seconds(lambda: progress.figures(times, cards, scheduler.retrievability, now), runs)
+    result = progress.figures(times, cards, scheduler.retrievability, now)
+
+    def draw() -> None:
+        console = Console(file=io.StringIO(), width=120, color_system="truecolor", force_terminal=True)
+        summary.render_stats(console, stats, now, False, str, lambda b, q: q)
+        charts.render(console, stats, result, 0.9, False, str, lambda b, q: q, False)
+
+    return {"banks": banks, "store": queries, "figures": figures, "render": median_seconds(draw, runs)}
+
+
+if __name__ == "__main__":
+    main()

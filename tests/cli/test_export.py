@@ -1,0 +1,157 @@
+"""`attnquiz export anki|progress|reviews`, `import progress`, `optimize`, `completion`: as a user runs them."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ATTNQUIZ, REPO, subprocess_env
+
+FIXTURE = REPO / "tests" / "fixtures" / "quiz" / "basics.yaml"
+
+
+def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*ATTNQUIZ, *args], capture_output=True, text=True, env=subprocess_env(**env), timeout=120)
+
+
+def practised(reviews: int = 200, days: int = 60) -> None:
+    from quiz.bank.loader import load_catalog
+    from quiz.check.catalog import exercise_names
+    from quiz.paths import data_path
+    from quiz.practice.store import Store
+    from tests.practice.simulated import fill
+
+    with Store(data_path("database")) as store:
+        fill(store, load_catalog(known_exercises=exercise_names()).questions(), reviews, datetime.now(timezone.utc), days=days)
+
+
+def test_export_anki_of_every_bank_and_of_one(tmp_path: Path) -> None:
+    from quiz.bank.loader import load_catalog
+    from quiz.check.catalog import exercise_names
+
+    banks = load_catalog(known_exercises=exercise_names()).banks
+    every = run("export", "anki", "-o", str(tmp_path / "all.apkg"))
+    assert every.returncode == 0, every.stderr
+    notes = sum(len(bank.questions) for bank in banks)
+    assert every.stdout.startswith(f"Wrote {tmp_path / 'all.apkg'}: {notes} note(s) in ")
+    assert f"from {len(banks)} bank(s)" in every.stdout
+    one = run("export", "anki", "-o", str(tmp_path / "one.apkg"), "--bank", "kv-cache", "--bank", str(FIXTURE),
+              "--lang", "zh")
+    assert one.returncode == 0, one.stderr
+    assert "from 2 bank(s)" in one.stdout and "笔记" not in one.stdout  # the interface stays English
+    with zipfile.ZipFile(tmp_path / "one.apkg") as archive:
+        assert "collection.anki2" in archive.namelist()
+
+
+def test_export_anki_bad_input_is_one_line(tmp_path: Path) -> None:
+    target = tmp_path / "deck.apkg"
+    target.write_bytes(b"keep")
+    exists = run("export", "anki", "-o", str(target))
+    assert (exists.returncode, exists.stderr) == (
+        2, f"Error: {target} already exists: add --force to replace it, or choose another -o\n")
+    assert target.read_bytes() == b"keep"
+    unknown = run("export", "anki", "-o", str(tmp_path / "x.apkg"), "--bank", "no-such-bank")
+    assert unknown.returncode == 2 and unknown.stderr.startswith("Error: No bank matches no-such-bank")
+    assert run("export", "anki", "-o", str(tmp_path / "x.apkg"), "--force", "--lang", "both").returncode == 0
+
+
+def test_progress_moves_to_a_fresh_home_with_identical_stats(tmp_path: Path) -> None:
+    practised()
+    before = run("stats", "--format", "json")
+    exported = run("export", "progress", "-o", str(tmp_path / "p.json"))
+    assert exported.returncode == 0 and exported.stdout.startswith(f"Wrote {tmp_path / 'p.json'}: 200 answer(s)")
+    fresh = tmp_path / "second-machine"
+    imported = run("import", "progress", str(tmp_path / "p.json"), ATTNQUIZ_HOME=str(fresh))
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.startswith(f"Imported from {tmp_path / 'p.json'}: 200 new answer(s)")
+    after = run("stats", "--format", "json", ATTNQUIZ_HOME=str(fresh))
+    assert json.loads(after.stdout) == json.loads(before.stdout)
+    again = run("import", "progress", str(tmp_path / "p.json"), ATTNQUIZ_HOME=str(fresh))
+    assert "0 new answer(s), 0 card(s) updated, 0 session(s)" in again.stdout
+    assert json.loads(run("stats", "--format", "json", ATTNQUIZ_HOME=str(fresh)).stdout) == json.loads(before.stdout)
+
+
+def test_import_of_a_broken_file_is_one_line_and_loses_nothing(tmp_path: Path) -> None:
+    practised(20)
+    before = run("stats", "--format", "json").stdout
+    (tmp_path / "broken.json").write_text('{"format": "attnquiz-progress", "version": 1, "answers": [}',
+                                          encoding="utf-8")
+    broken = run("import", "progress", str(tmp_path / "broken.json"))
+    assert broken.returncode == 2 and broken.stderr.count("\n") == 1
+    assert broken.stderr.startswith(f"Error: {tmp_path / 'broken.json'}:1:")
+    (tmp_path / "deck.json").write_text('{"notes": []}', encoding="utf-8")
+    foreign = run("import", "progress", str(tmp_path / "deck.json"))
+    assert foreign.returncode == 2 and "is not an attnquiz progress file" in foreign.stderr
+    missing = run("import", "progress", str(tmp_path / "none.json"))
+    assert missing.returncode == 2 and missing.stderr.startswith(f"Error: Cannot read {tmp_path / 'none.json'}: ")
+    assert run("stats", "--format", "json").stdout == before
+
+
+def test_export_reviews_writes_the_optimizer_columns(tmp_path: Path) -> None:
+    practised(50)
+    done = run("export", "reviews", "-o", str(tmp_path / "revlog.csv"))
+    assert done.returncode == 0 and done.stdout.startswith(f"Wrote {tmp_path / 'revlog.csv'}: 50 review(s)")
+    with open(tmp_path / "revlog.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 50
+    assert list(rows[0])[:5] == ["card_id", "review_time", "review_rating", "review_state", "review_duration"]
+    unwritable = run("export", "reviews", "-o", str(tmp_path / "revlog.csv" / "x.csv"))
+    assert unwritable.returncode == 2 and unwritable.stderr.endswith(": Not a directory\n")
+
+
+def test_optimize_fits_shows_and_saves_only_when_asked() -> None:
+    pytest.importorskip("fsrs_rs_python", reason="the optimizer extra (fsrs-rs-python) is not installed")
+    too_few = run("optimize")
+    assert too_few.returncode == 1 and too_few.stderr.startswith("Error: Not enough history yet: 0 review(s)")
+    practised(1500, days=200)
+    shown = run("optimize")
+    assert shown.returncode == 0, shown.stderr
+    assert "Log loss: " in shown.stdout and "w[20]" in shown.stdout and "Not saved" in shown.stdout
+    assert not Path(os.environ["ATTNQUIZ_CONFIG"]).exists()
+    saved = run("optimize", "--save")
+    assert saved.returncode == 0, saved.stderr
+    settings = json.loads(run("config", "--format", "json").stdout)
+    assert len(settings["settings"]["fsrs_parameters"]) == 21 and settings["sources"]["fsrs_parameters"] == "file"
+
+
+def test_optimize_without_the_extra_says_how_to_install_it() -> None:
+    code = ("import sys; sys.modules['fsrs_rs_python'] = None\n"
+            "from quiz.cli import main\n"
+            "sys.argv = ['attnquiz', 'optimize']\n"
+            "main()\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env(),
+                            timeout=60)
+    assert (result.returncode, result.stderr) == (
+        2, "Error: Fitting FSRS parameters needs the optimizer extra: pip install 'attnquiz[optimizer]' "
+           "(it brings fsrs-rs-python)\n")
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_prints_click_s_script(shell: str) -> None:
+    result = run("completion", shell)
+    assert result.returncode == 0 and "_ATTNQUIZ_COMPLETE" in result.stdout
+    assert f"{shell}_complete" in result.stdout
+
+
+def complete(words: str) -> list[str]:
+    """What bash completion offers for the last word of `words` (click's bash protocol)."""
+    result = run(_ATTNQUIZ_COMPLETE="bash_complete", COMP_WORDS=words, COMP_CWORD=str(len(words.split(" ")) - 1))
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def test_completion_of_option_values() -> None:
+    assert complete("attnquiz start --topic kv") == ["plain,kv-cache", "plain,kv-compression"]
+    assert "plain,pty" in complete(f"attnquiz start --no-builtin --bank {FIXTURE} --tag ")
+    assert complete("attnquiz check --exercise soft") == ["plain,softmax"]
+    assert complete("attnquiz start --bank que") == ["file,que"]
+    assert complete("attnquiz export anki --bank kv-ca") == ["plain,kv-cache"]
+    assert "plain,optimize" in complete("attnquiz opt")
