@@ -1,5 +1,13 @@
 """Run an untrusted solution file in a separate, limited Python process and talk to it over pipes.
 
+The boundary around that process is chosen by ``isolation.py``: at the ``strict`` level the
+child runs under bubblewrap (namespaces, a read-only view of Python and NumPy only, no network,
+an unprivileged uid of its own), at ``uid`` as an unprivileged uid of its own, at ``process``
+as described below; ``isolation.py``'s docstring and docs/checker.md say what each level
+defends. Process trees are found and killed by ``quiz/processes.py``; every string that comes
+back is cleaned by ``untrusted.py``. What follows is the process level, which the other two
+levels contain.
+
 What the sandbox covers:
 
 - The solution never runs in the checker's process. A child ``python -I`` (isolated: no
@@ -350,11 +358,12 @@ class Sandbox:
         self._token = os.urandom(16).hex()
         isolation.harden_checker()
         ours = (request_read, request_write, reply_read, reply_write, output_read, output_write)
+        extra_fds: list[int] = []  # bubblewrap's end of its info pipe, until the child has it
         try:
             launch = self._launch = isolation.launch(self.level, [str(request_read), str(reply_write)],
                                                      self.limits.tmp_bytes)
             popen = dict(launch.popen)
-            extra_fds = popen.pop("pass_fds", ())
+            extra_fds = list(popen.pop("pass_fds", ()))
             self._proc = subprocess.Popen(
                 launch.argv, stdin=subprocess.DEVNULL, stdout=output_write, stderr=output_write,
                 pass_fds=(request_read, reply_write, *extra_fds),
@@ -362,12 +371,13 @@ class Sandbox:
             )
             for fd in extra_fds:
                 os.close(fd)
+            extra_fds.clear()
             self._child_pid = self._proc.pid
             if launch.info_fd is not None:  # bubblewrap says which process is the harness
                 self._init_pid, self._child_pid = isolation.read_info(launch.info_fd,
                                                                       time.monotonic() + STARTUP_SECONDS)
         except OSError as exc:
-            for fd in ours:
+            for fd in (*ours, *extra_fds):
                 try:
                     os.close(fd)
                 except OSError:
