@@ -10,7 +10,9 @@ this), sets no_new_privs, strips the package from ``sys.path``, installs an audi
 ``Guard``), replies "ready", then executes the source in a fresh module and replies with
 the names it defines, or with why it could not. After that it answers requests one at a time:
 call a function, call a method of an object it keeps, take ``len`` of one, store or drop a
-value. Objects that cannot cross the pipe (class instances, arrays of other dtypes, ...) stay
+value, or run a function over the positions of its first argument a few at a time in this
+harness's own loop (``steps``: the speed test times many decoding steps in one request, so
+the round trip is not what it measures). Objects that cannot cross the pipe (class instances, arrays of other dtypes, ...) stay
 here in a table; the parent gets their id.
 
 Nothing this process sends is trusted by the parent: the solution runs here and can rewrite
@@ -418,11 +420,25 @@ def answer(request: dict, arrays: list, names: dict, objects: Objects) -> dict:
     elif op == "discard":
         objects.drop(request["handle"])
         return {"ok": None}
+    elif op == "steps":
+        if request["name"] not in names:
+            raise NameError(f"the solution does not define {request['name']}")
+        return {"ok": steps(names[request["name"]], [decode(arg, arrays, objects) for arg in request["args"]],
+                            {key: decode(value, arrays, objects) for key, value in request["kwargs"].items()},
+                            int(request["width"]))}
     else:
         raise ValueError(f"unknown request {op!r}")
     args = [decode(arg, arrays, objects) for arg in request["args"]]
     kwargs = {key: decode(value, arrays, objects) for key, value in request["kwargs"].items()}
     return {"ok": target(*args, **kwargs)}
+
+
+def steps(function, args: list, kwargs: dict, width: int) -> list:
+    """The harness's own loop for timing many steps in one request: call `function` once per slice of
+    `width` positions of the first argument (axis 1: (batch, positions, ...)), the other arguments
+    unchanged (a cache kept here is updated by each call), and return every output, in order."""
+    first, rest = args[0], args[1:]
+    return [function(first[:, start:start + width], *rest, **kwargs) for start in range(0, first.shape[1], width)]
 
 
 def flush_output() -> None:

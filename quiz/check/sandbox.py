@@ -427,6 +427,15 @@ class Sandbox:
         envelope = {"op": "method", "handle": self._own(handle), "method": method}
         return self._request(envelope, args, kwargs, f"{self._short(handle)}.{method}()")
 
+    def steps(self, name: str, x: Any, *args: Any, width: int = 1, **kwargs: Any) -> list:
+        """Call the solution's `name` once per `width` positions of x (axis 1), the other arguments as
+        given, in the child's own loop (one request for all of them); every output, in order."""
+        outputs = self._request({"op": "steps", "name": name, "width": int(width)}, (x, *args), kwargs, f"{name}()")
+        if not isinstance(outputs, list):
+            self._fail("protocol", t("sandbox.protocol", what=f"{name}()", reason=t("sandbox.reason.garbage",
+                                                                                  detail="steps gave no list")))
+        return outputs
+
     def length(self, handle: Handle) -> int:
         """len() of an object kept in the child, a real int."""
         value = self._request({"op": "len", "handle": self._own(handle)}, (), None, f"len({self._short(handle)})")
@@ -475,7 +484,7 @@ class Sandbox:
         if self._proc is None:
             raise SandboxFailure("crash", t("sandbox.not_running"))
         arrays = [] if arrays is None else arrays
-        if envelope["op"] in ("call", "method"):
+        if envelope["op"] in ("call", "method", "steps"):
             envelope["args"] = [self._encode(arg, arrays, 0) for arg in args]
             envelope["kwargs"] = {str(key): self._encode(value, arrays, 0) for key, value in (kwargs or {}).items()}
         self._seq += 1

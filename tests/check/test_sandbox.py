@@ -511,3 +511,14 @@ def test_files_outside_the_package_stay_readable(snooping: Sandbox) -> None:
 def test_last_call_seconds_is_the_parents_measure_of_the_round_trip(friendly: Sandbox) -> None:
     friendly.call("echo", np.zeros((1, 1, 64)))
     assert 0 < friendly.last_call_seconds < FAST.timeout
+
+
+def test_steps_runs_the_function_once_per_slice_in_the_childs_own_loop(friendly: Sandbox) -> None:
+    x = np.arange(2 * 7 * 3, dtype=np.float64).reshape(2, 7, 3)
+    cache = friendly.call("KVCache")
+    outputs = friendly.steps("append_step", x, cache, width=2)  # slices of 2, 2, 2 and 1 positions, one request
+    assert [o.shape for o in outputs] == [(2, 2, 3), (2, 4, 3), (2, 6, 3), (2, 7, 3)]
+    np.testing.assert_array_equal(outputs[-1], x)
+    assert friendly.call("cache_length", cache) == 7  # the cache kept in the child saw every step
+    with pytest.raises(CallError, match="does not define nothing_here"):
+        friendly.steps("nothing_here", x)

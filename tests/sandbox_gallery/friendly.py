@@ -69,3 +69,9 @@ def cache_length(cache):
 
 def total(*arrays):
     return float(sum(float(a.sum()) for a in arrays))
+
+
+def append_step(x, cache):
+    """One decoding-like step: append x's positions to the cache, return everything so far."""
+    keys, _ = cache.update(x[:, None], x[:, None])
+    return keys[:, 0]
