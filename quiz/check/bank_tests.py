@@ -61,7 +61,7 @@ def to_exercise(exercise: BankExercise) -> Exercise:
     tolerance = {"int64": EXACT, **{dtype: catalog.Tolerance(atol=tol.atol, rtol=tol.rtol)
                                     for dtype, tol in definition.tolerance.items()}}
     return Exercise(
-        spec=to_spec(definition),
+        spec=catalog.exercise_file().with_common(to_spec(definition)),
         oracle=_on_copies(getattr(module, definition.function)),
         tests={test.id: _test(definition, test) for test in definition.tests},
         variants={m.id: _on_copies(getattr(module, m.function)) for m in definition.mistakes},

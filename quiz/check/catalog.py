@@ -90,7 +90,14 @@ class ExerciseSpec(_Strict):
 class ExerciseFile(_Strict):
     format_version: Literal[1]
     tolerance: dict[Literal["float32", "float64"], Tolerance]
+    common_mistakes: tuple[MistakeSpec, ...] = ()  # recognised for every exercise, listed after its own
     exercises: tuple[ExerciseSpec, ...]
+
+    def with_common(self, spec: ExerciseSpec) -> ExerciseSpec:
+        """The spec with the common mistakes after its own."""
+        own = {mistake.id for mistake in spec.mistakes}
+        return spec.model_copy(update={"mistakes": spec.mistakes + tuple(m for m in self.common_mistakes
+                                                                           if m.id not in own)})
 
 
 @functools.cache

@@ -88,10 +88,10 @@ class Units(Mapping[str, Exercise]):
 
 
 def unit(spec: ExerciseSpec) -> Exercise:
-    """A built-in exercise: its catalogue entry and its module quiz.check.exercises.<id>."""
+    """A built-in exercise: its catalogue entry (with the common mistakes) and its module quiz.check.exercises.<id>."""
     module = importlib.import_module(f"quiz.check.exercises.{spec.id}")
-    return Exercise(spec=spec, oracle=module.ORACLE, tests=module.TESTS.table(), variants=module.VARIANTS,
-                    errors=module.ERRORS)
+    return Exercise(spec=exercise_file().with_common(spec), oracle=module.ORACLE, tests=module.TESTS.table(),
+                    variants=module.VARIANTS, errors=module.ERRORS)
 
 
 @functools.cache

@@ -100,7 +100,7 @@ def render_table(result: CheckResult, width: int = 100, color: bool = False) -> 
         table.add_column(no_wrap=True, min_width=status_width + 2)  # result, indented
         table.add_column(justify="right", no_wrap=True, min_width=5)  # points
         table.add_column(overflow="fold")  # the test, then what went wrong
-        collapsed = overall in (Status.NOT_ATTEMPTED, Status.NOT_IMPLEMENTED)
+        collapsed = overall in (Status.NOT_ATTEMPTED, Status.NOT_IMPLEMENTED)  # only when every test is
         for verdict in verdicts[:1] if collapsed else verdicts:
             status = Text("  " + status_text(verdict.status), style=_STYLES[verdict.status])
             if collapsed:

@@ -116,7 +116,9 @@ class CheckReport(_Strict):
     solution: str = Field(description="the path as given on the command line")
     seed: int = Field(ge=0, description="--seed with this value repeats the inputs")
     language: Literal["en", "zh"]
-    passed: bool = Field(description="every attempted test passed, and at least one was attempted")
+    passed: bool = Field(description="every test of every attempted exercise passed (NotImplementedError in an "
+                                     "attempted exercise is not a pass) and one was attempted; with --require-all, "
+                                     "every exercise was")
     exit_status: Literal[0, 1, 2]
     score: Points
     max_score: Points

@@ -36,6 +36,7 @@ class CheckOptions:
     timeout: float = CALL_TIMEOUT  # wall-clock seconds for one call of the solution
     isolation: str = ISOLATION  # auto | strict | process (quiz/check/isolation.py)
     exercises: tuple[str, ...] = ()  # exercise ids to run; empty: all of them (with banks: the ones they name)
+    require_all: bool = False  # passing needs every exercise attempted, not only the attempted ones passed
 
 
 class Metered:
@@ -106,7 +107,7 @@ def run_check(path: str | Path, options: CheckOptions = CheckOptions(), registry
     chosen = registry.select(options.exercises or registry.named)
     seed = secrets.randbits(32) if options.seed is None else options.seed
     result = CheckResult(solution=str(path), seed=seed, specs={exercise.id: exercise.spec for exercise in chosen},
-                         isolation=level.value)
+                         isolation=level.value, require_all=options.require_all)
     # The trusted reference is read now, before any solution code runs, and loaded from a private copy.
     trusted_text = Path(references.__file__).read_text(encoding="utf-8")
     with ExitStack() as stack:

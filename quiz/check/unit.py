@@ -171,6 +171,13 @@ class Context:
             return
         message, mismatch = problem
         diagnosis = self.exercise.diagnose(args, kwargs, got, expected, self.tolerance)
+        if diagnosis is None and "float32" in self.tolerance:  # a mistake blurred by float32 arithmetic
+            loose = {**self.tolerance, "float64": self.tolerance["float32"]}
+            diagnosis = self.exercise.diagnose(args, kwargs, got, expected, loose)
+        if diagnosis is None:
+            common = common_diagnosis(got, expected, self.tolerance)
+            if common is not None and common[0] in {mistake.id for mistake in self.exercise.spec.mistakes}:
+                diagnosis, message = common[0], common[1] or message
         raise Wrong(f"{what}: {message}" if what else message, mismatch, diagnosis)
 
 
@@ -240,6 +247,29 @@ def compare(got: Any, expected: Any, tolerance: Mapping[str, Tolerance]) -> tupl
                         float(g[index]), float(e[index]), int(wrong.sum()), got.size)
     return t("check.values", count=mismatch.count, size=mismatch.size, abs=mismatch.max_abs, rel=mismatch.max_rel,
              index=shape_text(index), got=mismatch.got, expected=mismatch.expected), mismatch
+
+
+def common_diagnosis(got: Any, expected: Any, tolerance: Mapping[str, Tolerance]) -> tuple[str, str] | None:
+    """A mistake any exercise can make, told from the answer alone: (mistake id, a better message or "")."""
+    if isinstance(expected, tuple):
+        if isinstance(got, (tuple, list)) and len(got) == len(expected):
+            return next(filter(None, (common_diagnosis(g, e, tolerance) for g, e in zip(got, expected))), None)
+        return None
+    if not isinstance(got, np.ndarray) or not isinstance(expected, np.ndarray) or got.shape != expected.shape:
+        return None
+    if (got.dtype, expected.dtype) == (np.float64, np.float32):
+        return "float64_promoted", ""
+    if got.dtype == expected.dtype == np.float64 and "float32" in tolerance:
+        loose = tolerance["float32"]
+        if compare(got, expected, {"float64": loose}) is None:  # right to float32's precision, not float64's
+            tight = tolerance["float64"]
+            g, e = got.astype(np.float64), expected.astype(np.float64)
+            error = np.abs(g - e)
+            index = _first(~(error <= tight.atol + tight.rtol * np.abs(e)))
+            return "float32_precision", t("check.float32_precision", abs=float(error.max()), index=shape_text(index),
+                                          got=float(g[index]), expected=float(e[index]), atol=tight.atol,
+                                          rtol=tight.rtol)
+    return None
 
 
 def _first(flags: np.ndarray) -> tuple[int, ...]:

@@ -125,6 +125,7 @@ class CheckResult:
     interrupted: bool = False  # Ctrl-C: `tests` holds the ones that finished before it
     specs: dict[str, ExerciseSpec] = field(default_factory=dict)  # the exercises checked: titles, labels, hints
     isolation: str = "process"  # the sandbox's isolation level: strict, uid or process (quiz/check/isolation.py)
+    require_all: bool = False  # passing needs every exercise attempted (--require-all, grading formats)
 
     @property
     def score(self) -> float:
@@ -136,13 +137,21 @@ class CheckResult:
 
     @property
     def attempted(self) -> list[Verdict]:
-        return [verdict for verdict in self.tests if verdict.status.attempted]
+        """The tests of every attempted exercise (one with a test that did not raise NotImplementedError)."""
+        return [verdict for name in self.attempted_exercises() for verdict in self.for_exercise(name)]
+
+    def attempted_exercises(self) -> list[str]:
+        return [name for name in self.exercise_names()
+                if any(verdict.status.attempted for verdict in self.for_exercise(name))]
 
     @property
     def passed(self) -> bool:
-        """Every attempted test passed, and at least one was attempted."""
-        attempted = self.attempted
-        return bool(attempted) and all(verdict.status is Status.PASSED for verdict in attempted)
+        """Every test of every attempted exercise passed (a NotImplementedError in an attempted exercise is
+        not a pass), and at least one exercise was attempted; with require_all, every exercise was."""
+        attempted = self.attempted_exercises()
+        if not attempted or (self.require_all and len(attempted) != len(self.exercise_names())):
+            return False
+        return all(verdict.status is Status.PASSED for verdict in self.attempted)
 
     @property
     def exit_status(self) -> ExitStatus:
@@ -158,12 +167,14 @@ class CheckResult:
 
 
 def exercise_status(verdicts: list[Verdict]) -> Status:
-    """One status for an exercise: the first test status that is not 'passed', by severity."""
+    """One status for an exercise. Not attempted or not implemented only when every test is; otherwise
+    the first test status that is not 'passed', by severity, and a test that still raised
+    NotImplementedError makes an attempted exercise failed (never passed)."""
     statuses = [verdict.status for verdict in verdicts]
     for status in (Status.NOT_ATTEMPTED, Status.NOT_IMPLEMENTED):
         if all(s is status for s in statuses):
             return status
-    for status in (Status.ERROR, Status.TIMEOUT, Status.FAILED, Status.SKIPPED, Status.NOT_IMPLEMENTED):
+    for status in (Status.ERROR, Status.TIMEOUT, Status.FAILED, Status.SKIPPED):
         if status in statuses:
             return status
-    return Status.PASSED
+    return Status.FAILED if Status.NOT_IMPLEMENTED in statuses else Status.PASSED

@@ -33,15 +33,18 @@ bank_option = click.option("--bank", "banks", multiple=True, metavar="PATH",
               show_default=True,
               help="Sandbox boundary: auto takes the strongest available, strict refuses to run without bubblewrap.")
 @click.option("--watch", is_flag=True, help="Check again every time the file is saved, until Ctrl-C.")
+@click.option("--require-all", is_flag=True,
+              help="Fail unless every exercise is attempted (gradescope output always does).")
 @bank_option
 @lang_option
 def check(solution: Path, names: tuple[str, ...], seed: int | None, timeout: float, output_format: str,
-          isolation: str, watch: bool, banks: tuple[str, ...]) -> None:
+          isolation: str, watch: bool, require_all: bool, banks: tuple[str, ...]) -> None:
     """Check your NumPy attention and KV-cache code in a sandbox against hidden reference tests."""
     from quiz.check.registry import for_banks
     from quiz.check.runner import CheckOptions
 
-    options = CheckOptions(seed=seed, timeout=timeout, exercises=names, isolation=isolation)
+    options = CheckOptions(seed=seed, timeout=timeout, exercises=names, isolation=isolation,
+                           require_all=require_all or output_format == "gradescope")
     registry = for_banks(banks)  # built once: the built-in exercises and the banks'
     registry.select(names or registry.named)  # a usage error stops here, not on every save
     if watch:

@@ -54,8 +54,10 @@ def test_every_exercise_has_a_difficulty_and_its_functions_are_named() -> None:
 
 @pytest.mark.parametrize("name", NAMES, ids=NAMES)
 def test_mistakes_in_yaml_are_the_catalogue(name: str) -> None:
-    spec = builtin().specs()[name]
+    spec = next(spec for spec in catalog.exercise_file().exercises if spec.id == name)  # its own, in YAML order
     assert [m.id for m in spec.mistakes] == list(builtin()[name].variants)
+    common = [m.id for m in catalog.exercise_file().common_mistakes]
+    assert [m.id for m in builtin()[name].spec.mistakes] == [m.id for m in spec.mistakes] + common
     assert len({test.id for test in spec.tests}) == len(spec.tests)
 
 

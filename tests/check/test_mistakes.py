@@ -65,6 +65,10 @@ def test_every_variant_differs_from_the_right_answer(exercise: str, mistake: str
     args, kwargs = _inputs()[exercise]
     if (exercise, mistake) == ("softmax", "no_max_shift"):
         args = (args[0] * 1e3,)  # only large logits show it
+    if (exercise, mistake) == ("multi_head_attention", "causal_without_mask"):
+        args = args[:-1]  # it differs only when no mask is given
+    if (exercise, mistake) == ("softmax", "global_max"):
+        args = (args[0] * np.array([1e3, 1.0, 1.0])[:, None, None],)  # only rows far below the largest show it
     expected = builtin()[exercise].oracle(*args, **kwargs)
     outputs = dict(builtin()[exercise].candidates(args, kwargs))
     assert mistake in outputs, "the variant does not apply to these inputs"

@@ -31,9 +31,19 @@ def test_only_exactly_the_expected_kind_shape_and_dtype_is_accepted(got: object,
     assert ex.compare(got, EXPECTED, TOL) == (message, None)
 
 
-def test_float64_for_float32_inputs_explains_the_numpy_scalar_promotion() -> None:
+def test_float64_for_float32_inputs_is_a_dtype_message_and_a_common_diagnosis() -> None:
     message, _ = ex.compare(EXPECTED, EXPECTED.astype(np.float32), TOL)
-    assert message.startswith("dtype float64, expected float32: a NumPy float64 scalar such as np.sqrt(d)")
+    assert message == "dtype float64, expected float32 (the output keeps the input's dtype)"
+    assert ex.common_diagnosis(EXPECTED, EXPECTED.astype(np.float32), TOL) == ("float64_promoted", "")
+
+
+def test_float32_precision_on_float64_inputs_is_named_with_enough_digits_to_see_it() -> None:
+    expected = np.array([[-0.434431234567891, 0.25]])
+    got = expected.astype(np.float32).astype(np.float64)  # what a softmax computed in float32 returns
+    mistake, message = ex.common_diagnosis(got, expected, TOL)
+    assert mistake == "float32_precision"
+    assert "got -0.43443122506141663, expected -0.43443123456789101" in message and "1e-09 + 1e-07" in message
+    assert ex.common_diagnosis(expected + 1e-3, expected, TOL) is None  # wrong beyond float32 too: not this
 
 
 def test_non_finite_values_are_reported_with_their_first_index() -> None:

@@ -16,18 +16,26 @@ def _v(status: Status, exercise: str = "softmax") -> Verdict:
     ("statuses", "expected"),
     [
         ([Status.PASSED, Status.PASSED], ExitStatus.OK),
-        ([Status.PASSED, Status.NOT_ATTEMPTED, Status.NOT_IMPLEMENTED], ExitStatus.OK),
+        ([Status.PASSED, Status.NOT_IMPLEMENTED], ExitStatus.FAILURE),  # one exercise, partly implemented
         ([Status.PASSED, Status.FAILED], ExitStatus.FAILURE),
         ([Status.PASSED, Status.SKIPPED], ExitStatus.FAILURE),
         ([Status.TIMEOUT], ExitStatus.FAILURE),
         ([Status.NOT_IMPLEMENTED, Status.NOT_ATTEMPTED], ExitStatus.FAILURE),
         ([], ExitStatus.FAILURE),
     ],
-    ids=["all-passed", "passed-and-untouched", "one-failed", "one-skipped", "timeout", "nothing-attempted",
+    ids=["all-passed", "partly-implemented", "one-failed", "one-skipped", "timeout", "nothing-attempted",
          "no-tests"],
 )
 def test_exit_status(statuses: list[Status], expected: ExitStatus) -> None:
     assert CheckResult("s.py", 1, [_v(s) for s in statuses]).exit_status is expected
+
+
+def test_an_untouched_exercise_does_not_fail_the_check_unless_every_one_is_required() -> None:
+    verdicts = [_v(Status.PASSED), _v(Status.PASSED), _v(Status.NOT_IMPLEMENTED, "causal_mask"),
+                _v(Status.NOT_IMPLEMENTED, "causal_mask"), _v(Status.NOT_ATTEMPTED, "kv_cache")]
+    assert CheckResult("s.py", 1, list(verdicts)).exit_status is ExitStatus.OK
+    assert CheckResult("s.py", 1, list(verdicts), require_all=True).exit_status is ExitStatus.FAILURE
+    assert CheckResult("s.py", 1, verdicts[:2], require_all=True).exit_status is ExitStatus.OK
 
 
 def test_a_load_error_is_a_usage_error() -> None:
@@ -41,7 +49,7 @@ def test_a_load_error_is_a_usage_error() -> None:
         ([Status.PASSED, Status.FAILED, Status.ERROR], Status.ERROR),
         ([Status.FAILED, Status.SKIPPED], Status.FAILED),
         ([Status.NOT_IMPLEMENTED] * 3, Status.NOT_IMPLEMENTED),
-        ([Status.PASSED, Status.NOT_IMPLEMENTED], Status.NOT_IMPLEMENTED),
+        ([Status.PASSED, Status.NOT_IMPLEMENTED], Status.FAILED),  # attempted, and not passed
         ([Status.NOT_ATTEMPTED] * 2, Status.NOT_ATTEMPTED),
     ],
     ids=["passed", "error-first", "failed-over-skipped", "untouched", "partly-implemented", "not-defined"],

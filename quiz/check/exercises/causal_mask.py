@@ -68,11 +68,17 @@ def transposed(lq, lk=None):
     return j >= i + offset
 
 
+def lk_ignored(lq, lk=None):
+    return ref.causal_mask(lq) if lk is not None and lk != lq else None
+
+
 VARIANTS = {
     "inverted": inverted,
     "not_aligned": not_aligned,
     "strict": strict,
     "transposed": transposed,
+    "lk_ignored": lk_ignored,
+    "negative_offset": None,
 }
-ERRORS: dict[str, str] = {}
+ERRORS = {"negative_offset": r"negative dimensions are not allowed"}  # np.zeros((lq, lk - lq)) with lq > lk
 ORACLE = ref.causal_mask

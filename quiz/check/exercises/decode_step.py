@@ -40,15 +40,44 @@ def _decode(ctx: Context, dtype: type, news: list[int]) -> None:
     weights = [ctx.weights(d, d, dtype) for _ in range(4)]
     cache = new_cache(ctx)
     end = 0
+    imprecise: Wrong | None = None  # float32 precision is reported unless a later step goes worse
     for n, new in enumerate(news, start=1):
         got = ctx.sandbox.call("decode_step", x[:, end:end + new], cache, *weights, heads)
         end += new
-        ctx.check(got, x[:, :end], new, *weights, heads, what=t("check.at_step", n=n, new=new, total=end))
+        try:
+            ctx.check(got, x[:, :end], new, *weights, heads, what=t("check.at_step", n=n, new=new, total=end))
+        except Wrong as wrong:
+            if wrong.diagnosis == "float32_precision":
+                imprecise = imprecise or wrong
+                continue
+            if wrong.diagnosis == "float64_promoted" and cache_stores_float64(ctx):
+                wrong.diagnosis = "cache_float64"
+            raise
+    if imprecise is not None:
+        raise imprecise
+
+
+def cache_stores_float64(ctx: Context) -> bool:
+    """Whether the solution's own KVCache, given float32 keys and values, hands back float64 ones."""
+    from quiz.check.sandbox import CallError
+
+    k = np.zeros((1, 1, 1, 2), dtype=np.float32)  # (B, H, 1, hd)
+    try:
+        got = ctx.sandbox.call_method(new_cache(ctx), "update", k, k)
+    except CallError:  # no usable update(): the cache cannot be asked
+        return False
+    return isinstance(got, (tuple, list)) and any(isinstance(a, np.ndarray) and a.dtype == np.float64 for a in got)
 
 
 @TESTS.case("prefill_then_steps")
 def prefill_then_steps(ctx: Context) -> None:
     _decode(ctx, np.float64, [ctx.size(2, 4)] + [1] * ctx.size(3, 5))
+
+
+@TESTS.case("chunks_after_prefix")
+def chunks_after_prefix(ctx: Context) -> None:
+    chunks = [int(n) for n in ctx.rng.permutation([3, 2, 1, ctx.size(2, 4)])]  # several tokens at once, later too
+    _decode(ctx, np.float64, [ctx.size(2, 4), *chunks])
 
 
 @TESTS.case("single_steps")
@@ -114,7 +143,9 @@ VARIANTS = {
     "no_scale": no_scale,
     "scale_by_d_model": scale_by_d_model,
     "no_w_o": no_w_o,
+    "square_mask": None,
     "recomputes_prefix": None,
 }
-ERRORS: dict[str, str] = {}
+# a (new, new) mask cannot be combined with (new, total) scores: NumPy says so, in these words
+ERRORS = {"square_mask": r"could not (be )?broadcast"}
 ORACLE = decode_rows

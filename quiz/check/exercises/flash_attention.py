@@ -22,10 +22,12 @@ def flash_expected(q, k, v, block_size=64, causal=False):
 TESTS = Tests()
 
 
-def _flash_inputs(ctx: Context, length: int, dtype: type = np.float64, lead: tuple[int, ...] | None = None):
+def _flash_inputs(ctx: Context, length: int, dtype: type = np.float64, lead: tuple[int, ...] | None = None,
+                  wider_v: bool = False):
+    """q, k (..., L, d) and v (..., L, dv): dv = d, the usual setting, unless wider_v (dv > d)."""
     lead = (ctx.size(1, 2),) if lead is None else lead
     d = ctx.size(4, 8)
-    dv = d + ctx.size(1, 3)
+    dv = d + ctx.size(1, 3) if wider_v else d
     return ctx.normal(lead + (length, d), dtype), ctx.normal(lead + (length, d), dtype), ctx.normal(
         lead + (length, dv), dtype)
 
@@ -63,6 +65,13 @@ def batch_dims(ctx: Context) -> None:
     q, k, v = _flash_inputs(ctx, _awkward_length(ctx, block), lead=(2, ctx.size(2, 3)))
     got = ctx.call(q, k, v, block_size=block, causal=True)
     ctx.check(got, q, k, v, block_size=block, causal=True)
+
+
+@TESTS.case("dv_differs")
+def dv_differs(ctx: Context) -> None:
+    block = 8
+    q, k, v = _flash_inputs(ctx, _awkward_length(ctx, block), wider_v=True)
+    ctx.check(ctx.call(q, k, v, block_size=block), q, k, v, block_size=block, what=f"d={q.shape[-1]}, dv={v.shape[-1]}")
 
 
 @TESTS.case("length_1")
@@ -157,6 +166,8 @@ VARIANTS = {
     "block_local_causal": block_local_causal,
     "no_scale": no_scale,
     "full_matrix": None,
+    "output_sized_from_q": None,
 }
-ERRORS: dict[str, str] = {}
+# an output allocated like q (np.zeros_like(q)) cannot hold a (block, dv) tile when dv != d
+ERRORS = {"output_sized_from_q": r"could not (be )?broadcast"}
 ORACLE = flash_expected

@@ -116,6 +116,10 @@ def split_no_transpose(x, w_q, w_k, w_v, w_o, n_heads, mask=None):
     return heads_variant(x, w_q, w_k, w_v, w_o, n_heads, mask, split=_split_no_transpose, merge=_merge_no_transpose)
 
 
+def split_only_no_transpose(x, w_q, w_k, w_v, w_o, n_heads, mask=None):
+    return heads_variant(x, w_q, w_k, w_v, w_o, n_heads, mask, split=_split_no_transpose)
+
+
 def merge_no_transpose(x, w_q, w_k, w_v, w_o, n_heads, mask=None):
     return heads_variant(x, w_q, w_k, w_v, w_o, n_heads, mask, merge=_merge_no_transpose)
 
@@ -144,10 +148,18 @@ def mask_ignored(x, w_q, w_k, w_v, w_o, n_heads, mask=None):
     return None if mask is None else heads_variant(x, w_q, w_k, w_v, w_o, n_heads)
 
 
+def causal_without_mask(x, w_q, w_k, w_v, w_o, n_heads, mask=None):
+    """Its own causal mask, always (picoGPT's mha): wrong exactly when no mask was given."""
+    if mask is not None or x.shape[1] == 1:
+        return None
+    return heads_variant(x, w_q, w_k, w_v, w_o, n_heads, ref.causal_mask(x.shape[1]))
+
+
 VARIANTS = {
     "no_scale": no_scale,
     "scale_by_d_model": scale_by_d_model,
     "split_no_transpose": split_no_transpose,
+    "split_only_no_transpose": split_only_no_transpose,
     "merge_no_transpose": merge_no_transpose,
     "heads_interleaved": heads_interleaved,
     "no_w_o": no_w_o,
@@ -155,6 +167,7 @@ VARIANTS = {
     "softmax_over_queries": softmax_over_queries,
     "mask_inverted": mask_inverted,
     "mask_ignored": mask_ignored,
+    "causal_without_mask": causal_without_mask,
 }
 ERRORS: dict[str, str] = {}
 ORACLE = ref.multi_head_attention

@@ -143,6 +143,19 @@ def mask_after_softmax(q, k, v, mask=None):
     return (weights * mask) @ v
 
 
+def additive_mask(q, k, v, mask=None):
+    """scores + (0 or -1e9): a row with no key is shifted as a whole, so it attends to every key unmasked."""
+    if mask is None:
+        return None
+    scores = q @ np.swapaxes(k, -1, -2) / q.shape[-1] ** 0.5 + np.where(mask, 0.0, -1e9)
+    return masked_softmax(scores, None) @ v
+
+
+def scale_after_softmax(q, k, v, mask=None):
+    """softmax(q k^T) v / sqrt(dk): the scale applied to the output, not to the scores."""
+    return variant_attention(q, k, v, mask, scale=1.0) / q.shape[-1] ** 0.5
+
+
 def no_key_rows_uniform(q, k, v, mask=None):
     return None if mask is None else variant_attention(q, k, v, mask, fill=-1e9)
 
@@ -159,7 +172,9 @@ VARIANTS = {
     "mask_inverted": mask_inverted,
     "mask_ignored": mask_ignored,
     "mask_after_softmax": mask_after_softmax,
+    "scale_after_softmax": scale_after_softmax,
     "no_key_rows_uniform": no_key_rows_uniform,
+    "additive_mask": additive_mask,
     "no_key_rows_nan": no_key_rows_nan,
     "k_transposed": None,
 }

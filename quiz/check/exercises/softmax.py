@@ -45,6 +45,15 @@ def large_logits(ctx: Context) -> None:
         ctx.check(ctx.call(x), x, what=np.dtype(dtype).name)
 
 
+@TESTS.case("row_magnitudes")
+def row_magnitudes(ctx: Context) -> None:
+    rows = ctx.size(3, 6)
+    scale = 10.0 ** ctx.rng.uniform(-1, 4, size=(rows, 1))  # (rows, 1): each row its own magnitude, 0.1 to 1e4
+    scale[ctx.rng.permutation(rows)[:2]] = [[1e4], [1.0]]  # at least one large row and one small one
+    x = ctx.normal((rows, ctx.size(3, 8)), np.float64) * scale  # (rows, n)
+    ctx.check(ctx.call(x), x)
+
+
 @TESTS.case("neg_inf")
 def neg_inf(ctx: Context) -> None:
     x = ctx.normal((ctx.size(2, 5), ctx.size(3, 8)), np.float64, scale=3)
@@ -80,6 +89,11 @@ def wrong_axis(x, axis=-1):
     return [_softmax(x, other) for other in range(x.ndim) if other != chosen]
 
 
+def global_max(x, axis=-1):
+    e = np.exp(x - np.max(x))  # one maximum for the whole array: rows far below it underflow to 0
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
 def global_sum(x, axis=-1):
     shifted_globally = np.exp(x - np.max(x))
     shifted_per_row = np.exp(x - np.max(x, axis=axis, keepdims=True))
@@ -99,6 +113,7 @@ VARIANTS = {
     "no_max_shift": no_max_shift,
     "axis_ignored": axis_ignored,  # before wrong_axis: the more specific reading of a tie
     "wrong_axis": wrong_axis,
+    "global_max": global_max,
     "global_sum": global_sum,
     "log_softmax": log_softmax,
     "no_normalize": no_normalize,
