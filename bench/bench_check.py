@@ -1,47 +1,75 @@
-"""Wall time of a full `attnquiz check` of the worked solutions, and the share spent in sandbox overhead.
+"""Figures of `attnquiz check`, all from one run: quote the ratios, not the absolute times.
 
-For each run: the whole run_check (every exercise, the speed and memory tests included), the
-time spent starting children (Python + NumPy + loading the file), and the round trips. The
-overhead of a round trip is measured in the same run with a trivial call (an echo of a small
-array), so overhead = start-up + calls x one empty round trip; the rest is the work itself
-(the solution's, the references', the checks'). Also prints the speedups the KV-cache test
-measured. Goal: a full check under 10 s on 2 cores.
+- a yardstick: 1,500 float32 256x256 matmuls on one thread, timed here;
+- the full check of solutions/attention.py (every exercise, speed and memory tests included), its
+  speed test's share, and full check / yardstick (goal: under 3.5x);
+- the speedup the checker reports next to the same solution measured in this process, for the
+  reference cache and for a slower but real cache (bench/slow_cache.py: a constant overhead per
+  step, no recomputation): goal, reported / in-process within 0.75-1.33 for both;
+- the cost of the serving exercises (issue 16): a complete solution of all sixteen exercises
+  (solutions/attention.py and solutions/serving.py in one file) against the eight core exercises of
+  solutions/attention.py, checked in turns. Goal: sixteen under 1.6x eight.
 
-Then the cost of the serving exercises (issue 16): a complete solution of all sixteen exercises
-(solutions/attention.py and solutions/serving.py in one file) against the eight core exercises of
-solutions/attention.py, checked in turns in the same run. Goal: sixteen under 1.6x eight.
-
-Usage: python bench/bench_check.py [--runs 3] [solution.py ...]
+Usage: python bench/bench_check.py [--runs 3]
 """
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import tempfile
-import time
-from pathlib import Path
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before NumPy: the yardstick is single-threaded
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import importlib.util  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
+SLOWER_CACHE = REPO / "bench" / "slow_cache.py"
 
 
-def empty_round_trip(samples: int = 300) -> float:
-    """Median seconds of one call that does nothing, through a real sandbox."""
+def yardstick() -> float:
     import numpy as np
 
-    from quiz.check.sandbox import Sandbox
+    a = np.random.default_rng(0).standard_normal((256, 256)).astype(np.float32)
+    start = time.perf_counter()
+    for _ in range(1500):
+        a @ a
+    return time.perf_counter() - start
 
-    with tempfile.TemporaryDirectory() as folder:
-        echo = Path(folder) / "echo.py"
-        echo.write_text("def echo(x, *rest):\n    return x\n", encoding="utf-8")
-        with Sandbox(echo) as box:
-            x = np.zeros((1, 1, 256), dtype=np.float32)
-            times = []
-            for _ in range(samples):
-                start = time.perf_counter()
-                box.call("echo", x, 1)
-                times.append(time.perf_counter() - start)
-    return statistics.median(times)
+
+def in_process_speedup(module, steps: int = 256, runs: int = 3) -> float:
+    """Recomputing / cached time of `module`'s decode_step and KVCache over `steps` tokens, in this process."""
+    import numpy as np
+
+    from quiz.check import references as ref
+    from quiz.check.speed import D_MODEL, DTYPE, N_HEADS
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((1, steps, D_MODEL)).astype(DTYPE)
+    weights = [(rng.standard_normal((D_MODEL, D_MODEL)) / D_MODEL ** 0.5).astype(DTYPE) for _ in range(4)]
+    cached, naive = [], []
+    for _ in range(runs):
+        cache = module.KVCache()
+        start = time.perf_counter()
+        for t in range(steps):
+            module.decode_step(x[:, t:t + 1], cache, *weights, N_HEADS)
+        cached.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for t in range(steps):
+            ref.recompute_last(x[:, :t + 1], *weights, N_HEADS)
+        naive.append(time.perf_counter() - start)
+    return statistics.median(naive) / statistics.median(cached)
+
+
+def _load(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def sixteen_vs_eight(runs: int) -> None:
@@ -76,33 +104,35 @@ def sixteen_vs_eight(runs: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("solutions", nargs="*", type=Path)
     arguments = parser.parse_args()
+    from quiz.check import references
+    from quiz.check.registry import builtin
     from quiz.check.runner import CheckOptions, run_check
 
-    solutions = arguments.solutions or sorted((REPO / "solutions").glob("*.py"))
-    round_trip = empty_round_trip()
-    print(f"empty round trip: {round_trip * 1e6:.0f} us (median of 300)")
-    header = f"{'solution':<22} {'run':>3} {'wall s':>7} {'start s':>8} {'calls':>6} {'overhead':>9} {'speed s':>8} " \
-             f"{'memory s':>8} {'score':>7}  speedup yours / reference cache"
-    print(header)
-    walls = []
-    for solution in solutions:
-        for run in range(1, arguments.runs + 1):
-            result = run_check(solution, CheckOptions())
-            timings = result.timings
-            overhead = timings.get("start_seconds", 0.0) + timings.get("calls", 0) * round_trip
-            seconds = {v.test: v.seconds for v in result.tests if v.test in ("speed", "memory")}
-            speed = next((v.speed for v in result.tests if v.speed is not None), None)
-            speedups = f"{speed.user_speedup:.1f}x / {speed.cache_speedup:.1f}x" if speed else "-"
-            print(f"{solution.name:<22} {run:>3} {result.seconds:>7.2f} {timings.get('start_seconds', 0):>8.2f} "
-                  f"{int(timings.get('calls', 0)):>6} {overhead / result.seconds:>8.0%} "
-                  f"{seconds.get('speed', 0):>8.2f} {seconds.get('memory', 0):>8.2f} "
-                  f"{result.score:>3g}/{result.max_score:g}  {speedups}")
-            walls.append(result.seconds)
-    worst = max(walls)
-    print(f"goal: a full check under 10 s -> {'met' if worst < 10 else 'NOT met'} "
-          f"(median {statistics.median(walls):.2f} s, slowest {worst:.2f} s)")
+    core = tuple(exercise.id for exercise in builtin())[:8]
+    stick = yardstick()
+    full = run_check(REPO / "solutions" / "attention.py", CheckOptions(seed=1, exercises=core))
+    timed = next(v for v in full.tests if v.test == "speed")
+    slower = run_check(SLOWER_CACHE, CheckOptions(seed=1, exercises=("decode_step",)))
+    slower_timed = next(v for v in slower.tests if v.test == "speed")
+    reference_in = in_process_speedup(references)
+    slower_in = in_process_speedup(_load(SLOWER_CACHE))
+    print(f"yardstick (1,500 float32 256x256 matmuls, 1 thread): {stick:.2f} s")
+    print(f"full check of solutions/attention.py (the 8 core exercises): {full.seconds:.2f} s, score {full.score:g}/{full.max_score:g}; "
+          f"speed test {timed.seconds:.2f} s ({timed.seconds / full.seconds:.0%} of it)")
+    print(f"full check / yardstick: {full.seconds / stick:.2f}x (goal: under 3.5x)")
+    figures = timed.speed
+    if figures is not None:
+        print(f"speed test: chunk {figures.chunk} steps, empty round trip {figures.overhead_us:.0f} us "
+              f"({figures.overhead_share:.0%} of a request), judged on {'CPU' if figures.cpu else 'wall'} time")
+        ratio = figures.cache_speedup / reference_in
+        print(f"reference cache: reported {figures.cache_speedup:.1f}x, in-process {reference_in:.1f}x, "
+              f"reported / in-process {ratio:.2f} (goal 0.75-1.33)")
+        print(f"solutions/attention.py: reported {figures.user_speedup:.1f}x")
+    if slower_timed.speed is not None:
+        reported = slower_timed.speed.user_speedup
+        print(f"slower real cache (bench/slow_cache.py): reported {reported:.1f}x, in-process {slower_in:.1f}x, "
+              f"reported / in-process {reported / slower_in:.2f} (goal 0.75-1.33); verdict {slower_timed.status.value}")
     sixteen_vs_eight(arguments.runs)
 
 

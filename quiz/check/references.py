@@ -146,6 +146,11 @@ def recompute_last(x, w_q, w_k, w_v, w_o, n_heads):
     return (merge_heads(heads) @ w_o)[:, -1:]  # (B, 1, D)
 
 
+def recompute_steps(x, start, stop, w_q, w_k, w_v, w_o, n_heads):
+    """recompute_last for every position start..stop-1 of x (1, L, D), in this trusted child's own loop."""
+    return [recompute_last(x[:, :t + 1], w_q, w_k, w_v, w_o, n_heads) for t in range(start, stop)]  # each (B, 1, D)
+
+
 def address_space_bytes():
     """This process's virtual memory size (Linux), the quantity RLIMIT_AS limits."""
     with open("/proc/self/statm") as statm:

@@ -21,6 +21,7 @@ from quiz.check.report_model import (
     ExerciseReport,
     LoadError,
     MemoryFigures,
+    Point,
     SpeedFigures,
     VerdictReport,
 )
@@ -45,12 +46,33 @@ def _points(value: float) -> str:
 
 
 def speed_text(speed: SpeedResult) -> str:
-    """One line: both speedups, the pass mark, and how the time per step grows."""
-    return t("check.speed_line", user=speed.user_speedup, cache=speed.cache_speedup,
-             needed=speed.required * speed.cache_speedup, required=speed.required * 100,
-             early=speed.user_step_us[0], late=speed.user_step_us[1], cache_early=speed.cache_step_us[0],
-             cache_late=speed.cache_step_us[1], naive_early=speed.naive_step_us[0],
-             naive_late=speed.naive_step_us[1], steps=speed.steps, pairs=speed.pairs)
+    """What was measured and how: the setting, the chunk and overhead, both speedups, how time grows."""
+    return t("check.speed_line", steps=speed.steps, d_model=speed.d_model, heads=speed.n_heads, dtype=speed.dtype,
+             chunk=speed.chunk, overhead=speed.overhead_us, share=speed.overhead_share, user=speed.user_speedup,
+             cache=speed.cache_speedup, slope=speed.user_slope_ns, cache_slope=speed.cache_slope_ns,
+             naive_slope=speed.naive_slope_ns, growth=speed.user_growth, cache_growth=speed.cache_growth,
+             naive_growth=speed.naive_growth, clock=t("check.speed_clock_cpu" if speed.cpu else "check.speed_clock_wall"))
+
+
+BARS = " ▁▂▃▄▅▆▇█"
+
+
+def speed_chart(speed: SpeedResult) -> list[str]:
+    """Time per step along the sequence for yours, the reference cache and recomputation, one line each,
+    on one scale (a bar per timed chunk), with the speedups at the full length."""
+    rows = [(t("check.speed_you"), speed.user_series, f"{speed.user_speedup:.1f}x"),
+            (t("check.speed_reference"), speed.cache_series, f"{speed.cache_speedup:.1f}x"),
+            (t("check.speed_naive"), speed.naive_series, "1.0x")]
+    top = max(us for _, series, _ in rows for _, us in series) or 1.0
+    width = max(len(name) for name, _, _ in rows)
+    lines = [t("check.speed_chart", steps=speed.steps, top=top)]
+    for name, series, speedup in rows:
+        bars = "".join(BARS[max(1, min(8, round(8 * us / top)))] for _, us in series)
+        lines.append(f"  {name:<{width}}  {bars}  {series[0][1]:.0f} -> {series[-1][1]:.0f} µs  {speedup}")
+    if speed.passed and speed.overhead_per_step_us > 0 and speed.user_seconds > 1.5 * speed.cache_seconds:
+        lines.append(t("check.speed_overhead", overhead=speed.overhead_per_step_us,
+                       ratio=speed.user_seconds / speed.cache_seconds))
+    return lines
 
 
 def diagnosis_text(exercise: ExerciseSpec, mistake_id: str) -> str:
@@ -65,6 +87,7 @@ def _details(verdict: Verdict, exercise: ExerciseSpec) -> list[str]:
         lines.append(diagnosis_text(exercise, verdict.diagnosis))
     if verdict.speed is not None:
         lines.append(speed_text(verdict.speed))
+        lines += speed_chart(verdict.speed)
     if verdict.memory is not None and verdict.status is Status.PASSED:
         lines.append(t("check.memory_line", length=verdict.memory.length, matrix=verdict.memory.matrix_bytes >> 20,
                        allowed=verdict.memory.allowed_bytes >> 20))
@@ -161,13 +184,19 @@ def _verdict_report(verdict: Verdict, spec: ExerciseSpec) -> VerdictReport:
             count=mismatch.count, size=mismatch.size),
         diagnosis=diagnosis,
         speed=None if speed is None else SpeedFigures(
-            steps=speed.steps, pairs=speed.pairs, user_seconds=speed.user_seconds, cache_seconds=speed.cache_seconds,
-            naive_seconds=speed.naive_seconds, user_speedup=speed.user_speedup, cache_speedup=speed.cache_speedup,
-            required_fraction=speed.required, required_speedup=speed.required * speed.cache_speedup,
-            recomputes=speed.recomputes, user_step_us=_edges(speed.user_step_us),
-            cache_step_us=_edges(speed.cache_step_us), naive_step_us=_edges(speed.naive_step_us),
-            user_cpu_step_us=_edges(speed.user_cpu_step_us), cache_cpu_step_us=_edges(speed.cache_cpu_step_us),
-            naive_cpu_step_us=_edges(speed.naive_cpu_step_us)),
+            steps=speed.steps, steps_short=speed.steps_short, pairs=speed.pairs, d_model=speed.d_model,
+            n_heads=speed.n_heads, dtype=speed.dtype, chunk=speed.chunk, overhead_us=speed.overhead_us,
+            overhead_share=speed.overhead_share, clock="cpu" if speed.cpu else "wall",
+            user_seconds=speed.user_seconds, cache_seconds=speed.cache_seconds, naive_seconds=speed.naive_seconds,
+            user_speedup=speed.user_speedup, cache_speedup=speed.cache_speedup, recomputes=speed.recomputes,
+            user_slope_ns=speed.user_slope_ns, cache_slope_ns=speed.cache_slope_ns, naive_slope_ns=speed.naive_slope_ns,
+            user_growth=speed.user_growth, cache_growth=speed.cache_growth, naive_growth=speed.naive_growth,
+            overhead_per_step_us=speed.overhead_per_step_us,
+            user_step_us=_edges(speed.user_step_us), cache_step_us=_edges(speed.cache_step_us),
+            naive_step_us=_edges(speed.naive_step_us),
+            series={"user": [Point(position=x, us=y) for x, y in speed.user_series],
+                    "cache": [Point(position=x, us=y) for x, y in speed.cache_series],
+                    "naive": [Point(position=x, us=y) for x, y in speed.naive_series]}),
         memory=None if memory is None else MemoryFigures(
             length=memory.length, head_dim=memory.head_dim, matrix_bytes=memory.matrix_bytes,
             allowed_bytes=memory.allowed_bytes),

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the speed test times chunks in the child (issue 11)
 SCHEMA_ID = "https://attnquiz.invalid/check-report.schema.json"
 
 Status = Literal["passed", "failed", "error", "timeout", "not_implemented", "not_attempted", "skipped"]
@@ -54,24 +54,42 @@ class Edges(_Strict):
     late: float
 
 
+class Point(_Strict):
+    position: float = Field(description="the middle of a timed chunk of steps")
+    us: float = Field(description="microseconds per step in that chunk (median over the rounds, wall clock)")
+
+
 class SpeedFigures(_Strict):
-    steps: int
-    pairs: int
-    user_seconds: float
+    """The KV-cache speed test: chunks of steps run in the child's own loop, each request timed by the checker."""
+
+    steps: int = Field(description="the full length decoded")
+    steps_short: int = Field(description="the second length, random, for the growth of the total")
+    pairs: int = Field(description="rounds of (yours, reference cache, recomputation) at each length")
+    d_model: int
+    n_heads: int
+    dtype: str
+    chunk: int = Field(description="steps per timed request")
+    overhead_us: float = Field(description="an empty round trip to the sandbox, measured in the same run")
+    overhead_share: float = Field(description="of one timed request of the reference cache")
+    clock: Literal["cpu", "wall"] = Field(description="the time the growth was judged on")
+    user_seconds: float = Field(description="median time of the full length, on `clock`")
     cache_seconds: float
     naive_seconds: float
     user_speedup: float
     cache_speedup: float
-    required_fraction: float
-    required_speedup: float
     recomputes: bool
+    user_slope_ns: float = Field(description="Theil-Sen slope of time per step over the positions (ns per position)")
+    cache_slope_ns: float
+    naive_slope_ns: float
+    user_growth: float = Field(description="e in total time ~ steps^e between the two lengths")
+    cache_growth: float
+    naive_growth: float
+    overhead_per_step_us: float = Field(description="how much longer a step of yours takes than the reference "
+                                                    "cache's, on average")
     user_step_us: Edges
     cache_step_us: Edges
     naive_step_us: Edges
-    user_cpu_step_us: Edges | None = Field(description="the same medians in the child's CPU time; null where it "
-                                                        "cannot be read")
-    cache_cpu_step_us: Edges | None
-    naive_cpu_step_us: Edges | None
+    series: dict[Literal["user", "cache", "naive"], list[Point]] = Field(description="time per step per chunk")
 
 
 class MemoryFigures(_Strict):
@@ -111,7 +129,7 @@ class CheckReport(_Strict):
     """The machine-readable report of `attnquiz check`. Fields are only ever added within a schema_version;
     messages, titles and hints are in the interface language named by `language`."""
 
-    schema_version: Literal[1]
+    schema_version: Literal[2]
     attnquiz_version: str
     solution: str = Field(description="the path as given on the command line")
     seed: int = Field(ge=0, description="--seed with this value repeats the inputs")

@@ -173,7 +173,7 @@ def run_exercise(exercise: Exercise, sandbox: Metered, seed: int, source: Path, 
                  protected: tuple[Path, ...] = ()) -> list[Verdict]:
     """Run every test of one exercise; a crash or timeout skips the exercise's remaining tests."""
     from quiz.check.sandbox import CallError, SandboxFailure, SolutionLoadError
-    from quiz.check.unit import Context, OutOfTime, Wrong
+    from quiz.check.unit import SOFT_MISTAKES, Context, OutOfTime, Wrong
 
     spec = exercise.spec
 
@@ -191,19 +191,30 @@ def run_exercise(exercise: Exercise, sandbox: Metered, seed: int, source: Path, 
         if blocked:
             verdicts.append(verdict(test.id, Status.SKIPPED, blocked))
             continue
+        informational = False
         if test.gated and any(v.status is not Status.PASSED for v in verdicts):
             if all(v.status is Status.NOT_IMPLEMENTED for v in verdicts):
                 verdicts.append(verdict(test.id, Status.NOT_IMPLEMENTED, t("check.not_implemented")))
-            else:
+                continue
+            if not all(v.status is Status.PASSED or v.diagnosis in SOFT_MISTAKES for v in verdicts):
                 verdicts.append(verdict(test.id, Status.SKIPPED, t("check.gated")))
-            continue
+                continue
+            informational = True  # only a dtype or precision problem so far: the figures are still worth showing
         ctx = Context(exercise, sandbox, _rng_for(seed, spec.id, test.id), tolerance, source, timeout, trusted,
-                      protected)
+                      protected, informational)
         start = time.perf_counter()
         try:
             extra = exercise.tests[test.id](ctx) or {}  # the speed and memory tests return their figures
-            found = verdict(test.id, Status.PASSED, **extra)
+            found = (verdict(test.id, Status.SKIPPED, t("check.speed_info"), **extra) if informational
+                     else verdict(test.id, Status.PASSED, **extra))
         except Wrong as wrong:
+            if informational:  # a figure, when there is one; never points
+                figures = wrong.speed is not None or wrong.memory is not None
+                found = (verdict(test.id, Status.SKIPPED, f"{t('check.speed_info')}; {wrong.message}",
+                                 speed=wrong.speed, memory=wrong.memory, diagnosis=wrong.diagnosis) if figures
+                         else verdict(test.id, Status.SKIPPED, t("check.gated")))
+                verdicts.append(replace(found, seconds=time.perf_counter() - start))
+                continue
             found = verdict(test.id, Status.FAILED, wrong.message, mismatch=wrong.mismatch,
                             diagnosis=wrong.diagnosis, speed=wrong.speed, memory=wrong.memory)
         except OutOfTime as late:

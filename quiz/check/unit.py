@@ -148,6 +148,7 @@ class Context:
     timeout: float = CALL_TIMEOUT
     trusted: Callable[[], Any] | None = None  # a sandbox with references.py loaded, started on demand
     protected: tuple[Path, ...] = ()  # files a sandbox of the solution's own must refuse too (bank references)
+    informational: bool = False  # a gated test run only to report its figures: judge values, not the dtype
 
     def normal(self, shape: Sequence[int], dtype: type = np.float64, scale: float = 1.0) -> np.ndarray:
         return (self.rng.standard_normal(tuple(shape)) * scale).astype(dtype)
@@ -247,6 +248,10 @@ def compare(got: Any, expected: Any, tolerance: Mapping[str, Tolerance]) -> tupl
                         float(g[index]), float(e[index]), int(wrong.sum()), got.size)
     return t("check.values", count=mismatch.count, size=mismatch.size, abs=mismatch.max_abs, rel=mismatch.max_rel,
              index=shape_text(index), got=mismatch.got, expected=mismatch.expected), mismatch
+
+
+SOFT_MISTAKES = frozenset({"float32_precision", "float64_promoted", "cache_float64"})  # right values, wrong dtype
+# or precision: the gated tests still run, for information
 
 
 def common_diagnosis(got: Any, expected: Any, tolerance: Mapping[str, Tolerance]) -> tuple[str, str] | None:
