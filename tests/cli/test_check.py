@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from quiz.cli import cli
+from quiz.errors import ExitStatus
 from tests.conftest import REPO, subprocess_env
 
 SCHEMA = json.loads((REPO / "docs" / "check-report.schema.json").read_text(encoding="utf-8"))
@@ -50,7 +51,7 @@ def test_new_then_check_the_untouched_starter(tmp_path: Path) -> None:
     checked = runner.invoke(cli, ["check", str(target), "--seed", "1"])
     assert checked.exit_code == 1
     rows = [line for line in checked.output.splitlines() if line.startswith("  not implemented")]
-    assert len(rows) == 16 and "Score 0/200 (98 not implemented)" in checked.output
+    assert len(rows) == 16 and "Score 0/200 (101 not implemented)" in checked.output
 
 
 def test_new_writes_only_the_exercises_asked_for(tmp_path: Path) -> None:
@@ -115,7 +116,7 @@ def test_gradescope_format() -> None:
     done = _run("check", str(GALLERY / "softmax_no_normalize.py"), "--exercise", "softmax", "--format", "gradescope")
     assert done.returncode == 1
     data = json.loads(done.stdout)
-    assert len(data["tests"]) == 6 and data["score"] == sum(t["score"] for t in data["tests"]) < 10
+    assert len(data["tests"]) == 7 and data["score"] == sum(t["score"] for t in data["tests"]) < 10
 
 
 def test_printing_solutions_do_not_disturb_the_json() -> None:
@@ -177,6 +178,15 @@ def test_ctrl_c_during_check_shows_the_tests_that_finished_then_exits_130(monkey
     assert started == ["softmax", "causal_mask"]
     assert result.exit_code == 130
     assert "softmax" in result.stdout and "causal_mask" not in result.stdout  # the finished tests are shown
-    assert result.stdout.count("passed ") == 6
-    assert [line for line in result.stderr.splitlines() if line] == ["Stopped early: only the 6 tests above ran; the rest did not.",
+    assert result.stdout.count("passed ") == 7
+    assert [line for line in result.stderr.splitlines() if line] == ["Stopped early: only the 7 tests above ran; the rest did not.",
                                                   "Interrupted."]
+
+
+def test_require_all_fails_when_an_exercise_is_not_attempted(tmp_path: Path) -> None:
+    only = tmp_path / "only_softmax.py"
+    only.write_text((REPO / "tests" / "third_party_gallery" / "scipy_softmax.py").read_text(encoding="utf-8"),
+                    encoding="utf-8")
+    names = ["--exercise", "softmax", "--exercise", "causal_mask"]
+    assert _run("check", str(only), *names).returncode == ExitStatus.OK  # causal_mask not attempted: not a failure
+    assert _run("check", str(only), *names, "--require-all").returncode == ExitStatus.FAILURE
