@@ -48,9 +48,9 @@ N_HEADS = 2
 DTYPE = np.float32
 OVERHEAD_SHARE = 0.1  # an empty round trip is under this share of a timed request
 MIN_CHUNK, MAX_CHUNK = 8, 32
-# Recomputing the prefix shows as a slope of time per step over the positions above this share of
-# the naive run's slope and this many times the reference cache's, or as a total that grows between
-# the two lengths more like the naive run's than like the cache's.
+# Recomputing the prefix shows as growth of time per step along the positions (the slope, or the late
+# steps' extra cost read from the totals at two lengths) above this share of the naive run's and this
+# many times the reference cache's.
 RECOMPUTE_SHARE = 0.18
 RECOMPUTE_FACTOR = 6
 BUDGET = 90.0  # seconds for the whole test; only a badly overloaded machine gets near it
@@ -180,9 +180,10 @@ def recomputes(user: float, cache: float, naive: float) -> bool:
     return user > RECOMPUTE_SHARE * naive and user > RECOMPUTE_FACTOR * max(cache, 0.0)
 
 
-def grows_like_naive(user: float, cache: float, naive: float) -> bool:
-    """Whether the total grows between the two lengths more like recomputation than like the cache."""
-    return naive - cache > 0.3 and user > (cache + naive) / 2
+def late_extra(long_total: float, short_total: float, long_steps: int, short_steps: int) -> float:
+    """Seconds per step that the steps after the short length cost over the steps before it, from totals:
+    (T(long) - T(short)) / (long - short) - T(short) / short. About 0 for a cache, large for recomputation."""
+    return (long_total - short_total) / (long_steps - short_steps) - short_total / short_steps
 
 
 def _empty_round_trip(box: Any, cache: Any) -> float:
@@ -255,8 +256,9 @@ def _result(runs: dict[tuple[str, int], list[_Run]], short: int, chunk: int, ove
 
     slopes = {kind: slope(kind) for kind in ("user", "cache", "naive")}
     exponents = {kind: growth(total(kind, STEPS), total(kind, short), STEPS, short) for kind in slopes}
+    extra = {kind: late_extra(total(kind, STEPS), total(kind, short), STEPS, short) for kind in slopes}
     recomputed = (recomputes(slopes["user"], slopes["cache"], slopes["naive"])
-                  or grows_like_naive(exponents["user"], exponents["cache"], exponents["naive"]))
+                  or recomputes(extra["user"], extra["cache"], extra["naive"]))
     user_series, cache_series, naive_series = series("user"), series("cache"), series("naive")
     return SpeedResult(
         steps=STEPS, pairs=ROUNDS, steps_short=short, d_model=D_MODEL, n_heads=N_HEADS, dtype=np.dtype(DTYPE).name,

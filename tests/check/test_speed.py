@@ -22,7 +22,7 @@ def test_the_worked_cache_passes_with_figures_from_one_run() -> None:
     verdict = result.tests[-1]
     assert verdict.test == "speed" and verdict.status is Status.PASSED, verdict.message
     figures = verdict.speed
-    assert figures is not None and (figures.steps, figures.pairs, figures.d_model, figures.n_heads) == (256, 3, 256, 2)
+    assert figures is not None and (figures.steps, figures.pairs, figures.d_model, figures.n_heads) == (256, speed.ROUNDS, 256, 2)
     assert figures.dtype == "float32" and not figures.recomputes and figures.passed
     assert speed.STEPS // 2 <= figures.steps_short <= 3 * speed.STEPS // 4
     assert speed.MIN_CHUNK <= figures.chunk <= speed.MAX_CHUNK and figures.overhead_us > 0
@@ -60,13 +60,11 @@ def test_recomputing_is_recognised_by_the_slope_of_time_per_step(user, cache, na
     assert speed.recomputes(user, cache, naive) is recomputes
 
 
-@pytest.mark.parametrize(
-    ("user", "cache", "naive", "grows"),
-    [(1.9, 1.1, 2.0, True), (1.2, 1.1, 2.0, False), (1.4, 1.1, 1.2, False)],
-    ids=["quadratic-total", "linear-total", "no-separation"],
-)
-def test_padding_early_steps_still_shows_in_the_total_at_two_lengths(user, cache, naive, grows: bool) -> None:
-    assert speed.grows_like_naive(user, cache, naive) is grows
+def test_the_late_steps_extra_cost_is_read_from_the_totals_at_two_lengths() -> None:
+    # a cache: 100 us a step whatever the position; recomputing: 10 us per position
+    assert speed.late_extra(256 * 100e-6, 128 * 100e-6, 256, 128) == pytest.approx(0.0, abs=1e-12)
+    quadratic = speed.late_extra(10e-6 * 256 ** 2 / 2, 10e-6 * 128 ** 2 / 2, 256, 128)
+    assert quadratic == pytest.approx(10e-6 * 128, rel=0.01)  # late steps cost ~128 positions more, each 10 us
 
 
 def test_theil_sen_ignores_a_few_slow_chunks_and_growth_reads_the_exponent() -> None:
