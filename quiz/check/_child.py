@@ -449,15 +449,26 @@ def flush_output() -> None:
             pass
 
 
+def _same(now: np.ndarray, was: np.ndarray) -> bool:
+    try:
+        return now.shape == was.shape and bool(np.array_equal(now, was, equal_nan=now.dtype.kind in "fc"))
+    except Exception:  # noqa: BLE001 - an array the solution replaced with something odd: changed
+        return False
+
+
 def serve(channel: Channel, names: dict, filename: str, max_array_bytes: int) -> None:
     objects = Objects()
     encode = Encoder(objects, max_array_bytes)
     while True:
         request, arrays = channel.receive()
         reply: dict = {"seq": request["seq"]}
+        before = [a.copy() for a in arrays] if request.get("op") in ("call", "method") else []
         try:
             result = answer(request, arrays, names, objects)
             reply["ok"], out = (result["sent"], []) if "sent" in result else encode(result["ok"])
+            changed = [i for i, (now, was) in enumerate(zip(arrays, before)) if not _same(now, was)]
+            if changed:  # the solution changed an argument in place: the checker's inputs are not its own
+                reply["mutated"] = changed
         except MemoryError:
             reply["fail"], out = {"kind": "memory"}, []
         except SystemExit as exc:

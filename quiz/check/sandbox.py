@@ -248,6 +248,7 @@ class Sandbox:
         self.protected = tuple(protected)  # more files or folders it may not read: a bank exercise's reference
         self.info = LoadInfo(frozenset())
         self.last_call_seconds = 0.0
+        self.last_mutated: list[int] = []  # input arrays of the last call that the solution changed in place
         self._text: str | None = None
         self._proc: subprocess.Popen | None = None
         self._launch: isolation.Launch | None = None
@@ -498,6 +499,8 @@ class Sandbox:
             self.last_call_seconds = time.perf_counter() - started
             if reply.get("seq") != self._seq:
                 raise npyio.WireError("a reply out of turn")
+            mutated = reply.get("mutated")
+            self.last_mutated = [i for i in mutated if type(i) is int][:64] if isinstance(mutated, list) else []
             if "ok" in reply:
                 return self._decode(reply["ok"], received, [0] * len(received), 0)
             error = reply.get("error")

@@ -165,7 +165,12 @@ class Context:
         return self.sandbox.call(self.exercise.name, *args, **kwargs)
 
     def check(self, got: Any, *args: Any, what: str = "", **kwargs: Any) -> None:
-        """Raise Wrong unless `got` is what the oracle returns for these arguments."""
+        """Raise Wrong unless the solution's last call left its inputs unchanged and `got` is what the
+        oracle returns for these arguments."""
+        changed = getattr(self.sandbox, "last_mutated", [])
+        if changed and "modifies_input" in {mistake.id for mistake in self.exercise.spec.mistakes}:
+            message = t("check.modified_input", n=changed[0] + 1)
+            raise Wrong(f"{what}: {message}" if what else message, diagnosis="modifies_input")
         expected = self.exercise.oracle(*args, **kwargs)
         problem = compare(got, expected, self.tolerance)
         if problem is None:

@@ -522,3 +522,12 @@ def test_steps_runs_the_function_once_per_slice_in_the_childs_own_loop(friendly:
     assert friendly.call("cache_length", cache) == 7  # the cache kept in the child saw every step
     with pytest.raises(CallError, match="does not define nothing_here"):
         friendly.steps("nothing_here", x)
+
+
+def test_the_harness_says_which_input_arrays_a_call_changed_in_place(friendly: Sandbox) -> None:
+    x = np.arange(4.0)
+    friendly.call("double_in_place", x)
+    assert friendly.last_mutated == [0]
+    np.testing.assert_array_equal(x, np.arange(4.0))  # the checker's own array is never touched
+    friendly.call("echo", x)
+    assert friendly.last_mutated == []
