@@ -311,7 +311,8 @@ def test_grading_a_class_writes_every_result_and_a_summary(classroom: Path, tmp_
     assert {(r["student"], r["exercise"]) for r in rows} == {(s, e) for s in ("alice", "bob")
                                                             for e in ("softmax", "causal_mask")}
     failed = [r for r in rows if r["status"] == "failed"]
-    assert [(r["student"], r["test"], r["mistake_id"]) for r in failed] == [("bob", "large_logits", "no_max_shift")]
+    assert [(r["student"], r["test"], r["mistake_id"]) for r in failed] == [("bob", "large_logits", "no_max_shift"),
+                                                                                   ("bob", "row_magnitudes", "no_max_shift")]
     report = json.loads((out / REPORT_JSON).read_text(encoding="utf-8"))
     assert report["summary"]["mistakes"] == {"softmax": [["exp without subtracting the max", 1]]}
     assert [s["student"] for s in report["students"]] == ["alice", "bob", "carol", "erin", "frank", "gina", "gina"]
@@ -331,7 +332,7 @@ def test_rerunning_resumes_and_regrades_only_changed_files(classroom: Path, tmp_
     assert fixed.stdout.splitlines()[0] == "Checked 1 now, 2 unchanged since the last run."
     totals = {row["student"]: row["score"] for row in read_csv(out / TOTALS_CSV) if row["status"] != "rejected"}
     assert totals == {"alice": "20", "bob": "20", "carol": "0"}
-    assert sum(r["student"] == "bob" for r in read_csv(out / TESTS_CSV)) == 10  # the old rows are gone
+    assert sum(r["student"] == "bob" for r in read_csv(out / TESTS_CSV)) == 11  # the old rows are gone
     assert len((out / JOURNAL).read_text(encoding="utf-8").splitlines()) == 4  # ... but kept in the journal
     other = grade_cli(classroom, "--out", out, "--exercise", "softmax", "--seed", "1")
     assert other.stdout.splitlines()[0] == "Checked 3 now, 0 unchanged since the last run."

@@ -109,7 +109,7 @@ def test_code_question_writes_the_starter_then_checks_it_with_the_real_checker(i
     starter.write_text(SOFTMAX, encoding="utf-8")
     answer, shown = _ask(items["fx-softmax-code"], ENTER, code=check)
     assert answer is not None and answer.value is True and answer.check.score == answer.check.max_score == 10
-    assert "Score 10/10 (6 passed)" in shown
+    assert "Score 10/10 (7 passed)" in shown
     assert _ask(items["fx-softmax-code"], DOWN + ENTER, code=check)[0] is None  # skip
 
 
