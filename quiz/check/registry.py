@@ -69,7 +69,7 @@ class Units(Mapping[str, Exercise]):
     a check of two exercises does not load sixteen (a frozen value: the specs are fixed, a unit is built once)."""
 
     def __init__(self, specs: Sequence[ExerciseSpec]) -> None:
-        self._specs = {spec.id: spec for spec in specs}
+        self._specs = {spec.id: exercise_file().with_common(spec) for spec in specs}  # + the common mistakes
         self._built: dict[str, Exercise] = {}
 
     def __getitem__(self, exercise_id: str) -> Exercise:
