@@ -1,7 +1,8 @@
 """The one place that knows where data lives.
 
-Built-in banks ship inside the package (``quiz/_data/questions`` in a wheel) or sit
-at the top of a source checkout (``questions/``, for an editable install). The user's
+Built-in banks and the worked solutions ship inside the package (``quiz/_data/questions``
+and ``quiz/_data/solutions`` in a wheel) or sit at the top of a source checkout
+(``questions/``, ``solutions/``, for an editable install). The user's
 own data (progress database, backups) lives under ``ATTNQUIZ_HOME`` if set, else the
 platform's user data directory. The settings file is ``ATTNQUIZ_CONFIG`` if set, else
 ``config.toml`` in the platform's user config directory. Tests set both to temporary paths.
@@ -13,16 +14,17 @@ import os
 from pathlib import Path
 from typing import Literal
 
-DataKind = Literal["builtin_banks", "home", "database", "backups", "config"]
+DataKind = Literal["builtin_banks", "solutions", "home", "database", "backups", "config"]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def data_path(kind: DataKind) -> Path:
     """Return the path for one kind of data; folders are not created here."""
-    if kind == "builtin_banks":
-        packaged = _PACKAGE_DIR / "_data" / "questions"
-        return packaged if packaged.is_dir() else _PACKAGE_DIR.parent / "questions"
+    if kind in ("builtin_banks", "solutions"):
+        folder = "questions" if kind == "builtin_banks" else "solutions"
+        packaged = _PACKAGE_DIR / "_data" / folder
+        return packaged if packaged.is_dir() else _PACKAGE_DIR.parent / folder
     if kind == "config":
         chosen = os.environ.get("ATTNQUIZ_CONFIG")
         if chosen:

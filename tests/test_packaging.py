@@ -39,3 +39,11 @@ def test_wheel_installs_into_fresh_venv_and_lists_builtin_banks(tmp_path: Path) 
         bank_id = yaml.safe_load((REPO / "questions" / name).read_text(encoding="utf-8"))["id"]
         assert f"[{bank_id}]" in result.stdout
     assert str(REPO) not in result.stdout
+    # the worked solutions ship in the wheel: a pip user sees one
+    with zipfile.ZipFile(wheel) as archive:
+        solutions = sorted(Path(n).name for n in archive.namelist() if n.startswith("quiz/_data/solutions/"))
+    assert solutions == sorted(p.name for p in (REPO / "solutions").glob("*.py"))
+    shown = subprocess.run([str(env_dir / "bin" / "attnquiz"), "solution", "softmax", "--yes"], cwd=elsewhere,
+                           capture_output=True, text=True, env=subprocess_env())
+    assert shown.returncode == 0, shown.stderr
+    assert "def softmax(x, axis=-1):" in shown.stdout and "_data/solutions" not in shown.stdout

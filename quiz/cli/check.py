@@ -35,10 +35,12 @@ bank_option = click.option("--bank", "banks", multiple=True, metavar="PATH",
 @click.option("--watch", is_flag=True, help="Check again every time the file is saved, until Ctrl-C.")
 @click.option("--require-all", is_flag=True,
               help="Fail unless every exercise is attempted (gradescope output always does).")
+@click.option("--record/--no-record", default=True,
+              help="Save each exercise's result in your progress (default; see `attnquiz exercises`).")
 @bank_option
 @lang_option
 def check(solution: Path, names: tuple[str, ...], seed: int | None, timeout: float, output_format: str,
-          isolation: str, watch: bool, require_all: bool, banks: tuple[str, ...]) -> None:
+          isolation: str, watch: bool, require_all: bool, record: bool, banks: tuple[str, ...]) -> None:
     """Check your NumPy attention and KV-cache code in a sandbox against hidden reference tests."""
     from quiz.check.registry import for_banks
     from quiz.check.runner import CheckOptions
@@ -50,18 +52,27 @@ def check(solution: Path, names: tuple[str, ...], seed: int | None, timeout: flo
     if watch:
         from quiz.check.watch import watch as watch_file
 
-        watch_file(solution, lambda: check_and_print(solution, options, registry, output_format))
-    raise SystemExit(check_and_print(solution, options, registry, output_format))
+        watch_file(solution, lambda: check_and_print(solution, options, registry, output_format, record))
+    raise SystemExit(check_and_print(solution, options, registry, output_format, record))
 
 
 def check_and_print(solution: Path, options: CheckOptions, registry: Registry,
-                    output_format: str = "table") -> ExitStatus:
+                    output_format: str = "table", record: bool = False) -> ExitStatus:
     """One check: run it, print the report in `output_format`, return the exit status (also used by --watch)."""
     from quiz.check.report import render_json, render_table, to_gradescope, to_report
     from quiz.check.runner import run_check
     from quiz.i18n import t
 
     result = run_check(solution, options, registry)
+    if record and not result.interrupted and result.load_error is None:
+        from quiz.cli.practice import open_store
+        from quiz.practice.scheduler import utcnow
+
+        try:
+            with open_store() as store:
+                store.record_check(result, utcnow())
+        except AttnquizError as problem:  # an unwritable home never stops a check
+            click.echo(t("check.not_recorded", reason=str(problem)), err=True)
     if output_format == "json":
         click.echo(to_report(result).dump())
     elif output_format == "gradescope":

@@ -83,12 +83,12 @@ def _report(catalog: object) -> None:
 def progress(output: Path, force: bool) -> None:
     """Write your progress (every answer, card and session) to a JSON file for `attnquiz import progress`."""
     from quiz.cli.options import settings
-    from quiz.cli.practice import _open_store
+    from quiz.cli.practice import open_store
     from quiz.i18n import t
     from quiz.practice import transfer
     from quiz.practice.scheduler import utcnow
 
-    with _open_store() as store:
+    with open_store() as store:
         result = transfer.export_progress(store, output, utcnow(), force=force)
     click.echo(t("export.progress_done", path=result.path, answers=result.answers, cards=result.cards,
                  sessions=result.sessions))
@@ -101,13 +101,13 @@ def progress(output: Path, force: bool) -> None:
 def reviews(output: Path, force: bool) -> None:
     """Write your review log as CSV in the FSRS optimizer's columns (card_id, review_time, review_rating, ...)."""
     from quiz.cli.options import settings
-    from quiz.cli.practice import _open_store
+    from quiz.cli.practice import open_store
     from quiz.i18n import t
     from quiz.practice import transfer
     from quiz.practice.scheduler import Scheduler
 
     loaded = settings()
-    with _open_store() as store:
+    with open_store() as store:
         rows = transfer.review_log(store, Scheduler.from_settings(loaded.settings))
     transfer.write_text(output, transfer.reviews_csv(rows), force)
     click.echo(t("export.reviews_done", path=output, reviews=len(rows)))
@@ -125,11 +125,11 @@ def import_() -> None:
 def import_progress(file: Path) -> None:
     """Merge a progress file into yours: new answers are added, newer cards kept; running it twice changes nothing."""
     from quiz.cli.options import settings
-    from quiz.cli.practice import _open_store
+    from quiz.cli.practice import open_store
     from quiz.i18n import t
     from quiz.practice import transfer
 
     checked = transfer.read_progress(file)  # a bad file is reported before the store is opened
-    with _open_store() as store:
+    with open_store() as store:
         merged = transfer.merge(store, checked)
     click.echo(t("import.done", path=file, answers=merged.answers, cards=merged.cards, sessions=merged.sessions))

@@ -20,13 +20,13 @@ def optimize(save: bool) -> None:
     """
     from quiz import config
     from quiz.cli.options import settings
-    from quiz.cli.practice import _open_store
+    from quiz.cli.practice import open_store
     from quiz.i18n import t
     from quiz.practice import optimize as fitting, render
 
     loaded = settings()
     fitting.binding()  # one line on how to install it, before any work
-    with _open_store() as store:
+    with open_store() as store:
         reviews = store.reviews()
     fitted = fitting.fit(reviews, loaded.settings.fsrs_parameters)
     console = render.make_console(plain=True)

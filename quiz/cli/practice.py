@@ -116,7 +116,7 @@ def run_quiz(options: QuizOptions) -> ExitStatus:
     scheduler = Scheduler.from_settings(loaded.settings)
     console = render.make_console(plain)
     count = options.count or (None if options.mode == "review" else DEFAULT_COUNT)
-    with _open_store() as store:
+    with open_store() as store:
         history = store.history()
         new_limit = _new_left(store, loaded.settings.new_per_day) if options.mode == "practice" else None
         items = session.plan(questions, history, filters, options.mode, count, options.seed, utcnow(),  # type: ignore[arg-type]
@@ -131,7 +131,7 @@ def run_quiz(options: QuizOptions) -> ExitStatus:
         details += t("quiz.banner_exam") if options.mode == "exam" else ""
         render.line(console, t("quiz.banner", mode=mode_name, count=len(items), details=details), "bold")
         session_id = store.start_session(options.mode, lang, utcnow())
-        ui = prompts.make_ui(plain, console, lang, code.CodeCheck(banks=tuple(extra_bank_paths(options.banks))),
+        ui = prompts.make_ui(plain, console, lang, code.CodeCheck(banks=tuple(extra_bank_paths(options.banks)), store=store),
                              pause=options.pause, exam=options.mode == "exam")
         outcome = session.run(items, options.mode, ui, lambda r: store.record(r, options.mode, session_id),  # type: ignore[arg-type]
                               history, lang=lang, time_limit=options.time_limit * 60 if options.time_limit else None,
@@ -168,7 +168,7 @@ def _load_questions(banks: tuple[str, ...], builtin: bool) -> list[tuple[models.
     return catalog.questions()
 
 
-def _open_store() -> Store:
+def open_store() -> Store:
     """The progress database, opened (and migrated); a note on stderr if a damaged one was moved aside."""
     import sqlite3
 
@@ -215,7 +215,7 @@ def stats(banks: tuple[str, ...], builtin: bool, plain: bool | None, fmt: str,
     prompts = {(bank.id, q.id): models.localize(q.prompt, language) for bank, q in catalog.questions()}
     now = utcnow()
     scheduler = Scheduler.from_settings(loaded.settings)
-    with _open_store() as store:
+    with open_store() as store:
         result = store.stats(now)
         figures = progress.figures(store.answer_times(), store.topic_cards(), scheduler.retrievability, now)
     name_of = lambda topic: names.get(topic, topic)  # noqa: E731

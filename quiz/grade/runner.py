@@ -21,7 +21,7 @@ from quiz.i18n import current_language, t
 
 def check_argv(path: Path, settings: Settings) -> list[str]:
     """The command that checks one submission (the same Python, so the same attnquiz, in this run's language)."""
-    argv = [sys.executable, "-m", "quiz", "check", "--format", "json", "--lang", current_language(),
+    argv = [sys.executable, "-m", "quiz", "check", "--no-record", "--format", "json", "--lang", current_language(),
             "--isolation", settings.isolation]
     for name in settings.exercises:
         argv += ["--exercise", name]

@@ -118,7 +118,7 @@ class _QuizUI:
         feedback.feedback(self.console, result, self.lang, self.plain)
 
     def solve(self, item: Item) -> Answer | None:
-        return code.solve(self, self.console, item, self.code, self.plain)
+        return code.solve(self, self.console, item, self.code, self.plain, self.lang, self.exam)
 
 
 class _Countdown:

@@ -269,7 +269,12 @@ class Code(QuestionType):
 
     def show(self, console: Console, result: Result, lang: str, plain: bool, with_reference: bool) -> None:
         answer = result.answer
-        render.line(console, t("feedback.code_passed") if answer.value else t("feedback.code_failed"))
+        if answer.gave_up:
+            render.line(console, t("feedback.code_gave_up"))
+        elif answer.value:
+            render.line(console, t("feedback.code_passed", count=answer.attempts, hints=answer.hints))
+        else:
+            render.line(console, t("feedback.code_failed"))
         if with_reference and answer.check is not None:
             render.check_report(console, answer.check, plain)
 

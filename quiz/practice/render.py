@@ -78,6 +78,16 @@ def hanging(console: Console, prefix: str, text: str, style: str = "") -> None:
     line(console, prefix + wrap(text, console.width, cell_len(prefix)), style)
 
 
+def code(console: Console, source: str, plain: bool) -> None:
+    """Python source, syntax-highlighted unless plain."""
+    if plain:
+        console.print(escape(source.rstrip()), highlight=False)
+        return
+    from rich.syntax import Syntax
+
+    console.print(Syntax(source.rstrip(), "python", theme="ansi_dark", background_color="default"))
+
+
 def check_report(console: Console, result: CheckResult, plain: bool) -> None:
     """The checker's own report of one check (the table `attnquiz check` prints)."""
     from rich.text import Text

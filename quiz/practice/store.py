@@ -19,12 +19,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from quiz.practice.scheduler import CardState
 from quiz.practice.session import History, Key, Result
+
+if TYPE_CHECKING:
+    from quiz.check.verdicts import CheckResult
 
 _SIDECARS = ("-wal", "-shm")
 WEAKEST = 5
@@ -73,7 +78,28 @@ _V2 = (  # sessions (mode, language, start, end, interrupted), linked from answe
     "CREATE INDEX answers_by_question ON answers (bank_id, question_id)",
     "CREATE INDEX cards_by_due ON cards (due)",
 )
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+_V3 = (  # exercise progress: every check's result per exercise, and hints read, give-ups, solutions shown
+    """CREATE TABLE exercise_checks (
+        id INTEGER PRIMARY KEY,
+        exercise TEXT NOT NULL,
+        solution TEXT NOT NULL,
+        status TEXT NOT NULL,
+        score REAL NOT NULL,
+        max_score REAL NOT NULL,
+        speedup REAL,
+        seconds REAL NOT NULL,
+        checked_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX exercise_checks_by_exercise ON exercise_checks (exercise)",
+    """CREATE TABLE exercise_events (
+        id INTEGER PRIMARY KEY,
+        exercise TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        level INTEGER,
+        at TEXT NOT NULL
+    )""",
+)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 """MIGRATIONS[n] takes the schema from version n to n + 1."""
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -186,6 +212,24 @@ class WeakQuestion:
 
 
 @dataclass(frozen=True)
+class ExerciseProgress:
+    """What the store knows about one code exercise."""
+
+    exercise: str
+    status: str  # "not_started", "failing" or "passed" (passed once is passed)
+    best_score: float = 0.0
+    max_score: float = 0.0
+    best_speedup: float | None = None
+    checks: int = 0
+    last_checked: datetime | None = None
+    hints_read: int = 0  # the highest hint level read
+    gave_up: bool = False
+
+
+EXERCISE_EVENTS = ("hint", "gave_up", "solution")
+
+
+@dataclass(frozen=True)
 class Stats:
     topics: list[TopicStats] = field(default_factory=list)
     streak: int = 0
@@ -256,6 +300,47 @@ class Store:
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
+
+    def record_check(self, result: CheckResult, now: datetime) -> None:
+        """Save, per exercise the check attempted, its status, score, measured speedup and time."""
+        from quiz.check.verdicts import Status, exercise_status
+
+        rows = []
+        for exercise in result.exercise_names():
+            verdicts = result.for_exercise(exercise)
+            if not any(verdict.status.attempted for verdict in verdicts):
+                continue  # not started: nothing to remember
+            speeds = [verdict.speed.user_speedup for verdict in verdicts if verdict.speed is not None]
+            status = "passed" if exercise_status(verdicts) is Status.PASSED else "failing"
+            rows.append((exercise, result.solution, status, sum(v.points for v in verdicts),
+                         sum(v.max_points for v in verdicts), max(speeds) if speeds else None,
+                         round(sum(v.seconds for v in verdicts), 3), _iso(now)))
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.executemany(
+                "INSERT INTO exercise_checks (exercise, solution, status, score, max_score, speedup, seconds,"
+                " checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def record_event(self, exercise: str, kind: str, now: datetime, level: int | None = None) -> None:
+        """Save a hint read (with its level), a give-up or a worked solution shown."""
+        assert kind in EXERCISE_EVENTS, kind
+        self.conn.execute("INSERT INTO exercise_events (exercise, kind, level, at) VALUES (?, ?, ?, ?)",
+                          (exercise, kind, level, _iso(now)))
+
+    def exercise_progress(self) -> dict[str, ExerciseProgress]:
+        """Every exercise with a check or an event: its status, best score and speedup, hints, give-ups."""
+        found: dict[str, ExerciseProgress] = {}
+        for exercise, passed, best, total, speedup, checks, last in self.conn.execute(
+                "SELECT exercise, MAX(status = 'passed'), MAX(score), MAX(max_score), MAX(speedup), COUNT(*),"
+                " MAX(checked_at) FROM exercise_checks GROUP BY exercise"):
+            found[exercise] = ExerciseProgress(exercise, "passed" if passed else "failing", best, total, speedup,
+                                               checks, _time(last))
+        for exercise, hints, gave_up in self.conn.execute(
+                "SELECT exercise, MAX(CASE WHEN kind = 'hint' THEN level END), MAX(kind = 'gave_up')"
+                " FROM exercise_events GROUP BY exercise"):
+            known = found.get(exercise, ExerciseProgress(exercise, "not_started"))
+            found[exercise] = replace(known, hints_read=hints or 0, gave_up=bool(gave_up))
+        return found
 
     def cards(self) -> dict[Key, CardState]:
         rows = self.conn.execute("SELECT bank_id, question_id, state, step, stability, difficulty, due,"

@@ -112,16 +112,18 @@ def test_exam_gives_feedback_only_at_the_end() -> None:
 
 def test_code_question_runs_the_real_checker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    first = _start(["--tag", "code", "--no-relearn"], "1\n1\n")  # write the starter file, then check it untouched
+    # write the starter file, check it untouched (no attempt), then give up: [check, hint 1/3, skip, give up]
+    first = _start(["--tag", "code", "--no-relearn"], "1\n1\n4\n")
     assert first.exit_code == 0, first.output
     starter = tmp_path / "attnquiz_softmax.py"
-    assert f"Wrote {starter}" in first.output and "The check did not pass." in first.output
+    assert f"Wrote {starter}" in first.output and "is still the starter" in first.output
+    assert "Given up: the worked solution was shown." in first.output and "def softmax(x, axis=-1):" in first.output
     source = starter.read_text(encoding="utf-8")
     starter.write_text(source.replace("raise NotImplementedError", "e = np.exp(x - x.max(axis=axis, keepdims=True))\n"
                                       "    return e / e.sum(axis=axis, keepdims=True)"), encoding="utf-8")
     second = _start(["--tag", "code"], "1\n")  # the file exists now: check it
     assert second.exit_code == 0, second.output
-    assert "The check passed." in second.output
+    assert "The check passed (checks: 1, hints: 0)." in second.output
     assert _answers() == [("fx-softmax-code", "false", 0), ("fx-softmax-code", "true", 1)]
 
 

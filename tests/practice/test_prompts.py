@@ -98,19 +98,41 @@ SOFTMAX = "import numpy as np\n\ndef softmax(x, axis=-1):\n    e = np.exp(x - x.
           "    return e / e.sum(axis=axis, keepdims=True)\n"
 
 
-def test_code_question_writes_the_starter_then_checks_it_with_the_real_checker(items: dict[str, Item],
-                                                                              tmp_path: Path) -> None:
-    check = CodeCheck(tmp_path)
+NO_SHIFT = "import numpy as np\n\ndef softmax(x, axis=-1):\n    e = np.exp(x)\n" \
+           "    return e / e.sum(axis=axis, keepdims=True)\n"
+
+
+def test_the_code_loop_with_the_real_checker(items: dict[str, Item], tmp_path: Path) -> None:
+    from quiz.practice.store import Store
+
+    store = Store(tmp_path / "progress.sqlite3")
+    check = CodeCheck(tmp_path, store=store)
     starter = tmp_path / "attnquiz_softmax.py"
-    answer, shown = _ask(items["fx-softmax-code"], ENTER + ENTER, code=check)  # write the starter, then check it
-    assert answer is not None and answer.value is False and answer.check is not None
+    # write the starter, check it untouched (no attempt), then skip: [check, hint 1/3, skip, give up]
+    answer, shown = _ask(items["fx-softmax-code"], ENTER + ENTER + DOWN + DOWN + ENTER, code=check)
+    assert answer is None
+    assert f"Wrote {starter}" in shown and "is still the starter" in shown and "costs no attempt" in shown
     assert "def softmax(x, axis=-1):" in starter.read_text(encoding="utf-8")
-    assert f"Wrote {starter}" in shown and "not implemented" in shown
+    # a wrong file: check (attempt 1), check unchanged (no attempt), hint 1, details, give up
+    starter.write_text(NO_SHIFT, encoding="utf-8")
+    keys = ENTER + ENTER + DOWN + ENTER + DOWN + DOWN + ENTER + DOWN * 4 + ENTER
+    answer, shown = _ask(items["fx-softmax-code"], keys, code=check)
+    assert answer is not None and answer.value is False and answer.gave_up and answer.attempts == 1
+    assert answer.hints == 1 and answer.check is not None and not answer.check.passed
+    assert "Check 1: " in shown and "likely mistake: exp without subtracting the max" in shown
+    assert "has not changed since the last check" in shown
+    assert "Hint 1/3: exp of a large logit overflows" in shown
+    assert "Score " in shown  # the full report, as `attnquiz check` prints it
+    assert "The worked solution:" in shown and "shifted = x - np.max(x, axis=axis, keepdims=True)" in shown
+    # fixed: passes on the first check of this question
     starter.write_text(SOFTMAX, encoding="utf-8")
     answer, shown = _ask(items["fx-softmax-code"], ENTER, code=check)
-    assert answer is not None and answer.value is True and answer.check.score == answer.check.max_score == 10
-    assert "Score 10/10 (7 passed)" in shown
-    assert _ask(items["fx-softmax-code"], DOWN + ENTER, code=check)[0] is None  # skip
+    assert answer is not None and answer.value is True and answer.attempts == 1 and answer.hints == 0
+    assert answer.check.score == answer.check.max_score == 10 and "Check 1: 10/10 points" in shown
+    progress = store.exercise_progress()["softmax"]
+    assert progress.status == "passed" and progress.checks == 2 and progress.best_score == 10
+    assert progress.hints_read == 1 and progress.gave_up
+    store.close()
 
 
 def _plain(item: Item, typed: str, monkeypatch: pytest.MonkeyPatch, lang: str = "en") -> tuple[Answer | None, str]:

@@ -158,7 +158,7 @@ def test_migration_from_version_1_keeps_the_data(tmp_path: Path, items: dict[str
         assert db.history()[("fixture-basics", "fx-rows")].answers == 1
         session_id = db.start_session("exam", "zh", NOW)
         db.record(_result(items["fx-rows"], False, False), "exam", session_id)
-    assert version == store.SCHEMA_VERSION == 2
+    assert version == store.SCHEMA_VERSION == 3
     assert columns[-1] == "session_id"
 
 

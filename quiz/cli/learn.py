@@ -1,0 +1,68 @@
+"""Commands of the learner's loop around the checker: `attnquiz hint` and `attnquiz solution`."""
+
+from __future__ import annotations
+
+import click
+
+from quiz.cli.options import bank_option, lang_option, run_context
+from quiz.errors import AttnquizError
+
+
+@click.command()
+@click.argument("exercise")
+@click.option("--level", type=click.IntRange(min=1), metavar="N",
+              help="Show this level (default: the next one you have not read).")
+@bank_option
+@lang_option
+def hint(exercise: str, level: int | None, banks: tuple[str, ...]) -> None:
+    """Show a hint for a code exercise, one level at a time (the next unread one by default)."""
+    from quiz.check.registry import for_banks
+    from quiz.cli.practice import open_store
+    from quiz.i18n import t
+    from quiz.practice import exercises as progress
+    from quiz.practice.scheduler import utcnow
+
+    spec = for_banks(banks).select((exercise,))[0].spec
+    if not spec.hints:
+        raise AttnquizError(t("hint.none", exercise=exercise))
+    with open_store() as store:
+        read = store.exercise_progress().get(exercise)
+        chosen = progress.next_hint_level(len(spec.hints), read.hints_read if read else 0, level)
+        if chosen is None:
+            raise AttnquizError(t("hint.past_last", exercise=exercise, level=level, count=len(spec.hints)))
+        store.record_event(exercise, "hint", utcnow(), chosen)
+    lang = run_context().lang
+    click.echo(t("hint.header", level=chosen, count=len(spec.hints), exercise=exercise))
+    click.echo(spec.hints[chosen - 1](lang))
+    if chosen < len(spec.hints):
+        click.echo(t("hint.more", exercise=exercise))
+
+
+@click.command()
+@click.argument("exercise")
+@click.option("--yes", is_flag=True, help="Show it without asking, even before your check has passed (a give-up).")
+@bank_option
+@lang_option
+def solution(exercise: str, yes: bool, banks: tuple[str, ...]) -> None:
+    """Show the worked solution of an exercise once your check has passed it (before that, asks first)."""
+    from quiz.check.registry import builtin, for_banks
+    from quiz.cli.practice import open_store
+    from quiz.i18n import t
+    from quiz.practice import exercises as progress
+    from quiz.practice.scheduler import utcnow
+
+    for_banks(banks).select((exercise,))  # an unknown exercise is a usage error
+    if exercise not in builtin():
+        raise AttnquizError(t("solution.hidden", exercise=exercise))
+    spec = builtin()[exercise].spec
+    code = progress.worked_solution(spec)
+    with open_store() as store:
+        known = store.exercise_progress().get(exercise)
+        if not (known and known.status == "passed") and not yes:
+            if not click.confirm(t("solution.confirm", exercise=exercise), default=False):
+                click.echo(t("solution.not_shown", exercise=exercise))
+                return
+        if not (known and known.status == "passed"):
+            store.record_event(exercise, "gave_up", utcnow())
+        store.record_event(exercise, "solution", utcnow())
+    progress.show_solution(code, run_context().color)

@@ -1,0 +1,89 @@
+"""`attnquiz hint`, `attnquiz solution` and the exercise progress `attnquiz check` saves, on a real store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from quiz.cli import cli
+from quiz.paths import data_path
+from quiz.practice.store import Store
+from tests.conftest import REPO
+
+COURSE = REPO / "examples" / "course" / "course.yaml"
+SOFTMAX = "import numpy as np\n\ndef softmax(x, axis=-1):\n    e = np.exp(x - x.max(axis=axis, keepdims=True))\n" \
+          "    return e / e.sum(axis=axis, keepdims=True)\n"
+
+
+def _run(*args: str, typed: str | None = None):  # noqa: ANN202 - click's Result
+    return CliRunner().invoke(cli, list(args), input=typed)
+
+
+def _progress() -> dict:
+    with Store(data_path("database")) as store:
+        return store.exercise_progress()
+
+
+def test_hints_come_one_level_at_a_time_and_are_remembered() -> None:
+    first = _run("hint", "softmax")
+    assert first.exit_code == 0 and first.output.startswith("Hint 1 of 3 for softmax:\nexp of a large logit")
+    assert "Run `attnquiz hint softmax` again for the next level." in first.output
+    assert _run("hint", "softmax").output.startswith("Hint 2 of 3")
+    assert _run("hint", "softmax").output.startswith("Hint 3 of 3")
+    last = _run("hint", "softmax")
+    assert last.output.startswith("Hint 3 of 3") and "again for the next level" not in last.output
+    assert _run("hint", "softmax", "--level", "1").output.startswith("Hint 1 of 3")
+    assert _progress()["softmax"].hints_read == 3
+    chinese = _run("hint", "causal_mask", "--lang", "zh")
+    assert chinese.output.startswith("causal_mask 的提示（第 1/3 级）：\n查询 i 的绝对位置")
+
+
+def test_bad_hint_requests_are_one_line_each() -> None:
+    past = _run("hint", "softmax", "--level", "4")
+    assert past.exit_code == 2 and past.output == (
+        "Error: exercise 'softmax' has 3 hint level(s); there is no level 4 (use --level 1 to 3)\n")
+    unknown = _run("hint", "softmx")
+    assert unknown.exit_code == 2 and "unknown exercise 'softmx'; did you mean 'softmax'?" in unknown.output
+    bank = _run("hint", "--bank", str(COURSE), "rms_norm")
+    assert bank.exit_code == 0 and "RMSNorm only rescales" in bank.output
+
+
+def test_a_solution_before_a_pass_asks_and_a_yes_records_a_give_up() -> None:
+    declined = _run("solution", "softmax", typed="n\n")
+    assert declined.exit_code == 0 and "Not shown." in declined.output and "def softmax" not in declined.output
+    assert "softmax" not in _progress()
+    shown = _run("solution", "softmax", typed="y\n")
+    assert shown.exit_code == 0 and "def softmax(x, axis=-1):" in shown.output
+    assert "# 1. softmax" in shown.output and "def causal_mask" not in shown.output  # one exercise, its comment
+    assert _progress()["softmax"].gave_up
+
+
+def test_a_solution_after_a_pass_is_shown_without_asking(tmp_path: Path) -> None:
+    solution = tmp_path / "solution.py"
+    solution.write_text(SOFTMAX, encoding="utf-8")
+    checked = _run("check", "--exercise", "softmax", "--seed", "1", str(solution))
+    assert checked.exit_code == 0, checked.output
+    progress = _progress()["softmax"]
+    assert progress.status == "passed" and progress.best_score == progress.max_score == 10 and progress.checks == 1
+    shown = _run("solution", "softmax")
+    assert shown.exit_code == 0 and "Show the worked solution anyway" not in shown.output
+    assert "def softmax(x, axis=-1):" in shown.output and not _progress()["softmax"].gave_up
+
+
+def test_a_bank_exercises_reference_is_never_shown() -> None:
+    refused = _run("solution", "--bank", str(COURSE), "rms_norm", "--yes")
+    assert refused.exit_code == 2
+    assert refused.output == ("Error: 'rms_norm' is an exercise from a bank: its reference is the instructor's "
+                              "and is never shown\n")
+
+
+def test_check_records_per_exercise_unless_told_not_to(tmp_path: Path) -> None:
+    solution = tmp_path / "solution.py"
+    solution.write_text(SOFTMAX.replace("x - x.max(axis=axis, keepdims=True)", "x"), encoding="utf-8")
+    assert _run("check", "--no-record", "--seed", "1", str(solution)).exit_code == 1
+    assert not data_path("database").exists() or _progress() == {}
+    assert _run("check", "--seed", "1", str(solution)).exit_code == 1
+    progress = _progress()
+    assert list(progress) == ["softmax"]  # only what the file attempts; the rest is not started
+    assert progress["softmax"].status == "failing" and 0 < progress["softmax"].best_score < 10
