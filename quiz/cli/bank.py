@@ -35,7 +35,7 @@ def validate(paths: tuple[str, ...], strict: bool) -> None:
     from quiz.check.catalog import exercise_names
     from quiz.i18n import t
 
-    catalog = load_paths(paths, known_exercises=exercise_names())
+    catalog = load_paths(paths, known_exercises=exercise_names(), authoring=True)
     for problem in catalog.problems:
         click.echo(str(problem))
     failed = bool(catalog.errors) or (strict and bool(catalog.warnings))

@@ -147,7 +147,7 @@ TWO_WORDS = re.compile(r"\b[A-Za-z]{3,}\s+[A-Za-z]{3,}\b")
 
 @lru_cache(maxsize=1)
 def _catalog() -> Catalog:
-    return load_paths([QUESTIONS], known_exercises=exercise_names())
+    return load_paths([QUESTIONS], known_exercises=exercise_names(), authoring=True)
 
 
 def _questions() -> list[models.AnyQuestion]:
