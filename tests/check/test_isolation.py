@@ -3,6 +3,7 @@ machine offers, and the properties of the boundary each level claims (docs/check
 
 from __future__ import annotations
 
+import compileall
 import hashlib
 import json
 import os
@@ -97,6 +98,9 @@ def test_the_gallery_gets_an_honest_verdict(name: str, level: Level, bait: dict[
     if level.value not in spec["defended"]:
         pytest.skip(f"{name} is not defended at the {level.value} level (docs/checker.md, threat model)")
     need_level(level)
+    # The checker itself may write its own modules' bytecode while it runs (where PYTHONDONTWRITEBYTECODE
+    # is unset, as in CI): compile it all first, so any change to the package after this is the attack's.
+    compileall.compile_dir(PACKAGE, quiet=2)
     before = _package_digest()
     source = GALLERY / f"{name}.py"
     started = time.monotonic()
