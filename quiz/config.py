@@ -309,32 +309,12 @@ def write_setting(path: Path, key: str, value: Any | None) -> None:
 
 
 def _replace(path: Path, text: str) -> None:
-    import tempfile
+    from quiz import files
 
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
-                                             suffix=".tmp", delete=False)
-        try:
-            with handle:
-                handle.write(text)
-            if path.exists():
-                os.chmod(handle.name, path.stat().st_mode & 0o777)
-            os.replace(handle.name, path)
-        except BaseException:
-            Path(handle.name).unlink(missing_ok=True)
-            raise
+        files.write_text(path, text, mkdir=True)
     except OSError as exc:
-        raise ConfigError(t("config.cannot_write", path=path, reason=os_reason(exc, path))) from None
-
-
-def os_reason(exc: OSError, path: Path) -> str:
-    """Why writing `path` failed, in the system's words ('Not a directory' when a parent is a file)."""
-    import errno
-
-    if isinstance(exc, FileExistsError) and any(p.exists() and not p.is_dir() for p in path.parents):
-        return os.strerror(errno.ENOTDIR)
-    return exc.strerror or str(exc)
+        raise ConfigError(t("config.cannot_write", path=path, reason=files.os_reason(exc, path))) from None
 
 
 # --- precedence -------------------------------------------------------------------------------

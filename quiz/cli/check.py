@@ -115,9 +115,11 @@ def new(names: tuple[str, ...], output: str, force: bool, exercise_names: tuple[
     path = Path(output)
     if path.exists() and not force:
         raise AttnquizError(t("new.exists", path=path))
+    from quiz import files
+
     try:
-        path.write_text(starter_text(chosen, path.name), encoding="utf-8")
+        files.write_text(path, starter_text(chosen, path.name))
     except OSError as exc:
-        raise AttnquizError(t("new.cannot_write", path=path, reason=exc.strerror or exc)) from None
+        raise AttnquizError(t("new.cannot_write", path=path, reason=files.os_reason(exc, path))) from None
     click.echo(t("new.written", path=path, count=len(chosen)))
     raise SystemExit(ExitStatus.OK)

@@ -313,7 +313,7 @@ def export(banks: Sequence[models.Bank], path: Path, lang: str, force: bool = Fa
                 archive.writestr("media", "{}")
             os.replace(staged, path)
     except OSError as exc:
-        from quiz.config import os_reason
+        from quiz.files import os_reason
 
         raise AttnquizError(t("export.cannot_write", path=path, reason=os_reason(exc, path))) from None
     return Exported(path, len(banks), len(decks), notes)

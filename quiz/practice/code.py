@@ -65,8 +65,10 @@ class CodeCheck:
         return starter_text([self.registry(custom)[exercise].spec], path.name)
 
     def write_starter(self, exercise: str, path: Path, custom: bool = False) -> bool:
+        from quiz import files
+
         try:
-            path.write_text(self.starter(exercise, path, custom), encoding="utf-8")
+            files.write_text(path, self.starter(exercise, path, custom))
         except OSError:
             return False
         return True

@@ -20,8 +20,6 @@ import csv
 import hashlib
 import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -112,22 +110,13 @@ def _check_writable(path: Path, force: bool) -> None:
 
 def write_text(path: Path, text: str, force: bool) -> None:
     """Write `text` to `path` through a temporary file beside it: all of it, or nothing."""
-    from quiz.config import os_reason
+    from quiz import files
 
     _check_writable(path, force)
     try:
-        folder = path.parent if str(path.parent) else Path(".")
-        handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=folder, prefix=f".{path.name}.",
-                                             suffix=".tmp", delete=False)
-        try:
-            with handle:
-                handle.write(text)
-            os.replace(handle.name, path)
-        except BaseException:
-            Path(handle.name).unlink(missing_ok=True)
-            raise
+        files.write_text(path, text, newline="")
     except OSError as exc:
-        raise AttnquizError(t("export.cannot_write", path=path, reason=os_reason(exc, path))) from None
+        raise AttnquizError(t("export.cannot_write", path=path, reason=files.os_reason(exc, path))) from None
 
 
 def progress_json(store: Store, now: datetime) -> str:
