@@ -70,7 +70,7 @@ class Settings:
 
 KEYS: tuple[str, ...] = tuple(f.name for f in fields(Settings))
 DEFAULTS = Settings()
-FLAGS = {"lang": "--lang", "banks": "--bank", "plain": "--plain", "pause": "--no-pause"}
+FLAGS = {"lang": "--lang", "banks": "--bank", "plain": "--plain", "pause": "--pause/--no-pause"}
 """The command-line flag of each setting that has one (shown as a setting's source)."""
 
 

@@ -52,7 +52,7 @@ class QuizOptions:
     plain: bool = False
     time_limit: float | None = None
     relearn: bool = True
-    pause: bool = True
+    pause: bool | None = None  # None: the settings decide (ATTNQUIZ_PAUSE, the settings file, else pause)
 
 
 def _common_options(command):  # noqa: ANN001, ANN202 - a click decorator
@@ -73,8 +73,9 @@ def _common_options(command):  # noqa: ANN001, ANN202 - a click decorator
         click.option("--plain", is_flag=True, help="Numbered plain-text prompts (see below)."),
         click.option("--relearn/--no-relearn", default=True,
                      help="Ask a question answered wrongly again later in the session (default)."),
-        click.option("--pause/--no-pause", default=True,
-                     help="Wait for Enter after the feedback before the next question (default; not in plain mode)."),
+        click.option("--pause/--no-pause", default=None,
+                     help="Wait for Enter after the feedback before the next question (default, or the `pause` "
+                          "setting; not in plain mode)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -106,7 +107,7 @@ def run_quiz(options: QuizOptions) -> ExitStatus:
     from quiz.i18n import t
     from quiz.practice.scheduler import Scheduler, utcnow
 
-    loaded = settings(plain=options.plain or None)
+    loaded = settings(plain=options.plain or None, pause=options.pause)
     lang = loaded.lang
     if options.time_limit is not None and options.mode != "exam":
         raise AttnquizError(t("start.time_limit_mode"))
@@ -132,7 +133,7 @@ def run_quiz(options: QuizOptions) -> ExitStatus:
         render.line(console, t("quiz.banner", mode=mode_name, count=len(items), details=details), "bold")
         session_id = store.start_session(options.mode, lang, utcnow())
         ui = prompts.make_ui(plain, console, lang, code.CodeCheck(banks=tuple(extra_bank_paths(options.banks)), store=store),
-                             pause=options.pause, exam=options.mode == "exam")
+                             pause=loaded.settings.pause, exam=options.mode == "exam")
         outcome = session.run(items, options.mode, ui, lambda r: store.record(r, options.mode, session_id),  # type: ignore[arg-type]
                               history, lang=lang, time_limit=options.time_limit * 60 if options.time_limit else None,
                               relearn=options.relearn, schedule=scheduler.review)

@@ -7,6 +7,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ATTNQUIZ, subprocess_env
 
 
@@ -145,3 +147,39 @@ def test_the_file_s_language_reaches_every_command_below_the_environment_and_fla
     assert "the bank has no questions" in run("validate", broken, ATTNQUIZ_LANG="en").stdout
     assert "the bank has no questions" in run("validate", "--lang", "en", broken, ATTNQUIZ_LANG="zh").stdout
     assert run("config", "--format", "json", ATTNQUIZ_LANG="en").stdout.count('"lang": "env ATTNQUIZ_LANG"') == 1
+
+
+@pytest.mark.parametrize(("file", "env", "flag", "pauses"), [
+    (None, None, None, True),
+    ("false", None, None, False),
+    ("false", "true", None, True),
+    ("false", "true", "--no-pause", False),
+    ("true", "false", "--pause", True),
+], ids=["default", "file", "env-over-file", "flag-over-env", "pause-flag-over-env"])
+def test_pause_comes_from_flag_env_file_default_in_a_real_terminal(file: str | None, env: str | None,
+                                                                   flag: str | None, pauses: bool) -> None:
+    import sys
+
+    import pexpect
+
+    from tests.conftest import REPO
+
+    if file is not None:
+        settings_file().write_text(f"pause = {file}\n", encoding="utf-8")
+    extra = {"TERM": "xterm-256color", "PROMPT_TOOLKIT_NO_CPR": "1", "NO_COLOR": "1"}
+    if env is not None:
+        extra["ATTNQUIZ_PAUSE"] = env
+    args = ["-m", "quiz", "start", "--no-builtin", "--bank", str(REPO / "tests" / "fixtures" / "loop"),
+            "--tag", "relearn", "--seed", "2", *([flag] if flag else [])]
+    child = pexpect.spawn(sys.executable, args, env=subprocess_env(**extra), encoding="utf-8", timeout=30,
+                          dimensions=(40, 100))
+    child.expect("What base does the original sinusoidal encoding use")
+    child.expect("Enter\\)")
+    child.send("10000\r")
+    child.expect("Right")
+    seen = child.expect(["Press any key for the next question", "Question 2/2"])
+    assert seen == (0 if pauses else 1)
+    child.sendcontrol("c")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
