@@ -433,12 +433,20 @@ def answer(request: dict, arrays: list, names: dict, objects: Objects) -> dict:
     return {"ok": target(*args, **kwargs)}
 
 
-def steps(function, args: list, kwargs: dict, width: int) -> list:
+def steps(function, args: list, kwargs: dict, width: int) -> list | np.ndarray:
     """The harness's own loop for timing many steps in one request: call `function` once per slice of
     `width` positions of the first argument (axis 1: (batch, positions, ...)), the other arguments
-    unchanged (a cache kept here is updated by each call), and return every output, in order."""
+    unchanged (a cache kept here is updated by each call), and return every output, in order.
+
+    Outputs that are all plain arrays of one shape and dtype go back stacked, as one array (axis 0:
+    the steps), so that the reply costs the same however many steps a request holds."""
     first, rest = args[0], args[1:]
-    return [function(first[:, start:start + width], *rest, **kwargs) for start in range(0, first.shape[1], width)]
+    outputs = [function(first[:, start:start + width], *rest, **kwargs) for start in range(0, first.shape[1], width)]
+    if outputs and all(type(out) is np.ndarray for out in outputs):
+        shape, dtype = outputs[0].shape, outputs[0].dtype
+        if all(out.shape == shape and out.dtype == dtype for out in outputs):
+            return np.stack(outputs)
+    return outputs
 
 
 def flush_output() -> None:

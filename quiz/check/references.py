@@ -147,8 +147,10 @@ def recompute_last(x, w_q, w_k, w_v, w_o, n_heads):
 
 
 def recompute_steps(x, start, stop, w_q, w_k, w_v, w_o, n_heads):
-    """recompute_last for every position start..stop-1 of x (1, L, D), in this trusted child's own loop."""
-    return [recompute_last(x[:, :t + 1], w_q, w_k, w_v, w_o, n_heads) for t in range(start, stop)]  # each (B, 1, D)
+    """recompute_last for every position start..stop-1 of x (1, L, D), in this trusted child's own loop;
+    the outputs side by side, (B, stop - start, D), so that they cross the pipe as one array."""
+    return np.concatenate([recompute_last(x[:, :t + 1], w_q, w_k, w_v, w_o, n_heads) for t in range(start, stop)],
+                          axis=1)
 
 
 def address_space_bytes():

@@ -63,8 +63,8 @@ class SpeedFigures(_Strict):
     """The KV-cache speed test: chunks of steps run in the child's own loop, each request timed by the checker."""
 
     steps: int = Field(description="the full length decoded")
-    steps_short: int = Field(description="the second length, random, for the growth of the total")
-    pairs: int = Field(description="rounds of (yours, reference cache, recomputation) at each length")
+    steps_short: int = Field(description="the second length, random, for the growth of the total (the first positions of the same runs)")
+    pairs: int = Field(description="rounds of timed runs of yours and the reference cache (recomputation: one run)")
     d_model: int
     n_heads: int
     dtype: str

@@ -431,7 +431,11 @@ class Sandbox:
     def steps(self, name: str, x: Any, *args: Any, width: int = 1, **kwargs: Any) -> list:
         """Call the solution's `name` once per `width` positions of x (axis 1), the other arguments as
         given, in the child's own loop (one request for all of them); every output, in order."""
+        import numpy as np
+
         outputs = self._request({"op": "steps", "name": name, "width": int(width)}, (x, *args), kwargs, f"{name}()")
+        if isinstance(outputs, np.ndarray) and outputs.ndim > 0:  # the harness stacked outputs of one shape and dtype
+            outputs = list(outputs)
         if not isinstance(outputs, list):
             self._fail("protocol", t("sandbox.protocol", what=f"{name}()", reason=t("sandbox.reason.garbage",
                                                                                   detail="steps gave no list")))

@@ -1,6 +1,7 @@
 """The KV-cache speed test: does the solution's cache really make decoding cheaper as the sequence grows?
 
-Three kinds of timed run, each generating tokens one at a time from fresh random inputs:
+Three kinds of timed run, each generating tokens one at a time from fresh random inputs (a round's
+inputs are the same for yours and the reference cache's):
 
 - user: the solution's ``decode_step`` with the solution's ``KVCache``, in its sandbox;
 - cache: the reference ``decode_step`` and ``KVCache``, in a separate trusted child that loaded
@@ -10,18 +11,20 @@ Three kinds of timed run, each generating tokens one at a time from fresh random
 
 The round trip to a sandbox costs more than a decoding step, so steps are not timed one by one:
 each request runs CHUNK-many steps in the child's own loop (``Sandbox.steps``: the harness, not
-the solution, loops and returns every output) and is timed here, in the checker, by
-``time.perf_counter`` and by the child's kernel CPU clock (Linux). The chunk is chosen so that an
-empty round trip, measured in the same run, is under a tenth of a request; that overhead is
-reported. Every output of every timed run is checked against the reference.
+the solution, loops and returns every output, stacked into one array when they are alike) and is
+timed here, in the checker, by ``time.perf_counter`` and by the child's CPU time as the kernel
+counts it (``_CpuClock``). The chunk is chosen so that an empty round trip, measured in the same
+run, is under OVERHEAD_SHARE of a request; that overhead is reported. Every output of every timed
+run is checked against the reference.
 
 The pass rule follows what a cache is for: the time of a step must not grow with the prefix the
 way recomputing it does. It is judged two ways, on CPU time when it can be read (steadier on a busy
 machine) and else on wall time: the Theil-Sen slope of time per step over every position (robust
 to a few slow chunks), compared with the naive run's and the reference cache's; and the growth of
-the total time between two lengths, the second one random (so a solution cannot pad its early
-steps to flatten its curve: padding shows in the totals). A cache with a constant overhead per
-step passes, and the overhead is said with its figure.
+the total time between two lengths, the second one random and read from the first positions of
+the same runs (the solution, fed a token at a time in requests of one size, cannot tell where it
+falls, so it cannot pad its early steps to flatten its curve: padding shows in the totals). A
+cache with a constant overhead per step passes, and the overhead is said with its figure.
 """
 
 from __future__ import annotations
@@ -41,12 +44,14 @@ from quiz.check.verdicts import SpeedResult
 from quiz.i18n import t
 
 STEPS = 256
-ROUNDS = 2  # rounds of (user, cache, naive) at each of the two lengths, interleaved
+ROUNDS = 2  # timed runs of yours and of the reference cache, interleaved (the recomputing run is timed once)
+MAX_ROUNDS = 4  # the stopping rule: further rounds only while the runs of one kind disagree
+AGREE = 1.2  # runs of one kind agree when the slowest total is within this factor of the fastest
 WARMUP_STEPS = 16
 D_MODEL = 256  # large enough that projecting the whole prefix costs far more than a cached step
 N_HEADS = 2
 DTYPE = np.float32
-OVERHEAD_SHARE = 0.1  # an empty round trip is under this share of a timed request
+OVERHEAD_SHARE = 0.05  # an empty round trip is under this share of a timed request
 MIN_CHUNK, MAX_CHUNK = 8, 32
 # Recomputing the prefix shows as growth of time per step along the positions (the slope, or the late
 # steps' extra cost read from the totals at two lengths) above this share of the naive run's and this
@@ -62,17 +67,23 @@ def _inputs(ctx: Context, steps: int) -> tuple[np.ndarray, list[np.ndarray]]:
 
 
 class _CpuClock:
-    """The child's CPU time (all its threads, in seconds), read from Linux's process CPU clock.
+    """CPU time the child has used (seconds), read by the kernel, never reported by the solution.
 
-    The kernel keeps it, so the solution cannot report it; it leaves out time the process waited
-    for a core, which is what makes it steadier than wall time on a busy machine.
+    The sandbox's own reading when it has one (``Sandbox.cpu_seconds``: every process of the sandbox
+    where it runs in a cgroup of its own), else Linux's process CPU clock of the harness (all its
+    threads). It leaves out time the process waited for a core, which is what makes it steadier than
+    wall time on a busy machine.
     """
 
     def __init__(self, box: Any) -> None:
+        reading = getattr(box, "cpu_seconds", None)
+        self.reading = reading if callable(reading) else None
         pid = getattr(box, "pid", None)
         self.clock = ((~pid) << 3) | 2 if isinstance(pid, int) and sys.platform.startswith("linux") else None
 
     def read(self) -> float | None:
+        if self.reading is not None:
+            return self.reading()
         if self.clock is None:
             return None
         try:
@@ -84,7 +95,7 @@ class _CpuClock:
 
 @dataclass
 class _Run:
-    """One generation: per chunk its first position, its size and its times; every output."""
+    """One generation of STEPS tokens: per chunk its first position, its size and its times; every output."""
 
     starts: list[int] = field(default_factory=list)
     sizes: list[int] = field(default_factory=list)
@@ -104,7 +115,7 @@ class _Run:
             self.cpu.append(cpu_end - cpu_start)
         self.starts.append(start)
         self.sizes.append(size)
-        self.outputs += list(got) if isinstance(got, list) else [got]
+        self.outputs += got
 
     def series(self, cpu: bool) -> list[tuple[float, float]]:
         """(position, seconds per step) for each chunk, the position at the chunk's middle."""
@@ -112,8 +123,11 @@ class _Run:
         assert times is not None
         return [(start + (size - 1) / 2, seconds / size) for start, size, seconds in zip(self.starts, self.sizes, times)]
 
-    def total(self, cpu: bool) -> float:
-        return sum(self.cpu if cpu else self.wall)  # type: ignore[arg-type]
+    def total(self, cpu: bool, steps: int | None = None) -> float:
+        """Seconds for the first `steps` positions (a multiple of the chunk), or for all of them."""
+        times = self.cpu if cpu else self.wall
+        assert times is not None
+        return sum(seconds for start, seconds in zip(self.starts, times) if steps is None or start < steps)
 
 
 class _TooSlow(Exception):
@@ -144,21 +158,36 @@ def _decode_run(box: Any, x: np.ndarray, weights: list[np.ndarray], chunk: int, 
 def _naive_run(box: Any, x: np.ndarray, weights: list[np.ndarray], chunk: int) -> _Run:
     stored = _stored(box, [x, *weights])
     clock, run = _CpuClock(box), _Run()
+
+    def chunk_of(start: int, stop: int) -> list:
+        got = box.call("recompute_steps", stored[0], start, stop, *stored[1:], N_HEADS)  # (1, stop - start, D)
+        return [got[:, i:i + 1] for i in range(stop - start)]
+
     for start in range(0, x.shape[1], chunk):
         stop = min(start + chunk, x.shape[1])
-        run.time(clock, start, stop - start, lambda: box.call("recompute_steps", stored[0], start, stop, *stored[1:],
-                                                              N_HEADS))
+        run.time(clock, start, stop - start, lambda: chunk_of(start, stop))
     return run
 
 
-def _check_outputs(ctx: Context, x: np.ndarray, weights: list[np.ndarray], outputs: list, who: str) -> None:
-    expected = ref.multi_head_attention(x, *weights, N_HEADS, ref.causal_mask(x.shape[1]))  # (1, steps, D)
-    if len(outputs) != x.shape[1]:
+def _expected(x: np.ndarray, weights: list[np.ndarray]) -> np.ndarray:
+    """What every step must output: causal multi-head attention over the whole sequence, (1, steps, D)."""
+    return ref.multi_head_attention(x, *weights, N_HEADS, ref.causal_mask(x.shape[1]))
+
+
+def _check_outputs(ctx: Context, expected: np.ndarray, outputs: list, who: str) -> None:
+    """Every output against its row of `expected`; the first wrong step is named."""
+    if len(outputs) != expected.shape[1]:
         raise Wrong(t("check.speed_wrong", who=who, step=len(outputs), problem=t("check.speed_count",
-                                                                                    got=len(outputs), steps=x.shape[1])))
+                                                                                    got=len(outputs),
+                                                                                    steps=expected.shape[1])))
+    if ctx.informational:  # only the figures are wanted: the dtype was reported by the other tests
+        outputs = [got.astype(DTYPE) if isinstance(got, np.ndarray) and got.dtype.kind == "f" else got
+                   for got in outputs]
+    row = (1, 1, expected.shape[2])
+    if all(type(got) is np.ndarray and got.shape == row and got.dtype == expected.dtype for got in outputs):
+        if compare(np.concatenate(outputs, axis=1), expected, ctx.tolerance) is None:
+            return  # all at once: the same element-wise tolerance as step by step
     for step, got in enumerate(outputs):
-        if ctx.informational and isinstance(got, np.ndarray) and got.dtype.kind == "f":
-            got = got.astype(DTYPE)  # only the figures are wanted: the dtype was reported by the other tests
         problem = compare(got, expected[:, step:step + 1], ctx.tolerance)
         if problem is not None:
             raise Wrong(t("check.speed_wrong", who=who, step=step + 1, problem=problem[0]), problem[1])
@@ -195,76 +224,96 @@ def _empty_round_trip(box: Any, cache: Any) -> float:
     return statistics.median(times)
 
 
+def _agree(runs: list[_Run], cpu: bool) -> bool:
+    totals = [run.total(cpu) for run in runs]
+    return max(totals) <= AGREE * min(totals)
+
+
 def speed_test(ctx: Context) -> dict[str, Any]:
-    """Decode with the solution and with the references at two lengths; judge how the time grows."""
+    """Decode with the solution and with the references; judge how the time grows with the position.
+
+    The recomputing run is timed once (it costs more than all the others together, and being the
+    trusted reference its time depends on the position alone); yours and the reference cache's are
+    timed ROUNDS times, interleaved, and up to MAX_ROUNDS times while their totals disagree. The
+    totals at the second, random length are those of each run's first positions: the solution is fed
+    one token at a time and cannot tell where that length falls (every request has the same size).
+    """
     user, trusted = ctx.sandbox, ctx.trusted()
     you, reference = t("check.speed_you"), t("check.speed_reference")
-    for box in (user, trusted):  # warm up both children (imports, BLAS buffers, code paths); checked too
-        x, weights = _inputs(ctx, WARMUP_STEPS)
-        _check_outputs(ctx, x, weights, _decode_run(box, x, weights, WARMUP_STEPS, ctx.timeout).outputs,
-                       you if box is user else reference)
-    overhead = _empty_round_trip(user, user.call("KVCache"))
-    x, weights = _inputs(ctx, WARMUP_STEPS)
-    probe = _decode_run(trusted, x, weights, WARMUP_STEPS, ctx.timeout)
-    step = min(probe.wall) / WARMUP_STEPS  # the reference cache's time per step
-    chunk = max(MIN_CHUNK, min(MAX_CHUNK, math.ceil((1 - OVERHEAD_SHARE) / OVERHEAD_SHARE * overhead / step)))
-    short = int(ctx.rng.integers(STEPS // 2, 3 * STEPS // 4 + 1))
-    runs: dict[tuple[str, int], list[_Run]] = {(kind, n): [] for kind in ("user", "cache", "naive") for n in (STEPS, short)}
-    order = ["naive", "cache", "user"]  # the first round times the naive run first: it bounds the user's run
     deadline = time.monotonic() + BUDGET
-    for number in range(ROUNDS):
-        for length in (STEPS, short):
-            if time.monotonic() > deadline:
-                raise OutOfTime(t("check.speed_budget", seconds=BUDGET, pairs=number))
-            for kind in order[number % 3:] + order[:number % 3]:
-                x, weights = _inputs(ctx, length)
-                if kind == "naive":
-                    run = _naive_run(trusted, x, weights, chunk)
-                elif kind == "cache":
-                    run = _decode_run(trusted, x, weights, chunk, float("inf"))
-                else:
-                    naive = runs[("naive", length)]
-                    limit = 2 * naive[-1].total(False) if naive else ctx.timeout
-                    try:
-                        run = _decode_run(user, x, weights, chunk, limit)
-                    except _TooSlow as slow:
-                        if not naive:
-                            raise OutOfTime(t("check.speed_timeout", steps=slow.steps, seconds=slow.seconds)) from None
-                        raise Wrong(t("check.speed_slower_than_naive", steps=slow.steps, seconds=slow.seconds,
-                                      naive=naive[-1].total(False)), diagnosis="recomputes_prefix") from None
-                _check_outputs(ctx, x, weights, run.outputs, you if kind == "user" else reference)
-                runs[(kind, length)].append(run)
-    result = _result(runs, short, chunk, overhead)
+    x, weights = _inputs(ctx, STEPS)
+    expected = _expected(x, weights)
+    # Warm-up (checked too): imports, BLAS buffers and code paths of both children, and one recomputation
+    # at the full length, so that the allocator holds the baseline's largest buffers from then on, as in
+    # a process that has been decoding for a while (else early recomputing steps pay for fresh pages).
+    trusted.call("recompute_steps", trusted.put(x), STEPS - 1, STEPS, *_stored(trusted, weights), N_HEADS)
+    probe = _decode_run(trusted, x[:, :2 * WARMUP_STEPS], weights, WARMUP_STEPS, ctx.timeout)
+    _check_outputs(ctx, expected[:, :2 * WARMUP_STEPS], probe.outputs, reference)
+    _check_outputs(ctx, expected[:, :WARMUP_STEPS],
+                   _decode_run(user, x[:, :WARMUP_STEPS], weights, WARMUP_STEPS, ctx.timeout).outputs, you)
+    overhead = _empty_round_trip(user, user.call("KVCache"))
+    step = probe.wall[-1] / WARMUP_STEPS  # the reference cache's time per step, past its first request
+    chunk = max(MIN_CHUNK, min(MAX_CHUNK, math.ceil((1 - OVERHEAD_SHARE) / OVERHEAD_SHARE * overhead / step)))
+    short = chunk * int(ctx.rng.integers(math.ceil(STEPS / 2 / chunk), 3 * STEPS // 4 // chunk + 1))
+    naive = _naive_run(trusted, x, weights, chunk)  # first: it bounds the time your runs may take
+    _check_outputs(ctx, expected, naive.outputs, reference)
+    limit = 2 * naive.total(False)
+    runs: dict[str, list[_Run]] = {"user": [], "cache": []}
+    cpu = naive.cpu is not None
+    for number in range(MAX_ROUNDS):
+        if number >= ROUNDS and all(_agree(found, cpu) for found in runs.values()):
+            break
+        if time.monotonic() > deadline:
+            if number >= ROUNDS:
+                break
+            raise OutOfTime(t("check.speed_budget", seconds=BUDGET, rounds=number))
+        if number:
+            x, weights = _inputs(ctx, STEPS)  # fresh inputs for every round, the same for both runs of it
+            expected = _expected(x, weights)
+        for kind in ("cache", "user") if number % 2 == 0 else ("user", "cache"):
+            if kind == "cache":
+                run = _decode_run(trusted, x, weights, chunk, float("inf"))
+            else:
+                try:
+                    run = _decode_run(user, x, weights, chunk, limit)
+                except _TooSlow as slow:
+                    raise Wrong(t("check.speed_slower_than_naive", steps=slow.steps, seconds=slow.seconds,
+                                  naive=naive.total(False)), diagnosis="recomputes_prefix") from None
+            _check_outputs(ctx, expected, run.outputs, you if kind == "user" else reference)
+            cpu = cpu and run.cpu is not None
+            runs[kind].append(run)
+    result = _result(runs, naive, short, chunk, overhead, cpu)
     if not result.passed:
         raise Wrong(_slow_message(result), diagnosis="recomputes_prefix", speed=result)
     return {"speed": result}
 
 
-def _result(runs: dict[tuple[str, int], list[_Run]], short: int, chunk: int, overhead: float) -> SpeedResult:
-    cpu = all(run.cpu is not None for found in runs.values() for run in found)
+def _result(runs: dict[str, list[_Run]], naive: _Run, short: int, chunk: int, overhead: float,
+            cpu: bool) -> SpeedResult:
+    everything = {**runs, "naive": [naive]}
 
     def slope(kind: str) -> float:
-        return theil_sen([point for run in runs[(kind, STEPS)] for point in run.series(cpu)])
+        return theil_sen([point for run in everything[kind] for point in run.series(cpu)])
 
-    def total(kind: str, length: int, on_cpu: bool = cpu) -> float:
-        return statistics.median(run.total(on_cpu) for run in runs[(kind, length)])
+    def total(kind: str, steps: int | None = None) -> float:
+        return statistics.median(run.total(cpu, steps) for run in everything[kind])
 
     def series(kind: str) -> tuple[tuple[float, float], ...]:
-        """Per chunk of the full length: (position, median µs per step over the rounds), wall time."""
-        found = [run.series(False) for run in runs[(kind, STEPS)]]
+        """Per chunk: (position, median µs per step over the runs), wall time."""
+        found = [run.series(False) for run in everything[kind]]
         return tuple((found[0][i][0], statistics.median(s[i][1] for s in found) * 1e6) for i in range(len(found[0])))
 
-    slopes = {kind: slope(kind) for kind in ("user", "cache", "naive")}
-    exponents = {kind: growth(total(kind, STEPS), total(kind, short), STEPS, short) for kind in slopes}
-    extra = {kind: late_extra(total(kind, STEPS), total(kind, short), STEPS, short) for kind in slopes}
+    slopes = {kind: slope(kind) for kind in everything}
+    exponents = {kind: growth(total(kind), total(kind, short), STEPS, short) for kind in slopes}
+    extra = {kind: late_extra(total(kind), total(kind, short), STEPS, short) for kind in slopes}
     recomputed = (recomputes(slopes["user"], slopes["cache"], slopes["naive"])
                   or recomputes(extra["user"], extra["cache"], extra["naive"]))
     user_series, cache_series, naive_series = series("user"), series("cache"), series("naive")
     return SpeedResult(
-        steps=STEPS, pairs=ROUNDS, steps_short=short, d_model=D_MODEL, n_heads=N_HEADS, dtype=np.dtype(DTYPE).name,
-        chunk=chunk, overhead_us=overhead * 1e6, overhead_share=overhead / (chunk * _per_step(cache_series)),
-        cpu=cpu, user_seconds=total("user", STEPS), cache_seconds=total("cache", STEPS),
-        naive_seconds=total("naive", STEPS),
+        steps=STEPS, pairs=len(runs["user"]), steps_short=short, d_model=D_MODEL, n_heads=N_HEADS,
+        dtype=np.dtype(DTYPE).name, chunk=chunk, overhead_us=overhead * 1e6,
+        overhead_share=overhead / (chunk * _per_step(cache_series)), cpu=cpu,
+        user_seconds=total("user"), cache_seconds=total("cache"), naive_seconds=total("naive"),
         user_slope_ns=slopes["user"] * 1e9, cache_slope_ns=slopes["cache"] * 1e9, naive_slope_ns=slopes["naive"] * 1e9,
         user_growth=exponents["user"], cache_growth=exponents["cache"], naive_growth=exponents["naive"],
         user_series=user_series, cache_series=cache_series, naive_series=naive_series,

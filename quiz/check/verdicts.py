@@ -48,7 +48,7 @@ class SpeedResult:
     """The KV-cache speed test: chunks of steps timed by the checker around the child's own loop."""
 
     steps: int  # the full length decoded
-    pairs: int  # rounds of (yours, reference cache, recomputation) at each length
+    pairs: int  # rounds of timed runs of (yours, reference cache); recomputation is timed once
     steps_short: int  # the second, random length
     d_model: int
     n_heads: int

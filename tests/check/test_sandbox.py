@@ -524,6 +524,15 @@ def test_steps_runs_the_function_once_per_slice_in_the_childs_own_loop(friendly:
         friendly.steps("nothing_here", x)
 
 
+def test_steps_outputs_of_one_shape_cross_as_one_array_and_come_back_one_per_step(friendly: Sandbox) -> None:
+    x = np.arange(2 * 5 * 3, dtype=np.float32).reshape(2, 5, 3)
+    outputs = friendly.steps("echo", x, width=1)
+    assert isinstance(outputs, list) and len(outputs) == 5
+    for step, out in enumerate(outputs):
+        assert type(out) is np.ndarray and out.dtype == np.float32
+        np.testing.assert_array_equal(out, x[:, step:step + 1])
+
+
 def test_the_harness_says_which_input_arrays_a_call_changed_in_place(friendly: Sandbox) -> None:
     x = np.arange(4.0)
     friendly.call("double_in_place", x)

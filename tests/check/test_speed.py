@@ -22,7 +22,8 @@ def test_the_worked_cache_passes_with_figures_from_one_run() -> None:
     verdict = result.tests[-1]
     assert verdict.test == "speed" and verdict.status is Status.PASSED, verdict.message
     figures = verdict.speed
-    assert figures is not None and (figures.steps, figures.pairs, figures.d_model, figures.n_heads) == (256, speed.ROUNDS, 256, 2)
+    assert figures is not None and (figures.steps, figures.d_model, figures.n_heads) == (256, 256, 2)
+    assert speed.ROUNDS <= figures.pairs <= speed.MAX_ROUNDS
     assert figures.dtype == "float32" and not figures.recomputes and figures.passed
     assert speed.STEPS // 2 <= figures.steps_short <= 3 * speed.STEPS // 4
     assert speed.MIN_CHUNK <= figures.chunk <= speed.MAX_CHUNK and figures.overhead_us > 0
@@ -45,6 +46,12 @@ def test_the_cpu_clock_reads_another_process_and_never_its_reports() -> None:
         second = clock.read()
         assert first is not None and second is not None and second > first
     assert speed._CpuClock(SimpleNamespace()).read() is None  # no pid: wall time only
+
+
+def test_the_cpu_clock_prefers_the_sandboxs_own_reading_of_all_its_processes() -> None:
+    readings = iter([1.5, 2.25])
+    clock = speed._CpuClock(SimpleNamespace(pid=1, cpu_seconds=lambda: next(readings)))
+    assert (clock.read(), clock.read()) == (1.5, 2.25)  # what Sandbox.cpu_seconds said, not process 1's clock
 
 
 @pytest.mark.parametrize(
