@@ -7,6 +7,11 @@ The language comes from ``--lang``, else ``ATTNQUIZ_LANG``, else the locale
 once per run by ``quiz.context.RunContext``, which binds it here (``bind_language``) in a
 context variable, so a thread started with ``contextvars.copy_context()`` speaks the same.
 Outside a run (a library call, a test) the environment decides, as above.
+
+Plurals: a field whose format spec holds a ``|`` picks a form by its number, ``#`` standing
+for the number: ``{count:# question|# questions}`` gives "1 question", "3 questions" (the
+English rule: one for exactly 1, the other form otherwise). Chinese has no plural forms and
+writes ``{count} 题``; both languages still take the same fields.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ from __future__ import annotations
 import contextvars
 import functools
 import os
+import string
 from pathlib import Path
+from typing import Any
 
 LANGUAGES = ("en", "zh")
 DEFAULT_LANGUAGE = "en"
@@ -73,4 +80,17 @@ def t(key: str, /, _lang: str | None = None, **fields: object) -> str:
     """The interface string `key` in the current language (or `_lang`), formatted with `fields`."""
     entry = catalogue()[key]
     text = entry.get(_lang or current_language()) or entry[DEFAULT_LANGUAGE]
-    return text.format(**fields) if fields else text
+    return _FORMATTER.vformat(text, (), fields) if fields else text
+
+
+class _PluralFormatter(string.Formatter):
+    """str.format, plus ``{n:one|other}`` choosing a form by the number n (``#`` is the number)."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if "|" not in format_spec:
+            return super().format_field(value, format_spec)
+        one, other = format_spec.split("|", 1)
+        return (one if value == 1 else other).replace("#", str(value))
+
+
+_FORMATTER = _PluralFormatter()

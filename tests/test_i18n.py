@@ -57,3 +57,20 @@ def test_t_formats_in_the_current_language() -> None:
     i18n.bind_language("zh")
     assert i18n.t("bank.no_questions") == "题库中没有题目"
     assert i18n.t("bank.no_questions", _lang="en") == "the bank has no questions"
+
+
+def test_no_string_writes_a_plural_as_s_in_brackets() -> None:
+    assert sorted(key for key, entry in i18n.catalogue().items()
+                  if any("(s)" in text or "（s）" in text for text in entry.values())) == []
+
+
+@pytest.mark.parametrize(("count", "expected"), [(0, "0 questions"), (1, "1 question"), (3, "3 questions")])
+def test_a_plural_form_is_chosen_by_the_number(count: int, expected: str) -> None:
+    assert i18n.t("list.summary", _lang="en", banks=1, questions=count) == f"1 bank, {expected}"
+    assert i18n.t("list.summary", _lang="zh", banks=1, questions=count) == f"共 1 个题库，{count} 道题"
+
+
+def test_plain_format_specs_still_format_numbers() -> None:
+    assert i18n.t("check.speed_timeout", _lang="en", steps=256, seconds=2.345) == \
+        "256 decoding steps took 2.3 s, over the time allowed"
+    assert i18n.t("check.speed_timeout", _lang="zh", steps=256, seconds=2.345) == "256 步解码用了 2.3 秒，超出允许的时间"

@@ -169,7 +169,7 @@ def test_validate_strict_is_clean_on_the_command_line() -> None:
                             env=subprocess_env(), cwd=REPO)
     banks = len(list(QUESTIONS.glob("*.yaml")))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.strip().splitlines() == [f"{banks} file(s) checked: 0 error(s), 0 warning(s)"]
+    assert result.stdout.strip().splitlines() == [f"{banks} files checked: 0 errors, 0 warnings"]
 
 
 def test_every_bank_loads_without_problems() -> None:

@@ -33,7 +33,7 @@ def test_gallery_bank_gives_exact_messages(case: str, monkeypatch: pytest.Monkey
     problems, summary = lines[:-1], lines[-1]
     assert problems == expected
     assert code == (1 if expected else 0)
-    assert "file(s) checked" in summary
+    assert " checked: " in summary
 
 
 def test_every_gallery_bank_has_expectations() -> None:
@@ -44,7 +44,7 @@ def test_all_problems_reported_not_only_the_first(monkeypatch: pytest.MonkeyPatc
     monkeypatch.chdir(REPO)
     code, lines = _validate("tests/banks_gallery/bad_values.yaml", "tests/banks_gallery/empty.yaml")
     assert code == 1
-    assert lines[-1] == "2 file(s) checked: 8 error(s), 0 warning(s)"
+    assert lines[-1] == "2 files checked: 8 errors, 0 warnings"
 
 
 def test_warnings_fail_only_with_strict(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -112,4 +112,4 @@ def test_authoring_guide_example_is_a_valid_bank(tmp_path: Path) -> None:
     bank = tmp_path / "my-course.yaml"
     bank.write_text(next(block for block in blocks if "format_version" in block), encoding="utf-8")
     code, lines = _validate(str(bank), strict=True)
-    assert (code, lines) == (0, ["1 file(s) checked: 0 error(s), 0 warning(s)"])
+    assert (code, lines) == (0, ["1 file checked: 0 errors, 0 warnings"])

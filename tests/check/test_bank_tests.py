@@ -108,7 +108,7 @@ def test_the_solution_cannot_read_the_reference_file(course: Path) -> None:
 @pytest.mark.parametrize(
     ("setup", "message"),
     [
-        ("invalid-bank", "Error: the bank has 1 error(s); the first: {bank}:21:18: question 'w2-rms-norm': "
+        ("invalid-bank", "Error: the bank has 1 error; the first: {bank}:21:18: question 'w2-rms-norm': "
                          "reference file {folder}/nope.py not found (the path is relative to the bank file) "
                          "(attnquiz validate lists them all)"),
         ("reference-raises", "Error: cannot load reference file {folder}/course_reference.py: "
@@ -186,7 +186,7 @@ def test_the_authoring_guides_exercise_example_validates_and_checks(tmp_path: Pa
     (bank.parent / "week2_reference.py").write_text(reference_text, encoding="utf-8")
     validate = subprocess.run([*ATTNQUIZ, "validate", "--strict", str(bank)], capture_output=True, text=True,
                               env=subprocess_env(), timeout=60)
-    assert validate.stdout.splitlines() == ["1 file(s) checked: 0 error(s), 0 warning(s)"]
+    assert validate.stdout.splitlines() == ["1 file checked: 0 errors, 0 warnings"]
     code, report, _ = check(bank, GOOD)
     assert (code, report["score"], report["max_score"]) == (ExitStatus.OK, 4, 4)
     code, report, _ = check(bank, LAYER_NORM)

@@ -91,7 +91,7 @@ flash_attention  FlashAttention (tiled, online softmax)  6/6
 
 Score 16/31 (3 passed, 2 failed, 1 error, 1 timeout, 2 not attempted, 1 skipped) in 1.2 s
 Isolation: process (below the full boundary: install bubblewrap, scripts/setup.sh)
-Your solution printed 2 line(s); shown for debugging, never used for grading:
+Your solution printed 2 lines; shown for debugging, never used for grading:
   hello
   Score 100/100
 """

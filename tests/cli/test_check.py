@@ -46,7 +46,7 @@ def test_new_then_check_the_untouched_starter(tmp_path: Path) -> None:
     runner = CliRunner()
     target = tmp_path / "solution.py"
     written = runner.invoke(cli, ["new", "-o", str(target)])
-    assert written.exit_code == 0 and written.output == f"Wrote {target} with 16 exercise(s). Next: attnquiz check " \
+    assert written.exit_code == 0 and written.output == f"Wrote {target} with 16 exercises. Next: attnquiz check " \
                                                         f"{target}\n"
     checked = runner.invoke(cli, ["check", str(target), "--seed", "1"])
     assert checked.exit_code == 1
@@ -57,7 +57,7 @@ def test_new_then_check_the_untouched_starter(tmp_path: Path) -> None:
 def test_new_writes_only_the_exercises_asked_for(tmp_path: Path) -> None:
     target = tmp_path / "serving.py"
     written = CliRunner().invoke(cli, ["new", "--exercise", "speculative_verify", "--exercise", "rope", "-o", str(target)])
-    assert written.exit_code == 0 and "with 2 exercise(s)" in written.output
+    assert written.exit_code == 0 and "with 2 exercises." in written.output
     text = target.read_text(encoding="utf-8")
     defined = [line.split("(")[0][4:] for line in text.splitlines() if line.startswith("def ")]
     assert defined == ["apply_rope", "rope_attention", "speculative_verify", "crop_kv"]  # catalogue order

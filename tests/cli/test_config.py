@@ -122,7 +122,7 @@ def test_practice_uses_the_new_question_limit_and_the_learning_steps() -> None:
     assert [item.group for item in items] == ["new"]
     first = CliRunner().invoke(cli, ["start", *BANK, "--seed", "1", "--tag", "pty"],
                                input=_typed(items[0], right=False) + "\n")
-    assert "Practice · 1 question(s)" in first.output, first.output
+    assert "Practice · 1 question ·" in first.output, first.output
     conn = sqlite3.connect(data_path("database"))
     try:
         due, last = conn.execute("SELECT due, last_review FROM cards").fetchone()
@@ -130,12 +130,12 @@ def test_practice_uses_the_new_question_limit_and_the_learning_steps() -> None:
         conn.close()
     assert datetime.fromisoformat(due) - datetime.fromisoformat(last) == timedelta(hours=2)  # the first step
     again = CliRunner().invoke(cli, ["start", *BANK, "--seed", "1", "--tag", "pty"], input="")
-    assert "Today's 1 new question(s) are done (the new_per_day setting)" in again.output
+    assert "Today's 1 new question is done (the new_per_day setting)" in again.output
     with Store(data_path("database")) as store:  # yesterday's new questions do not count against today
         fill(store, questions, 3, datetime.now(timezone.utc) - timedelta(days=2), days=1)
     settings_file().write_text("new_per_day = 3\n", encoding="utf-8")
     third = CliRunner().invoke(cli, ["start", *BANK, "--tag", "pty"], input="")
-    assert "new question(s) are done" not in third.output
+    assert "new_per_day setting" not in third.output
 
 
 def test_the_file_s_language_reaches_every_command_below_the_environment_and_flags() -> None:

@@ -41,12 +41,12 @@ def test_export_anki_of_every_bank_and_of_one(tmp_path: Path) -> None:
     every = run("export", "anki", "-o", str(tmp_path / "all.apkg"))
     assert every.returncode == 0, every.stderr
     notes = sum(len(bank.questions) for bank in banks)
-    assert every.stdout.startswith(f"Wrote {tmp_path / 'all.apkg'}: {notes} note(s) in ")
-    assert f"from {len(banks)} bank(s)" in every.stdout
+    assert every.stdout.startswith(f"Wrote {tmp_path / 'all.apkg'}: {notes} notes in ")
+    assert f"from {len(banks)} banks" in every.stdout
     one = run("export", "anki", "-o", str(tmp_path / "one.apkg"), "--bank", "kv-cache", "--bank", str(FIXTURE),
               "--lang", "zh")
     assert one.returncode == 0, one.stderr
-    assert "from 2 bank(s)" in one.stdout and "笔记" not in one.stdout  # the interface stays English
+    assert "from 2 banks" in one.stdout and "笔记" not in one.stdout  # the interface stays English
     with zipfile.ZipFile(tmp_path / "one.apkg") as archive:
         assert "collection.anki2" in archive.namelist()
 
@@ -67,15 +67,15 @@ def test_progress_moves_to_a_fresh_home_with_identical_stats(tmp_path: Path) -> 
     practised()
     before = run("stats", "--format", "json")
     exported = run("export", "progress", "-o", str(tmp_path / "p.json"))
-    assert exported.returncode == 0 and exported.stdout.startswith(f"Wrote {tmp_path / 'p.json'}: 200 answer(s)")
+    assert exported.returncode == 0 and exported.stdout.startswith(f"Wrote {tmp_path / 'p.json'}: 200 answers")
     fresh = tmp_path / "second-machine"
     imported = run("import", "progress", str(tmp_path / "p.json"), ATTNQUIZ_HOME=str(fresh))
     assert imported.returncode == 0, imported.stderr
-    assert imported.stdout.startswith(f"Imported from {tmp_path / 'p.json'}: 200 new answer(s)")
+    assert imported.stdout.startswith(f"Imported from {tmp_path / 'p.json'}: 200 new answers")
     after = run("stats", "--format", "json", ATTNQUIZ_HOME=str(fresh))
     assert json.loads(after.stdout) == json.loads(before.stdout)
     again = run("import", "progress", str(tmp_path / "p.json"), ATTNQUIZ_HOME=str(fresh))
-    assert "0 new answer(s), 0 card(s) updated, 0 session(s)" in again.stdout
+    assert "0 new answers, 0 cards updated, 0 sessions" in again.stdout
     assert json.loads(run("stats", "--format", "json", ATTNQUIZ_HOME=str(fresh)).stdout) == json.loads(before.stdout)
 
 
@@ -98,7 +98,7 @@ def test_import_of_a_broken_file_is_one_line_and_loses_nothing(tmp_path: Path) -
 def test_export_reviews_writes_the_optimizer_columns(tmp_path: Path) -> None:
     practised(50)
     done = run("export", "reviews", "-o", str(tmp_path / "revlog.csv"))
-    assert done.returncode == 0 and done.stdout.startswith(f"Wrote {tmp_path / 'revlog.csv'}: 50 review(s)")
+    assert done.returncode == 0 and done.stdout.startswith(f"Wrote {tmp_path / 'revlog.csv'}: 50 reviews")
     with open(tmp_path / "revlog.csv", encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 50
@@ -110,7 +110,7 @@ def test_export_reviews_writes_the_optimizer_columns(tmp_path: Path) -> None:
 def test_optimize_fits_shows_and_saves_only_when_asked() -> None:
     pytest.importorskip("fsrs_rs_python", reason="the optimizer extra (fsrs-rs-python) is not installed")
     too_few = run("optimize")
-    assert too_few.returncode == 1 and too_few.stderr.startswith("Error: Not enough history yet: 0 review(s)")
+    assert too_few.returncode == 1 and too_few.stderr.startswith("Error: Not enough history yet: 0 reviews")
     practised(1500, days=200)
     shown = run("optimize")
     assert shown.returncode == 0, shown.stderr

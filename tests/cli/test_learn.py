@@ -42,7 +42,7 @@ def test_hints_come_one_level_at_a_time_and_are_remembered() -> None:
 def test_bad_hint_requests_are_one_line_each() -> None:
     past = _run("hint", "softmax", "--level", "4")
     assert past.exit_code == 2 and past.output == (
-        "Error: exercise 'softmax' has 3 hint level(s); there is no level 4 (use --level 1 to 3)\n")
+        "Error: exercise 'softmax' has 3 hint levels; there is no level 4 (use --level 1 to 3)\n")
     unknown = _run("hint", "softmx")
     assert unknown.exit_code == 2 and "unknown exercise 'softmx'; did you mean 'softmax'?" in unknown.output
     bank = _run("hint", "--bank", str(COURSE), "rms_norm")

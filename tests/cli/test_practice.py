@@ -69,7 +69,7 @@ def test_a_full_practice_session_in_plain_mode() -> None:
     assert result.exit_code == 0, result.output
     out = result.output
     assert out.count("✓ Right") == len(answered) - 1 and "You rated it: Good: I knew it" in out
-    assert f"Practice · {len(items)} question(s) · Ctrl-C stops (your answers are saved)" in out
+    assert f"Practice · {len(items)} questions · Ctrl-C stops (your answers are saved)" in out
     assert f"Score: {len(answered)} of {len(answered)} right (100%)" in out
     assert [row[0] for row in _answers()] == answered
     assert all(row[2] == 1 for row in _answers())
@@ -101,7 +101,7 @@ def test_exam_gives_feedback_only_at_the_end() -> None:
     typed = "".join(_typed(item, n != 0, "exam") + "\n" for n, item in enumerate(items))
     result = _start(["--seed", "4", "--mode", "exam", "-n", "3"], typed)
     assert result.exit_code == 0, result.output
-    assert "Exam · 3 question(s) · no feedback until the end · Ctrl-C stops" in result.output
+    assert "Exam · 3 questions · no feedback until the end · Ctrl-C stops" in result.output
     before, after = result.output.split("Summary\n")
     assert "Explanation" not in before and "✓ Right" not in before
     answered = _answerable(items)
@@ -155,7 +155,7 @@ def test_review_asks_what_is_due() -> None:
     conn.close()
     result = CliRunner().invoke(cli, ["review", *BANK, "--seed", "1"], input=_typed(item, True) + "\n")
     assert result.exit_code == 0, result.output
-    assert "Review · 1 question(s)" in result.output and "· due for review ·" in result.output
+    assert "Review · 1 question ·" in result.output and "· due for review ·" in result.output
     assert _answers() == [("fx-scale", str(_wrong_index(item)), 0),
                           ("fx-scale", "0", 1)]
 
@@ -189,7 +189,7 @@ def test_a_broken_extra_bank_is_reported_and_left_out() -> None:
     result = _start(["--bank", str(broken), "--topic", "kvcache"], "")
     assert result.exit_code == 130
     assert "unknown key 'promt'; did you mean 'prompt'?" in result.stderr
-    assert "1 bank file(s) with errors were left out" in result.stderr
+    assert "1 bank file with errors was left out" in result.stderr
 
 
 def test_a_corrupt_database_is_moved_aside_with_a_message() -> None:
@@ -211,7 +211,7 @@ def test_stats_after_some_answers() -> None:
     assert result.exit_code == 0, result.output
     row = next(line for line in result.output.splitlines() if line.startswith("KV cache"))
     assert [cell.strip() for cell in row.split("|")] == ["KV cache", "2", "2", "50%", "0", "1"]
-    assert "Current streak: 1 day(s)" in result.output
+    assert "Current streak: 1 day" in result.output
     assert f"{items[0].question.id}: " in result.output.split("Weakest questions:")[1]
 
 

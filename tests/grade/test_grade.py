@@ -246,7 +246,7 @@ def test_summary_distribution_and_most_common_mistakes() -> None:
     assert summary.mistakes == {"sdpa": [("no 1/sqrt(d)", 2), ("mask inverted", 1)], "softmax": [("wrong axis", 1)]}
     text = render_summary(summary, Path("grades"))
     assert text.splitlines()[:4] == [
-        "5 submission(s), 3 checked.",
+        "5 submissions, 3 checked.",
         "  not graded (bad submission): 1",
         "  stopped at the deadline: 1",
         "Score: mean 37.5%, median 25.0%",

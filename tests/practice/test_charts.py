@@ -30,7 +30,7 @@ def shown(renderable: object, **console: object) -> str:
 def test_heatmap_one_cell_per_day_with_levels_in_the_glyphs() -> None:
     dots = "· " * 21
     assert shown(charts.heatmap(FIGURES)) == (
-        "Reviews in the last 26 weeks: 14 on 3 day(s)\n"
+        "Reviews in the last 26 weeks: 14 on 3 days\n"
         "    Jun   Jul     Aug       Sep     Oct     Nov       Dec\n"
         f"Mon {dots}▒ · · · ·\n"
         f"    {dots}· · · · ░\n"
@@ -73,7 +73,7 @@ def test_levels_are_shares_of_the_busiest_day(count: int, most: int, expected: i
 
 def test_forecast_columns_for_thirty_days() -> None:
     assert shown(charts.forecast(FIGURES)) == (
-        "Due in the next 30 days: 10 question(s), 3 today (overdue included)\n"
+        "Due in the next 30 days: 10 questions, 3 today (overdue included)\n"
         "6 │       █\n"
         "  │       █\n"
         "  │       █\n"
@@ -99,11 +99,11 @@ def test_accuracy_bars_are_the_share_right() -> None:
 
 def test_plain_lines_say_the_same_figures_in_words() -> None:
     assert charts.plain_lines(FIGURES) == [
-        "Reviews in the last 26 weeks: 14 on 3 day(s)",
-        "Busiest day: 2026-12-02, 8 review(s)",
-        "  2026-11: 4 review(s) on 1 day(s)",
-        "  2026-12: 10 review(s) on 2 day(s)",
-        "Due in the next 30 days: 10 question(s), 3 today (overdue included)",
+        "Reviews in the last 26 weeks: 14 on 3 days",
+        "Busiest day: 2026-12-02, 8 reviews",
+        "  2026-11: 4 reviews on 1 day",
+        "  2026-12: 10 reviews on 2 days",
+        "Due in the next 30 days: 10 questions, 3 today (overdue included)",
         "  2026-12-02: 3 due",
         "  2026-12-04: 1 due",
         "  2026-12-09: 6 due",

@@ -80,7 +80,7 @@ def test_duration(seconds: float, en: str, zh: str) -> None:
 @pytest.mark.parametrize(
     ("delay", "expected"),
     [(timedelta(seconds=-5), "now"), (timedelta(seconds=20), "in 1 min"), (timedelta(hours=5), "in 5 h"),
-     (timedelta(days=3), "in 3 day(s)")],
+     (timedelta(days=3), "in 3 days")],
     ids=["overdue", "seconds-away", "hours", "days"],
 )
 def test_when(delay: timedelta, expected: str) -> None:
@@ -103,7 +103,7 @@ def test_stats_tables() -> None:
         "kvcache    |         2 |       2 |      50% |       0 |             2",
         "all topics |         6 |      12 |      67% |       1 |             5",
     ]
-    assert "Current streak: 4 day(s)" in lines
+    assert "Current streak: 4 days" in lines
     assert any("q-gone: (no longer in the loaded banks)" in line for line in lines)
 
 
