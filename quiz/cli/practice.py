@@ -45,6 +45,7 @@ class QuizOptions:
     topics: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     difficulties: tuple[int, ...] = ()
+    questions: tuple[str, ...] = ()
     count: int | None = None
     banks: tuple[str, ...] = ()
     builtin: bool = True
@@ -61,6 +62,8 @@ def _common_options(command):  # noqa: ANN001, ANN202 - a click decorator
                      help="Only this topic (repeatable)."),
         click.option("--tag", "tags", multiple=True, metavar="ID", shell_complete=complete.tags,
                      help="Only questions with this tag (repeatable)."),
+        click.option("--question", "questions", multiple=True, metavar="ID",
+                     help="Only this question (repeatable), asked in the order given: a fixed selection for scripts."),
         click.option("--difficulty", "difficulties", multiple=True, type=click.IntRange(1, 3),
                      help="Only this difficulty, 1 to 3 (repeatable)."),
         click.option("-n", "--count", type=click.IntRange(min=1),
@@ -112,7 +115,8 @@ def run_quiz(options: QuizOptions) -> ExitStatus:
     if options.time_limit is not None and options.mode != "exam":
         raise AttnquizError(t("start.time_limit_mode"))
     questions = _load_questions(options.banks, options.builtin)
-    filters = session.Filters(frozenset(options.topics), frozenset(options.tags), frozenset(options.difficulties))
+    filters = session.Filters(frozenset(options.topics), frozenset(options.tags), frozenset(options.difficulties),
+                              options.questions)
     plain = loaded.settings.plain or not prompts.is_interactive()
     scheduler = Scheduler.from_settings(loaded.settings)
     console = render.make_console(plain)

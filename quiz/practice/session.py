@@ -20,6 +20,7 @@ the session stops and its outcome holds everything answered so far.
 
 from __future__ import annotations
 
+import difflib
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -65,9 +66,12 @@ class Filters:
     topics: frozenset[str] = frozenset()
     tags: frozenset[str] = frozenset()
     difficulties: frozenset[int] = frozenset()
+    questions: tuple[str, ...] = ()
+    """Question ids chosen one by one: only these, asked in this order (a fixed selection for scripts)."""
 
     def accepts(self, question: models.AnyQuestion) -> bool:
-        return ((not self.topics or question.topic in self.topics)
+        return ((not self.questions or question.id in self.questions)
+                and (not self.topics or question.topic in self.topics)
                 and (not self.tags or bool(self.tags & set(question.tags)))
                 and (not self.difficulties or question.difficulty in self.difficulties))
 
@@ -164,6 +168,8 @@ def plan(
     `new_limit` caps the questions never seen before (the day's new-question allowance in practice).
     """
     _check_filters(questions, filters)
+    if filters.questions:  # a selection by hand is not held to the day's new-question allowance
+        new_limit = None
     rng = random.Random(seed)
     groups: dict[Group, list[tuple[models.Bank, models.AnyQuestion]]] = {"due": [], "weak": [], "new": [], "seen": []}
     for bank, question in questions:
@@ -189,6 +195,8 @@ def plan(
     groups["seen"].sort(key=due_at)
     order: tuple[Group, ...] = ("due",) if mode == "review" else ("due", "weak", "new", "seen")
     chosen = [(group, pair) for group in order for pair in groups[group]]
+    if filters.questions:  # asked as listed, whatever their state
+        chosen.sort(key=lambda entry: filters.questions.index(entry[1][1].id))
     if count is not None:
         chosen = chosen[:count]
     return [Item(bank, question, _shuffled_choices(question, _choice_rng(rng, seed, bank, question)), group)
@@ -201,6 +209,12 @@ def _choice_rng(rng: random.Random, seed: int | None, bank: models.Bank, questio
 
 
 def _check_filters(questions: Sequence[tuple[models.Bank, models.AnyQuestion]], filters: Filters) -> None:
+    ids = {question.id for _, question in questions}
+    for unknown_id in filters.questions:
+        if unknown_id not in ids:
+            close = difflib.get_close_matches(unknown_id, sorted(ids), n=1)
+            raise AttnquizError(t("session.unknown_question", question=unknown_id,
+                                  hint=t("session.did_you_mean", suggestion=close[0]) if close else ""))
     topics = set(available_topics(questions))
     unknown = sorted(filters.topics - topics)
     if unknown:

@@ -170,8 +170,10 @@ def _wrong_index(item: session.Item) -> int:
         (["--topic", "atention"], "Error: unknown topic 'atention' (topics: attention, kvcache)"),
         (["--time-limit", "5"], "Error: --time-limit only applies to --mode exam"),
         (["--difficulty", "3"], "Error: no questions match these filters (see `attnquiz list`)"),
+        (["--question", "fx-scal"], "Error: unknown question id 'fx-scal'; did you mean 'fx-scale'? "
+                                    "(`attnquiz list --questions` lists them)"),
     ],
-    ids=["unknown-topic", "time-limit-without-exam", "no-match"],
+    ids=["unknown-topic", "time-limit-without-exam", "no-match", "unknown-question"],
 )
 def test_usage_errors_are_one_line(args: list[str], message: str) -> None:
     result = _start(args, "")
@@ -250,3 +252,39 @@ def test_plain_mode_shows_a_hint_for_a_question_mark_and_caps_the_rating() -> No
         assert conn.execute("SELECT question_id, response, rating FROM answers").fetchall() == [("lp-base", '"10000"', 2)]
     finally:
         conn.close()
+
+
+def _readme_script() -> str:
+    """The scripted session the README prints, exactly as printed."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    lines = [line for line in readme.splitlines() if line.startswith("printf ") and "attnquiz start" in line]
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_the_readme_scripted_session_works_as_printed() -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import subprocess_env
+
+    bin_dir = Path(sys.executable).parent  # where the installed `attnquiz` script is, as for a reader of the README
+    assert (bin_dir / "attnquiz").exists(), f"attnquiz is not installed next to {sys.executable}"
+    env = subprocess_env(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    for run in ("first", "again"):  # the same with progress already saved (the questions are then not new)
+        done = subprocess.run(["sh", "-c", _readme_script()], capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, (run, done.stderr)
+        asked = [line for line in done.stdout.splitlines() if line.startswith("Question ")]
+        assert [line.split(" · ")[0] for line in asked] == ["Question 1/3", "Question 2/3", "Question 3/3"]
+        assert [line.split(" · ")[-1] for line in asked] == ["single choice", "multiple choice", "true or false"]
+        assert done.stdout.count("✓ Right") == 3, done.stdout
+        assert "Score: 3 of 3 right (100%)" in done.stdout
+
+
+def test_questions_chosen_by_id_are_asked_in_that_order_whatever_their_state() -> None:
+    questions = load_paths([FIXTURES / "basics.yaml"], known_exercises=exercise_names()).questions()
+    ids = [question.id for _, question in questions][:3][::-1]
+    items = session.plan(questions, {}, session.Filters(questions=tuple(ids)), "practice", 10, None,
+                         datetime.now(timezone.utc), new_limit=0)
+    assert [item.question.id for item in items] == ids
