@@ -60,7 +60,7 @@ SHORT_HELP = {
     "hint": "Show a hint for a code exercise, one level at a time (the next unread one by default).",
     "solution": "Show the worked solution of an exercise once your check has passed it (before that, asks first).",
     "grade": "Check a folder of submissions (one NAME.py or NAME/ per student) and write the grades to CSV and JSON.",
-    "list": "List the question banks, their topics and question counts per type.",
+    "list": "List the banks, the topic ids and tags the quiz takes, and how many questions each has.",
     "validate": "Check bank files or folders and report every problem as path:line:col: message.",
     "schema": "Print the JSON Schema of the bank format, for editors' YAML completion.",
     "keypoints": "Mark an answer (a file, or standard input) against an open question's key points and say why.",

@@ -9,18 +9,30 @@ from quiz.errors import ExitStatus
 
 
 @click.command("list")
+@click.option("--questions", is_flag=True, help="Also list every question id (what --question takes), by topic.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for people, json for scripts.")
+@click.option("--builtin/--no-builtin", default=True, help="Include the built-in banks (default) or only --bank.")
 @bank_option
 @lang_option
-def list_banks(banks: tuple[str, ...]) -> None:
-    """List the question banks, their topics and question counts per type."""
+def list_banks(questions: bool, output_format: str, builtin: bool, banks: tuple[str, ...]) -> None:
+    """List the banks, the topic ids and tags the quiz takes, and how many questions each has."""
+    import json
+
+    from quiz.bank.listing import listing, render_listing, to_json
     from quiz.bank.loader import load_catalog
     from quiz.check.catalog import exercise_names
-    from quiz.bank.listing import render_listing
+    from quiz.cli.options import run_context
 
-    catalog = load_catalog(banks, known_exercises=exercise_names())
+    catalog = load_catalog(banks, known_exercises=exercise_names(), include_builtin=builtin)
     for problem in catalog.errors:
         click.echo(str(problem), err=True)
-    click.echo(render_listing(catalog), nl=False)
+    run = run_context()
+    result = listing(catalog, run.lang)
+    if output_format == "json":
+        click.echo(json.dumps(to_json(result), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_listing(result, run.width, questions), nl=False)
     if catalog.errors:
         raise SystemExit(ExitStatus.FAILURE)
 

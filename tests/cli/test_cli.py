@@ -18,6 +18,7 @@ from quiz.cli import COMMANDS, cli
 from quiz.errors import ExitStatus
 from tests.conftest import REPO, subprocess_env
 
+FIXTURE_BANK = REPO / "tests" / "fixtures" / "quiz" / "basics.yaml"
 GALLERY = REPO / "tests" / "banks_gallery"
 
 
@@ -70,15 +71,59 @@ def test_python_dash_m_quiz_runs() -> None:
     assert result.stdout.strip() == "attnquiz, version 0.1.0"
 
 
-def test_list_shows_banks_topics_and_type_counts() -> None:
-    result = CliRunner().invoke(cli, ["list", "--bank", str(GALLERY / "valid_minimal.yaml")])
+LISTED_FIXTURE = """\
+Banks (--bank PATH adds your own):
+  [fixture-basics]  Fixture basics  7
+
+Topics (attnquiz start --topic ID):
+topic id   name       questions
+attention  Attention          5
+kvcache    KV cache           2
+
+Tags (attnquiz start --tag ID), with how many questions carry each:
+  code 1   pty 3   scaling 1
+
+1 bank, 7 questions: single choice 1, multiple choice 1, true or false 1, short answer 1, numeric
+answer 1, open question 1, code exercise 1
+`attnquiz list --questions` lists every question id (what --question takes).
+"""
+
+
+def test_list_shows_topic_ids_tags_and_how_many_questions_each_has() -> None:
+    result = CliRunner().invoke(cli, ["list", "--no-builtin", "--bank", str(FIXTURE_BANK)], env={"COLUMNS": "100"})
     assert result.exit_code == 0, result.output
-    assert "A valid bank  [gallery-valid]" in result.output
-    header = next(line for line in result.output.splitlines() if line.startswith("topic"))
-    assert header.split() == ["topic", "single", "multiple", "truefalse", "short", "numeric", "open", "code",
-                              "total"]
-    row = next(line for line in result.output.splitlines() if line.startswith("basics"))
-    assert row.split() == ["basics", "1", "1"]
+    assert result.output == LISTED_FIXTURE
+
+
+def test_list_questions_gives_the_ids_start_takes() -> None:
+    result = CliRunner().invoke(cli, ["list", "--no-builtin", "--bank", str(FIXTURE_BANK), "--questions"])
+    lines = result.output.splitlines()
+    kv = lines.index("kvcache · KV cache")
+    assert [line.split() for line in lines[kv + 1:kv + 4]] == [
+        ["question", "id", "type", "difficulty", "bank", "tags"],
+        ["fx-shrink", "multiple", "2", "fixture-basics"], ["fx-bytes", "numeric", "2", "fixture-basics"]]
+    data = json.loads(CliRunner().invoke(cli, ["list", "--no-builtin", "--bank", str(FIXTURE_BANK),
+                                               "--format", "json"]).output)
+    assert [(topic["id"], topic["questions"], topic["question_ids"]) for topic in data["topics"]] == [
+        ("attention", 5, ["fx-scale", "fx-rows", "fx-complexity", "fx-mask", "fx-softmax-code"]),
+        ("kvcache", 2, ["fx-shrink", "fx-bytes"])]
+    assert data["tags"] == {"code": 1, "pty": 3, "scaling": 1}
+    every = [question["id"] for question in data["questions"]]
+    started = CliRunner().invoke(cli, ["start", "--no-builtin", "--bank", str(FIXTURE_BANK), "--question", every[-1],
+                                       "--question", every[0]], input="")
+    assert "Question 1/2 · KV cache" in started.output  # the ids are what --question takes, asked as given
+
+
+def test_list_with_the_builtin_banks_names_every_topic_id_the_quiz_accepts() -> None:
+    from quiz.bank.loader import load_catalog
+    from quiz.check.catalog import exercise_names
+    from quiz.practice.session import available_topics
+
+    result = CliRunner().invoke(cli, ["list", "--format", "json"])
+    listed = [topic["id"] for topic in json.loads(result.output)["topics"]]
+    assert listed == available_topics(load_catalog(known_exercises=exercise_names()).questions())
+    text = CliRunner().invoke(cli, ["list"]).output
+    assert all(any(line.startswith(f"{topic} ") for line in text.splitlines()) for topic in listed)
 
 
 def test_list_reports_a_broken_extra_bank_and_fails() -> None:
@@ -89,9 +134,11 @@ def test_list_reports_a_broken_extra_bank_and_fails() -> None:
 
 def test_list_in_chinese() -> None:
     result = CliRunner().invoke(cli, ["list", "--bank", str(GALLERY / "valid_minimal.yaml")],
-                                env={"ATTNQUIZ_LANG": "zh"})
-    assert "合法题库  [gallery-valid]" in result.output
-    assert result.output.splitlines()[-1].startswith("共 ")
+                                env={"ATTNQUIZ_LANG": "zh", "COLUMNS": "160"})
+    lines = result.output.splitlines()
+    assert any(line.split() == ["[gallery-valid]", "合法题库", "1"] for line in lines), result.output
+    assert "主题（attnquiz start --topic ID）：" in lines
+    assert lines[-2].startswith("共 12 个题库，") and "判断题 " in lines[-2], lines[-3:]
 
 
 def test_schema_is_json_schema_that_accepts_valid_banks_and_rejects_typos() -> None:
@@ -166,7 +213,7 @@ def test_every_command_takes_lang_and_the_language_reaches_its_messages(tmp_path
     for name in sorted(COMMANDS):
         assert runner.invoke(cli, [name, "--lang", "zh", "--help"]).exit_code == 0, name
     listed = runner.invoke(cli, ["list", "--lang", "zh", "--bank", str(GALLERY / "valid_minimal.yaml")])
-    assert "合法题库  [gallery-valid]" in listed.output
+    assert ["[gallery-valid]", "合法题库", "1"] in [line.split() for line in listed.output.splitlines()]
     validated = runner.invoke(cli, ["validate", "--lang", "zh", str(GALLERY / "no_questions.yaml")])
     assert validated.exit_code == 1 and "题库中没有题目" in validated.output
     graded = runner.invoke(cli, ["grade", "--lang", "zh", str(tmp_path / "missing"), "--out", str(tmp_path / "o")])
