@@ -29,6 +29,8 @@ class BankExercise:
 
     definition: models.ExerciseDefinition
     bank_file: Path
+    topic: str | None = None  # the topic and difficulty of the code question that defines it
+    difficulty: int | None = None
 
     @property
     def id(self) -> str:
@@ -51,7 +53,8 @@ def definitions(catalog: Any) -> dict[str, BankExercise]:
         for question in bank.questions:
             if isinstance(question, models.CodeQuestion) and isinstance(question.exercise,
                                                                          models.ExerciseDefinition):
-                found.setdefault(question.exercise.id, BankExercise(question.exercise, catalog.sources[bank.id]))
+                found.setdefault(question.exercise.id, BankExercise(question.exercise, catalog.sources[bank.id],
+                                                                    question.topic, question.difficulty))
     return found
 
 

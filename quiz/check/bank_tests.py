@@ -61,7 +61,7 @@ def to_exercise(exercise: BankExercise) -> Exercise:
     tolerance = {"int64": EXACT, **{dtype: catalog.Tolerance(atol=tol.atol, rtol=tol.rtol)
                                     for dtype, tol in definition.tolerance.items()}}
     return Exercise(
-        spec=catalog.exercise_file().with_common(to_spec(definition)),
+        spec=catalog.exercise_file().with_common(to_spec(definition, exercise.topic, exercise.difficulty)),
         oracle=_on_copies(getattr(module, definition.function)),
         tests={test.id: _test(definition, test) for test in definition.tests},
         variants={m.id: _on_copies(getattr(module, m.function)) for m in definition.mistakes},
@@ -93,10 +93,14 @@ def _on_copies(function: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-def to_spec(definition: models.ExerciseDefinition) -> catalog.ExerciseSpec:
-    """The catalogue's view of a bank exercise: titles, signature, docs, tests, mistakes."""
+def to_spec(definition: models.ExerciseDefinition, topic: str | None = None,
+            difficulty: int | None = None) -> catalog.ExerciseSpec:
+    """The catalogue's view of a bank exercise: titles, signature, docs, tests, mistakes; the topic and
+    difficulty of the question that defines it."""
     return catalog.ExerciseSpec(
         id=definition.id,
+        topic=topic,
+        difficulty=difficulty,
         title=_localized(definition.title),
         signature=f"def {definition.function}({', '.join(definition.params)}):",
         doc=_localized(definition.doc if definition.doc is not None else definition.title),

@@ -56,6 +56,7 @@ class ExerciseSpec(_Strict):
     id: str
     kind: Literal["function", "class"] = "function"
     difficulty: int | None = Field(default=None, ge=1, le=3)  # 1 to 3 as for questions (`attnquiz exercises`)
+    topic: str | None = None  # the quiz topic id it trains (`attnquiz exercises`); a bank's: its question's topic
     title: Localized
     signature: str
     doc: Localized

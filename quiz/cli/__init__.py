@@ -56,7 +56,7 @@ SHORT_HELP = {
     "reset": "Delete your progress, keeping a backup (asks first unless --yes).",
     "check": "Check your NumPy attention and KV-cache code in a sandbox against hidden reference tests.",
     "new": "Write a starter solution file with every function to implement.",
-    "exercises": "List every code exercise with its difficulty, points and the functions to write.",
+    "exercises": "List every code exercise with its topic, difficulty, your status, best score and speedup, and what is next.",
     "hint": "Show a hint for a code exercise, one level at a time (the next unread one by default).",
     "solution": "Show the worked solution of an exercise once your check has passed it (before that, asks first).",
     "grade": "Check a folder of submissions (one NAME.py or NAME/ per student) and write the grades to CSV and JSON.",

@@ -19,6 +19,7 @@ from quiz.errors import AttnquizError, ExitStatus
 
 if TYPE_CHECKING:
     from quiz.bank import models
+    from quiz.bank.loader import Catalog
     from quiz.practice.store import Store
 
 DEFAULT_COUNT = 10
@@ -211,6 +212,7 @@ def stats(banks: tuple[str, ...], builtin: bool, plain: bool | None, fmt: str,
     from quiz.bank.loader import load_catalog
     from quiz.check.catalog import exercise_names
     from quiz.practice import charts, progress, render, summary
+    from quiz.practice import exercises as exercise_progress
     from quiz.practice.scheduler import Scheduler, utcnow
 
     loaded = settings(banks=banks, plain=plain)
@@ -223,10 +225,13 @@ def stats(banks: tuple[str, ...], builtin: bool, plain: bool | None, fmt: str,
     with open_store() as store:
         result = store.stats(now)
         figures = progress.figures(store.answer_times(), store.topic_cards(), scheduler.retrievability, now)
+        known_exercises = store.exercise_progress()
+    exercise_order = _exercise_order(catalog)
     name_of = lambda topic: names.get(topic, topic)  # noqa: E731
     if fmt == "json":
-        click.echo(json.dumps(progress.to_json(result, figures, name_of, loaded.settings.desired_retention),
-                              ensure_ascii=False, indent=2))
+        data = progress.to_json(result, figures, name_of, loaded.settings.desired_retention)
+        data["exercises"] = exercise_progress.to_json(exercise_order, known_exercises)
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     text_only = loaded.settings.plain or not sys.stdout.isatty()
     console = render.make_console(plain=text_only)
@@ -235,6 +240,15 @@ def stats(banks: tuple[str, ...], builtin: bool, plain: bool | None, fmt: str,
     if result.topics:
         charts.render(console, result, figures, loaded.settings.desired_retention, text_only, name_of, prompt_of,
                       every_question)
+    exercise_progress.render_summary(console, exercise_progress.tally(exercise_order, known_exercises))
+
+
+def _exercise_order(catalog: Catalog) -> list[str]:
+    """Every exercise id, built-in then the loaded banks' own, in the order `attnquiz exercises` lists them."""
+    from quiz.bank.exercises import definitions
+    from quiz.check.catalog import exercise_names
+
+    return list(dict.fromkeys([*exercise_names(), *definitions(catalog)]))
 
 
 @click.command()

@@ -1,4 +1,5 @@
-"""The learner's progress on the code exercises: hint levels, worked solutions, what to do next.
+"""The learner's progress on the code exercises: hint levels, worked solutions, what to do next, and
+the table of `attnquiz exercises` (each exercise's status, best score and speedup, grouped by topic).
 
 Pure functions over the store's ``ExerciseProgress`` (quiz.practice.store) and the checker's
 exercise specs; the worked solutions are the files in solutions/ (shipped in the wheel as
@@ -8,15 +9,19 @@ quiz/_data/solutions), one definition per exercise, shown with the comment block
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from quiz.errors import AttnquizError
 from quiz.i18n import t
 from quiz.paths import data_path
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from quiz.check.catalog import ExerciseSpec
+    from quiz.check.listing import ExerciseRow
     from quiz.practice.store import ExerciseProgress
 
 
@@ -67,3 +72,140 @@ def show_solution(code: str, color: bool) -> None:
         click.echo(code, nl=False)
         return
     Console(highlight=False).print(Syntax(code, "python", theme="ansi_dark", background_color="default"))
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How far the learner is through the exercises, and which to do next."""
+
+    total: int
+    passed: int
+    failing: int
+    next: str | None  # None once every exercise has passed
+    next_progress: ExerciseProgress | None  # what the store knows about it (None: not started)
+
+    @property
+    def not_started(self) -> int:
+        return self.total - self.passed - self.failing
+
+
+def tally(order: Iterable[str], progress: Mapping[str, ExerciseProgress]) -> Tally:
+    """Counts over the exercises in `order` (other ids in the store, say a bank's not loaded now, are left out)."""
+    order = list(order)
+    statuses = [status_of(exercise, progress) for exercise in order]
+    following = next_exercise(order, progress)
+    return Tally(len(order), statuses.count("passed"), statuses.count("failing"), following,
+                 progress.get(following) if following else None)
+
+
+def status_of(exercise: str, progress: Mapping[str, ExerciseProgress]) -> str:
+    known = progress.get(exercise)
+    return known.status if known else "not_started"
+
+
+def summary_lines(counts: Tally) -> list[str]:
+    """Two lines for `attnquiz exercises` and `stats`: the counts, then what to do next."""
+    lines = [t("exercises.tally", total=counts.total, passed=counts.passed, failing=counts.failing,
+               not_started=counts.not_started)]
+    if counts.next is None:
+        lines.append(t("exercises.all_passed", count=counts.total))
+    elif counts.next_progress is not None and counts.next_progress.status == "failing":
+        lines.append(t("exercises.next_failing", exercise=counts.next, score=_score(counts.next_progress)))
+    else:
+        lines.append(t("exercises.next_new", exercise=counts.next))
+    return lines
+
+
+def render_summary(console: Console, counts: Tally) -> None:
+    """The exercises' part of `attnquiz stats`: a title, the counts and what to do next."""
+    from quiz.practice import render
+
+    console.print()
+    render.line(console, t("exercises.stats_title"), "bold")
+    for line in summary_lines(counts):
+        render.line(console, line)
+
+
+def render_exercises(rows: Sequence[ExerciseRow], progress: Mapping[str, ExerciseProgress], width: int,
+                     topic_name: Callable[[str], str]) -> str:
+    """The exercises grouped by topic (topics in order of their first exercise), each with its difficulty,
+    status, best score and best speedup; the title too when the width leaves room; then the summary."""
+    from rich.cells import cell_len
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    groups: dict[str, list[ExerciseRow]] = {}
+    for row in rows:
+        groups.setdefault(row.topic or "-", []).append(row)
+    cells = [["  " + row.id, t(f"exercises.level_{row.difficulty}") if row.difficulty else "-",
+              t(f"exercises.{status_of(row.id, progress)}"), *_best(row, progress.get(row.id))] for row in rows]
+    header = [t("exercises.id"), t("exercises.difficulty"), t("exercises.status"), t("exercises.best"),
+              t("exercises.speedup")]
+    fixed = sum(max(cell_len(line[i]) for line in [header, *cells]) + 2 for i in range(len(header)))
+    with_titles = width - fixed >= TITLE_MIN_WIDTH
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for i, name in enumerate(header):
+        table.add_column(escape(name), no_wrap=True, justify="right" if i >= 3 else "left")
+    if with_titles:
+        table.add_column(escape(t("exercises.title")), overflow="fold")
+    by_id = {row.id: line for row, line in zip(rows, cells)}
+    for topic, members in groups.items():
+        table.add_row(escape(topic), "", "", "", "", *([escape(topic_name(topic))] if with_titles else []),
+                      style="bold")
+        for row in members:
+            table.add_row(*map(escape, by_id[row.id]), *([escape(row.title)] if with_titles else []))
+    console = Console(width=width, record=True, file=_Null(), color_system=None, legacy_windows=False,
+                      highlight=False)
+    console.print(table)
+    console.print()
+    for line in [*summary_lines(tally([row.id for row in rows], progress)), t("exercises.footer")]:
+        console.print(escape(line))
+    return "".join(line.rstrip() + "\n" for line in console.export_text().splitlines())
+
+
+TITLE_MIN_WIDTH = 24
+"""Columns the title needs to be shown; a narrower terminal leaves it out (`--format json` has it)."""
+
+
+def to_json(order: Sequence[str], progress: Mapping[str, ExerciseProgress],
+            rows: Mapping[str, ExerciseRow] | None = None) -> dict[str, Any]:
+    """`attnquiz exercises --format json` (with the rows: title, topic, difficulty, points) and the
+    `exercises` part of `stats --format json` (without them)."""
+    counts = tally(order, progress)
+    return {
+        "passed": counts.passed, "failing": counts.failing, "not_started": counts.not_started, "next": counts.next,
+        "exercises": [_exercise_json(exercise, progress.get(exercise), (rows or {}).get(exercise))
+                      for exercise in order],
+    }
+
+
+def _exercise_json(exercise: str, known: ExerciseProgress | None, row: ExerciseRow | None) -> dict[str, Any]:
+    about = {"title": row.title, "topic": row.topic, "difficulty": row.difficulty, "points": row.points} if row else {}
+    checked = known is not None and known.checks > 0
+    return {"id": exercise, **about, "status": known.status if known else "not_started",
+            "best_score": known.best_score if checked else None,
+            "max_score": known.max_score if checked else None,
+            "best_speedup": known.best_speedup if known else None, "checks": known.checks if known else 0,
+            "last_checked": known.last_checked.isoformat(timespec="seconds") if known and known.last_checked
+            else None, "hints_read": known.hints_read if known else 0, "gave_up": known.gave_up if known else False}
+
+
+def _best(row: ExerciseRow, known: ExerciseProgress | None) -> tuple[str, str]:
+    """The best score out of the points (`-/10` before any check) and the best speedup measured."""
+    if known is None or not known.checks:
+        return f"-/{row.points:g}", "-"
+    speedup = f"{known.best_speedup:.1f}x" if known.best_speedup is not None else "-"
+    return _score(known), speedup
+
+
+def _score(known: ExerciseProgress) -> str:
+    return f"{known.best_score:g}/{known.max_score:g}"
+
+
+class _Null:
+    def write(self, _text: str) -> int:
+        return 0
+
+    def flush(self) -> None:
+        pass

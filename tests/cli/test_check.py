@@ -69,15 +69,18 @@ def test_new_writes_only_the_exercises_asked_for(tmp_path: Path) -> None:
 
 
 def test_exercises_lists_all_sixteen_with_difficulty() -> None:
-    listed = CliRunner().invoke(cli, ["exercises"])
+    listed = CliRunner().invoke(cli, ["exercises"], env={"COLUMNS": "120"})
     assert listed.exit_code == 0
     lines = listed.output.splitlines()
-    assert lines[0].split() == ["exercise", "difficulty", "points", "you", "write", "title"]
-    rows = {line.split()[0]: line.split()[1:3] for line in lines[1:17]}
-    assert rows["softmax"] == ["easy", "10"] and rows["mla_decode"] == ["hard", "12"]
-    assert rows["beam_reorder"] == ["easy", "8"] and len(rows) == 16
-    assert "apply_rope, rope_attention" in listed.output and lines[-1].startswith("16 exercises.")
-    chinese = CliRunner().invoke(cli, ["exercises", "--lang", "zh"])
+    assert lines[0].split() == ["exercise", "difficulty", "status", "best", "speedup", "title"]
+    rows = {line.split()[0]: line.split()[1:] for line in lines if line.startswith("  ")}
+    assert rows["softmax"][:4] == ["easy", "not", "started", "-/10"] and rows["mla_decode"][:4] == [
+        "hard", "not", "started", "-/12"]
+    assert rows["beam_reorder"][3] == "-/8" and len(rows) == 16
+    assert "Rotary position embeddings (RoPE)" in listed.output
+    narrow = CliRunner().invoke(cli, ["exercises"], env={"COLUMNS": "80"})
+    assert max(len(line) for line in narrow.output.splitlines()) <= 80 and "title" not in narrow.output.splitlines()[0]
+    chinese = CliRunner().invoke(cli, ["exercises", "--lang", "zh"], env={"COLUMNS": "120"})
     assert chinese.exit_code == 0 and "旋转位置编码（RoPE）" in chinese.output and "困难" in chinese.output
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -16,8 +17,8 @@ SOFTMAX = "import numpy as np\n\ndef softmax(x, axis=-1):\n    e = np.exp(x - x.
           "    return e / e.sum(axis=axis, keepdims=True)\n"
 
 
-def _run(*args: str, typed: str | None = None):  # noqa: ANN202 - click's Result
-    return CliRunner().invoke(cli, list(args), input=typed)
+def _run(*args: str, typed: str | None = None, env: dict[str, str] | None = None):  # noqa: ANN202 - click's Result
+    return CliRunner().invoke(cli, list(args), input=typed, env=env)
 
 
 def _progress() -> dict:
@@ -87,3 +88,58 @@ def test_check_records_per_exercise_unless_told_not_to(tmp_path: Path) -> None:
     progress = _progress()
     assert list(progress) == ["softmax"]  # only what the file attempts; the rest is not started
     assert progress["softmax"].status == "failing" and 0 < progress["softmax"].best_score < 10
+
+
+def _table_rows(output: str) -> dict[str, list[str]]:
+    """`attnquiz exercises`' rows by exercise id (the indented lines): difficulty, status..., best, speedup."""
+    return {line.split()[0]: line.split()[1:] for line in output.splitlines() if line.startswith("  ")}
+
+
+def test_exercises_shows_status_best_score_speedup_and_what_is_next(tmp_path: Path) -> None:
+    fresh = _run("exercises", env={"COLUMNS": "80"})
+    assert fresh.exit_code == 0, fresh.output
+    rows = _table_rows(fresh.output)
+    assert len(rows) == 16 and rows["softmax"] == ["easy", "not", "started", "-/10", "-"]
+    assert fresh.output.splitlines()[0].split() == ["exercise", "difficulty", "status", "best", "speedup"]
+    assert "attention-basics" in fresh.output.splitlines()[1]  # grouped under the topic id --topic takes
+    assert "0 of 16 passed, 0 failing, 16 not started.\nNext: softmax (`attnquiz new --exercise softmax" \
+        in fresh.output
+    wrong = tmp_path / "wrong.py"
+    wrong.write_text(SOFTMAX.replace("x - x.max(axis=axis, keepdims=True)", "x"), encoding="utf-8")
+    assert _run("check", "--seed", "1", str(wrong)).exit_code == 1
+    failing = _run("exercises", env={"COLUMNS": "80"})
+    best = _progress()["softmax"].best_score
+    assert _table_rows(failing.output)["softmax"] == ["easy", "failing", f"{best:g}/10", "-"]
+    assert f"Next: finish softmax (best {best:g}/10 so far; `attnquiz hint softmax` if stuck)." in failing.output
+    worked = REPO / "solutions" / "attention.py"
+    assert _run("check", "--seed", "1", "--exercise", "softmax", "--exercise", "decode_step",
+                str(worked)).exit_code == 0
+    done = _run("exercises", env={"COLUMNS": "80"})
+    rows = _table_rows(done.output)
+    speedup = _progress()["decode_step"].best_speedup
+    assert rows["softmax"] == ["easy", "passed", "10/10", "-"]
+    assert rows["decode_step"] == ["medium", "passed", "15/15", f"{speedup:.1f}x"] and speedup > 1
+    assert "2 of 16 passed, 0 failing, 14 not started.\nNext: causal_mask" in done.output
+    stats = _run("stats", "--plain")
+    assert "Code exercises (attnquiz exercises lists them):\n2 of 16 passed, 0 failing, 14 not started.\n" \
+           "Next: causal_mask" in stats.output
+    figures = json.loads(_run("stats", "--format", "json").output)["exercises"]
+    assert (figures["passed"], figures["not_started"], figures["next"]) == (2, 14, "causal_mask")
+    chinese = _run("exercises", "--lang", "zh", env={"COLUMNS": "120"})
+    assert "已通过" in chinese.output and "下一步：causal_mask" in chinese.output and "数值稳定的 softmax" in chinese.output
+
+
+def test_exercises_lists_a_banks_own_with_its_questions_topic() -> None:
+    listed = json.loads(_run("exercises", "--bank", str(COURSE), "--format", "json").output)
+    own = [exercise for exercise in listed["exercises"] if exercise["id"] == "rms_norm"]
+    assert len(listed["exercises"]) > 16 and own[0]["status"] == "not_started"
+    assert own[0]["topic"] is not None and own[0]["difficulty"] in (1, 2, 3)
+
+
+def test_every_builtin_exercise_names_a_topic_of_the_builtin_banks() -> None:
+    from quiz.bank.loader import load_catalog
+    from quiz.check.catalog import exercise_file, exercise_names
+    from quiz.practice.session import available_topics
+
+    topics = set(available_topics(load_catalog(known_exercises=exercise_names()).questions()))
+    assert {spec.id: spec.topic for spec in exercise_file().exercises if spec.topic not in topics} == {}
