@@ -64,10 +64,12 @@ def test_no_string_writes_a_plural_as_s_in_brackets() -> None:
                   if any("(s)" in text or "（s）" in text for text in entry.values())) == []
 
 
-@pytest.mark.parametrize(("count", "expected"), [(0, "0 questions"), (1, "1 question"), (3, "3 questions")])
+@pytest.mark.parametrize(("count", "expected"), [(0, "0 errors"), (1, "1 error"), (3, "3 errors")])
 def test_a_plural_form_is_chosen_by_the_number(count: int, expected: str) -> None:
-    assert i18n.t("list.summary", _lang="en", banks=1, questions=count) == f"1 bank, {expected}"
-    assert i18n.t("list.summary", _lang="zh", banks=1, questions=count) == f"共 1 个题库，{count} 道题"
+    assert i18n.t("validate.summary", _lang="en", files=1, errors=count, warnings=2) == \
+        f"1 file checked: {expected}, 2 warnings"
+    assert i18n.t("validate.summary", _lang="zh", files=1, errors=count, warnings=2) == \
+        f"已检查 1 个文件：{count} 个错误，2 个警告"
 
 
 def test_plain_format_specs_still_format_numbers() -> None:
