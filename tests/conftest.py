@@ -11,6 +11,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 ATTNQUIZ = [sys.executable, "-m", "quiz"]
+REQUIRE_LEVELS = "REQUIRE_ISOLATION_LEVELS"  # levels whose tests must run, not skip (comma-separated)
 
 
 @pytest.fixture(autouse=True)
@@ -45,6 +46,8 @@ def need_level(level: object) -> None:
         return
     if level is isolation.Level.STRICT and os.environ.get("CI") == "true":
         pytest.fail(f"CI must run the strict isolation level: {problem}")
+    if level.value in os.environ.get(REQUIRE_LEVELS, "").split(","):  # tests/check/test_levels_elsewhere.py
+        pytest.fail(f"this run must have the {level.value} isolation level: {problem}")
     pytest.skip(f"isolation level {level.value} is not available here: {problem}")
 
 

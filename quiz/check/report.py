@@ -140,6 +140,7 @@ def render_table(result: CheckResult, width: int = 100, color: bool = False) -> 
     console.print(escape(t("check.score", score=_points(result.score), max_score=_points(result.max_score),
                            summary=summary, seconds=result.seconds)), style="bold")
     console.print(escape(isolation_line(result.isolation)), style="dim")
+    console.print(escape(t(f"check.limits.{result.limits}")), style="dim")
     if not result.attempted:
         console.print(escape(t("check.nothing_attempted")))
     if result.output.strip():
@@ -236,6 +237,7 @@ def to_report(result: CheckResult) -> CheckReport:
         ],
         output=result.output,
         isolation=result.isolation,
+        limits=result.limits,
     )
 
 
@@ -270,12 +272,12 @@ def to_gradescope(result: CheckResult) -> dict[str, Any]:
     else:
         summary = t("check.gradescope_summary", score=_points(result.score), max_score=_points(result.max_score),
                     seed=result.seed)
-    summary += "\n" + isolation_line(result.isolation)
+    summary += "\n" + isolation_line(result.isolation) + "\n" + t(f"check.limits.{result.limits}")
     return {
         "score": result.score,
         "execution_time": max(1, round(result.seconds)),
         "output": summary,
-        "extra_data": {"isolation": result.isolation},
+        "extra_data": {"isolation": result.isolation, "limits": result.limits},
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,

@@ -148,6 +148,10 @@ class CheckReport(_Strict):
     isolation: Literal["strict", "uid", "process"] = Field(
         default="process", description="the sandbox's isolation level (docs/checker.md): strict is the full "
                                        "boundary (bubblewrap); reports written before this field ran at process")
+    limits: Literal["cgroup", "rlimits"] = Field(
+        default="rlimits", description="what bounded the solution's processes (docs/checker.md): cgroup (one cgroup "
+                                       "for all of them: memory, processes, CPU time together) or rlimits (each "
+                                       "process on its own)")
 
     def dump(self) -> str:
         """The JSON text: UTF-8 as is, two-space indent, no NaN."""

@@ -92,7 +92,7 @@ def open_sandbox(stack: ExitStack, source: Path, timings: dict[str, float], leve
 def run_check(path: str | Path, options: CheckOptions = CheckOptions(), registry: Registry | None = None) -> CheckResult:
     """Check the solution at `path` on the exercises of `registry` (default: the built-in ones); a file
     that cannot be loaded gives a result with `load_error` set."""
-    from quiz.check import isolation, references
+    from quiz.check import cgroups, isolation, references
     from quiz.check.registry import builtin
     from quiz.check.sandbox import SolutionLoadError
     from quiz.errors import AttnquizError
@@ -110,10 +110,12 @@ def run_check(path: str | Path, options: CheckOptions = CheckOptions(), registry
                          isolation=level.value, require_all=options.require_all)
     # The trusted reference is read now, before any solution code runs, and loaded from a private copy.
     trusted_text = Path(references.__file__).read_text(encoding="utf-8")
+    result.limits = cgroups.support().limits  # what the sandbox will get; its own account follows
     with ExitStack() as stack:
         try:
             sandbox = open_sandbox(stack, Path(path), result.timings, level, registry.protected(),
                                    timeout=options.timeout)
+            result.limits = sandbox.bounded_by
         except SolutionLoadError as exc:
             result.load_error = LoadProblem(exc.message, exc.detail)
             result.seconds = time.perf_counter() - started

@@ -4,9 +4,16 @@ The boundary around that process is chosen by ``isolation.py``: at the ``strict`
 child runs under bubblewrap (namespaces, a read-only view of Python and NumPy only, no network,
 an unprivileged uid of its own), at ``uid`` as an unprivileged uid of its own, at ``process``
 as described below; ``isolation.py``'s docstring and docs/checker.md say what each level
-defends. Process trees are found and killed by ``quiz/processes.py``; every string that comes
-back is cleaned by ``untrusted.py``. What follows is the process level, which the other two
-levels contain.
+defends. Where the machine lets the checker make cgroups, each child (the solution's and the
+trusted reference's alike) also gets one of its own (``cgroups.py``): its processes are moved in
+before the harness has the solution, and from then on every process of the sandbox, however
+started, is in it; its memory limit (``Limits.memory_bytes``) and process limit
+(``Limits.processes``) bound them together, its CPU time (``cpu_seconds``) counts them all, and
+the CPU limit (``Limits.cpu_seconds``) is checked against that sum too; an out-of-memory kill of
+any of them fails the request as the sandbox running out of memory; closing kills the whole cgroup
+and removes it. ``bounded_by`` says which applied ("cgroup" or "rlimits"). Process trees are
+otherwise found and killed by ``quiz/processes.py``; every string that comes back is cleaned by
+``untrusted.py``. What follows is the process level, which the other two levels contain.
 
 What the sandbox covers:
 
@@ -62,14 +69,18 @@ What it does NOT cover:
 - No file-system or network isolation: the child can read whatever the checker's user can
   read, write anywhere that user can (each file up to RLIMIT_FSIZE), and open sockets. Running
   as root, the child is root too (it could, for instance, kill processes with ctypes).
-- No kernel limit on the number of processes (RLIMIT_NPROC counts every process of the user,
-  and root ignores it). The hook caps ``os.fork`` at 16 per process, two levels deep, so a fork
-  bomb stays under 300 processes until the request times out or the sandbox is closed; threads
-  are bounded only by RLIMIT_AS (their stacks).
-- Memory outside RLIMIT_AS (the page cache, pipes, files in /tmp) and CPU time of grandchildren
-  are not limited. A process that leaves the session and the parent tree and also replaces its
-  environment (an exec, or a write to its own memory: possible only past the hook) is not found.
-  Without Linux's /proc only the process group is killed.
+- Without a cgroup: no kernel limit on the number of processes (RLIMIT_NPROC counts every
+  process of the user, and root ignores it). The hook caps ``os.fork`` at 16 per process, two
+  levels deep, so a fork bomb stays under 300 processes until the request times out or the
+  sandbox is closed; threads are bounded only by RLIMIT_AS (their stacks).
+- Without a cgroup: memory is limited per process (RLIMIT_AS), so forked workers together can
+  hold many times the limit; memory outside RLIMIT_AS (the page cache, pipes, files in /tmp) and
+  the CPU time of other processes than the harness are neither limited nor counted. A process that
+  leaves the session and the parent tree and also replaces its environment (an exec, or a write
+  to its own memory: possible only past the hook) is not found. Without Linux's /proc only the
+  process group is killed.
+- At the process level as root, the child is root too: it could move itself out of its cgroup
+  (writing to /sys/fs/cgroup). The strict level has no /sys; the uid level cannot write there.
 """
 
 from __future__ import annotations
@@ -82,13 +93,14 @@ import select
 import signal
 import stat
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from quiz import processes as spawn
-from quiz.check import CALL_TIMEOUT, isolation, npyio
+from quiz.check import CALL_TIMEOUT, cgroups, isolation, npyio
 from quiz.check.isolation import Level
 from quiz.check.untrusted import MESSAGE, OUTPUT, TRACEBACK, clean
 from quiz.i18n import t
@@ -102,6 +114,7 @@ MAX_PAYLOADS = 4096  # most arrays in one reply
 MAX_DEPTH = 40  # deepest nesting in a reply
 PIPE_BYTES = 1 << 20  # pipe buffer asked for, so larger arrays cross in fewer system calls
 READ_CHUNK = 1 << 16
+CGROUP_POLL_MS = 200  # how often a wait reads the sandbox's cgroup (CPU time, out-of-memory kills)
 DRAIN_LIMIT = 64 << 20  # most output read in one go outside a request
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
                     "NUMEXPR_NUM_THREADS", "BLIS_NUM_THREADS", "GOTO_NUM_THREADS")
@@ -173,6 +186,14 @@ class _Died(Exception):
     """The child exited or closed its pipes; `_request` turns this into a SandboxFailure."""
 
 
+class _OutOfCpu(_Died):
+    """The sandbox's processes together used up the CPU limit (counted by its cgroup)."""
+
+
+class _OutOfMemory(_Died):
+    """The kernel killed a process of the sandbox for going over the cgroup's memory limit."""
+
+
 def signal_name(number: int) -> str:
     """SIGSEGV, or SIG40 for a signal without a name of its own (real-time signals)."""
     try:
@@ -240,12 +261,15 @@ class Sandbox:
     """A child Python process that has loaded one solution file (or a trusted reference file)."""
 
     def __init__(self, source: Path, limits: Limits = Limits(), level: Level | None = None,
-                 protected: tuple[Path, ...] = ()) -> None:
+                 protected: tuple[Path, ...] = (), cgroup: bool | cgroups.Support = True) -> None:
         self.source = Path(source)
         self.display = os.fspath(source)
         self.limits = limits
         self.level = isolation.choose(isolation.DEFAULT) if level is None else level
         self.protected = tuple(protected)  # more files or folders it may not read: a bank exercise's reference
+        self.use_cgroup = cgroup  # a cgroup of its own where the machine offers one (cgroups.py); False: rlimits only;
+        # a cgroups.Support: the hierarchies to use (tests exercise each version's code with it)
+        self.bounded_by = "rlimits"  # what limits the last child's processes: "cgroup" (all together) or "rlimits"
         self.info = LoadInfo(frozenset())
         self.last_call_seconds = 0.0
         self.last_mutated: list[int] = []  # input arrays of the last call that the solution changed in place
@@ -262,6 +286,7 @@ class Sandbox:
         self._fds: dict[str, int] = {}
         self._pollers: dict[tuple[int, int], Any] = {}
         self._token = ""
+        self._cgroup: cgroups.Cgroup | None = None
 
     # ----- life cycle
 
@@ -291,6 +316,7 @@ class Sandbox:
             if ready != {"ready": True}:
                 raise npyio.WireError("no ready message")
             reply, _ = self._receive(time.monotonic() + self.limits.timeout)
+            self._within_cgroup()
             defined = reply.get("defined")
             if defined is not None and not (type(defined) is list and all(type(n) is str for n in defined)):
                 raise npyio.WireError("a malformed list of names")
@@ -314,11 +340,14 @@ class Sandbox:
         """Kill the child and everything it started, reap it, close the pipes, remove what it left. Never raises."""
         proc, self._proc = self._proc, None
         launch, self._launch = self._launch, None
+        group, self._cgroup = self._cgroup, None
         if proc is not None:
             if proc.returncode is None:
-                self._kill(proc)
+                self._kill(proc, group)
                 self._reap(proc)
             self._drain(DRAIN_LIMIT)
+        if group is not None:
+            group.remove()
         for fd in self._fds.values():
             try:
                 os.close(fd)
@@ -361,6 +390,7 @@ class Sandbox:
         ours = (request_read, request_write, reply_read, reply_write, output_read, output_write)
         extra_fds: list[int] = []  # bubblewrap's end of its info pipe, until the child has it
         try:
+            self._cgroup = self._make_cgroup()
             launch = self._launch = isolation.launch(self.level, [str(request_read), str(reply_write)],
                                                      self.limits.tmp_bytes)
             popen = dict(launch.popen)
@@ -377,6 +407,10 @@ class Sandbox:
             if launch.info_fd is not None:  # bubblewrap says which process is the harness
                 self._init_pid, self._child_pid = isolation.read_info(launch.info_fd,
                                                                       time.monotonic() + STARTUP_SECONDS)
+            if self._cgroup is not None:  # before the harness has the solution: nothing untrusted has run yet
+                for pid in dict.fromkeys((self._proc.pid, self._init_pid, self._child_pid)):
+                    if pid is not None:
+                        self._cgroup.add(pid)
         except OSError as exc:
             for fd in (*ours, *extra_fds):
                 try:
@@ -396,11 +430,58 @@ class Sandbox:
             pass  # no pidfd: the waits poll the child every 50 ms instead
         self._generation += 1
 
+    def _make_cgroup(self) -> cgroups.Cgroup | None:
+        """A cgroup for the next child, with its memory and process limits, where the machine offers one."""
+        found = self.use_cgroup if isinstance(self.use_cgroup, cgroups.Support) else cgroups.support()
+        self.bounded_by = "rlimits"
+        if not self.use_cgroup or not found.places:
+            return None
+        try:
+            group = cgroups.Cgroup.make(found, self.limits.memory_bytes, self.limits.processes)
+        except OSError:
+            return None  # the kernel refused (no cgroup is left behind): per-process limits only
+        self.bounded_by = found.limits
+        return group
+
+    def _within_cgroup(self) -> None:
+        """_OutOfMemory if any process of the sandbox was killed for memory (a forked worker too: the
+        limit is the sandbox's), _OutOfCpu past the CPU limit counted over all of its processes."""
+        group = self._cgroup
+        if group is None:
+            return
+        if group.out_of_memory():
+            raise _OutOfMemory
+        used = group.cpu_seconds()
+        if used is not None and used > self.limits.cpu_seconds:
+            raise _OutOfCpu
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time the running child has used so far (user + system, seconds), or None if unreadable.
+
+        With a cgroup: every process of the sandbox, those already gone included (a worker the
+        solution forked, a grandchild). Without: the harness's own process clock (Linux), which
+        leaves out the processes it started."""
+        if self._proc is None:
+            return None
+        if self._cgroup is not None:
+            used = self._cgroup.cpu_seconds()
+            if used is not None:
+                return used
+        if self._child_pid is None or not sys.platform.startswith("linux"):
+            return None
+        try:
+            return time.clock_gettime(((~self._child_pid) << 3) | 2)  # the process's CPU clock (CPUCLOCK_SCHED)
+        except OSError:
+            return None
+
     def _mark(self) -> bytes:
         return f"{TOKEN_VARIABLE}={self._token}".encode()
 
-    def _kill(self, proc: subprocess.Popen) -> None:
+    def _kill(self, proc: subprocess.Popen, group: cgroups.Cgroup | None = None) -> None:
         """End the child and every process it started, by the strongest means its level offers."""
+        group = group or self._cgroup
+        if group is not None:
+            group.kill()  # every process of the sandbox at once, wherever it went
         if self.level is Level.STRICT:
             # When the PID namespace's init dies, the kernel kills everything inside.
             if self._init_pid is not None:
@@ -501,6 +582,7 @@ class Sandbox:
             self._send(*frame, deadline)
             reply, received = self._receive(deadline)
             self.last_call_seconds = time.perf_counter() - started
+            self._within_cgroup()
             if reply.get("seq") != self._seq:
                 raise npyio.WireError("a reply out of turn")
             mutated = reply.get("mutated")
@@ -679,7 +761,11 @@ class Sandbox:
             if remaining <= 0:
                 raise TimeoutError
             slice_ms = remaining * 1000 if exit_fd is not None else min(remaining * 1000, 50)
+            if self._cgroup is not None:
+                slice_ms = min(slice_ms, CGROUP_POLL_MS)  # its CPU time and out-of-memory kills are read, not told
             ready = dict(poller.poll(max(1, int(slice_ms + 0.999))))
+            if not ready:
+                self._within_cgroup()
             if ready.get(self._fds["output"]):
                 self._drain(READ_CHUNK * 4)
             if ready.get(fd):
@@ -713,6 +799,10 @@ class Sandbox:
         try:
             if isinstance(problem, TimeoutError):
                 kind, message = "timeout", t("sandbox.timeout", what=what, seconds=f"{self.limits.timeout:g}")
+            elif isinstance(problem, _OutOfCpu):
+                kind, message = "timeout", t("sandbox.cpu_time_all", what=what, seconds=self.limits.cpu_seconds)
+            elif isinstance(problem, _OutOfMemory):
+                kind, message = "memory", self._memory_message(what, everyone=True)
             elif isinstance(problem, npyio.WireError):
                 kind, message = "protocol", t("sandbox.protocol", what=what,
                                               reason=t("sandbox.reason.garbage", detail=str(problem)))
@@ -732,6 +822,8 @@ class Sandbox:
             time.sleep(0.005)
         self._kill(proc)
         status, usage = self._reap(proc)
+        if self._cgroup is not None and self._cgroup.out_of_memory():
+            return "memory", self._memory_message(what, everyone=True)
         number = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
         if self.level is Level.STRICT and number is None and os.WEXITSTATUS(status) > 128:
             number = os.WEXITSTATUS(status) - 128  # bubblewrap exits with 128 + the signal that ended the harness
@@ -749,9 +841,10 @@ class Sandbox:
             return "memory", self._memory_message(what)
         return "exited", t("sandbox.exited", what=what, code=code)
 
-    def _memory_message(self, what: str) -> str:
+    def _memory_message(self, what: str, everyone: bool = False) -> str:
         limit = self.limits.memory_bytes
-        return t("sandbox.memory", what=what, limit=size_text(limit) if limit else t("sandbox.no_limit"))
+        return t("sandbox.memory_all" if everyone else "sandbox.memory", what=what,
+                 limit=size_text(limit) if limit else t("sandbox.no_limit"))
 
     def _reported_failure(self, fail: Any, what: str) -> tuple[Kind, str]:
         """A failure the child reported itself just before it ends (MemoryError, SystemExit, ...)."""

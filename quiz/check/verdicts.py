@@ -138,6 +138,7 @@ class CheckResult:
     interrupted: bool = False  # Ctrl-C: `tests` holds the ones that finished before it
     specs: dict[str, ExerciseSpec] = field(default_factory=dict)  # the exercises checked: titles, labels, hints
     isolation: str = "process"  # the sandbox's isolation level: strict, uid or process (quiz/check/isolation.py)
+    limits: str = "rlimits"  # what bounded the solution's processes: "cgroup" (all together) or "rlimits" (each)
     require_all: bool = False  # passing needs every exercise attempted (--require-all, grading formats)
 
     @property

@@ -91,6 +91,7 @@ flash_attention  FlashAttention (tiled, online softmax)  6/6
 
 Score 16/31 (3 passed, 2 failed, 1 error, 1 timeout, 2 not attempted, 1 skipped) in 1.2 s
 Isolation: process (below the full boundary: install bubblewrap, scripts/setup.sh)
+Limits: per process (no cgroup here)
 Your solution printed 2 lines; shown for debugging, never used for grading:
   hello
   Score 100/100
@@ -107,8 +108,9 @@ def test_table_in_chinese() -> None:
     assert "softmax  数值稳定的 softmax  2/6" in text
     assert "  未通过" in text and "未作答" in text and "超时" in text
     assert "可能的错误：没有先减最大值就 exp。提示：" in text
-    assert text.splitlines()[-5].startswith("得分 16/31（")
-    assert text.splitlines()[-4] == "隔离级别：process（低于完整隔离：请安装 bubblewrap（scripts/setup.sh））"
+    assert text.splitlines()[-6].startswith("得分 16/31（")
+    assert text.splitlines()[-5] == "隔离级别：process（低于完整隔离：请安装 bubblewrap（scripts/setup.sh））"
+    assert text.splitlines()[-4] == "资源限制：按进程计（此处无 cgroup）"
 
 
 def test_table_with_colour_has_ansi_codes_and_the_same_words() -> None:
@@ -156,8 +158,9 @@ def test_json_of_a_load_error() -> None:
 def test_gradescope_results() -> None:
     data = to_gradescope(_result())
     assert set(data) == {"score", "execution_time", "output", "visibility", "stdout_visibility", "tests", "extra_data"}
-    assert data["extra_data"] == {"isolation": "process"}
-    assert data["output"].splitlines()[-1] == "Isolation: process (below the full boundary: install bubblewrap, scripts/setup.sh)"
+    assert data["output"].splitlines()[-2:] == ["Isolation: process (below the full boundary: install bubblewrap, scripts/setup.sh)",
+                                                "Limits: per process (no cgroup here)"]
+    assert data["extra_data"] == {"isolation": "process", "limits": "rlimits"}
     assert data["score"] == sum(test["score"] for test in data["tests"]) == 16
     assert {test["status"] for test in data["tests"]} == {"passed", "failed"}
     first = data["tests"][0]
@@ -173,7 +176,8 @@ def test_gradescope_of_a_load_error_scores_zero_and_says_why() -> None:
     data = to_gradescope(result)
     assert data["score"] == 0 and data["tests"] == []
     assert data["output"] == ("cannot load the solution: s.py:3:5: SyntaxError: invalid syntax\nx =\n    ^\n"
-                              "Isolation: process (below the full boundary: install bubblewrap, scripts/setup.sh)")
+                              "Isolation: process (below the full boundary: install bubblewrap, scripts/setup.sh)\n"
+                              "Limits: per process (no cgroup here)")
 
 
 def test_the_committed_schema_is_the_one_generated_from_the_report_model() -> None:

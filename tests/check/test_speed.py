@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from quiz.check import speed
-from quiz.check.sandbox import Sandbox
+from quiz.check.sandbox import Limits, Sandbox
 from quiz.check.runner import CheckOptions, run_check
 from quiz.check.verdicts import Status
 from tests.conftest import REPO
@@ -46,6 +46,17 @@ def test_the_cpu_clock_reads_another_process_and_never_its_reports() -> None:
         second = clock.read()
         assert first is not None and second is not None and second > first
     assert speed._CpuClock(SimpleNamespace()).read() is None  # no pid: wall time only
+
+
+def test_the_cpu_clock_of_a_real_sandbox_counts_a_worker_it_forked_where_it_has_a_cgroup() -> None:
+    with Sandbox(REPO / "tests" / "sandbox_gallery" / "workers.py", Limits(timeout=10)) as box:
+        clock = speed._CpuClock(box)
+        first = clock.read()
+        box.call("spin_workers", 1, 0.3)  # a forked worker's CPU time: the cgroup counts it, the harness's clock not
+        second = clock.read()
+        assert first is not None and second is not None
+        assert second - first >= (0.25 if box.bounded_by == "cgroup" else 0.0)
+    assert clock.read() is None  # the child is gone
 
 
 def test_the_cpu_clock_prefers_the_sandboxs_own_reading_of_all_its_processes() -> None:
