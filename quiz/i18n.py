@@ -64,11 +64,19 @@ def current_language() -> str:
 
 @functools.cache
 def catalogue() -> dict[str, dict[str, str]]:
-    """Every interface string, merged from all files in quiz/locales."""
+    """Every interface string, merged from all files in quiz/locales (kept in quiz.cache while no locale
+    file changes: reading the YAML costs every command more than the rest of its start-up)."""
+    from quiz import cache
+
+    files = sorted(_LOCALES_DIR.glob("*.yaml"))
+    return cache.cached("locales", [*files, Path(__file__)], lambda: cache.Built(_read_catalogue(files)))
+
+
+def _read_catalogue(files: list[Path]) -> dict[str, dict[str, str]]:
     from quiz.yamlio import safe_load
 
     merged: dict[str, dict[str, str]] = {}
-    for path in sorted(_LOCALES_DIR.glob("*.yaml")):
+    for path in files:
         entries = safe_load(path.read_text(encoding="utf-8")) or {}
         duplicated = merged.keys() & entries.keys()
         assert not duplicated, f"{path.name} redefines {sorted(duplicated)}"
@@ -94,3 +102,15 @@ class _PluralFormatter(string.Formatter):
 
 
 _FORMATTER = _PluralFormatter()
+
+
+def localize(text: Any, lang: str, fallback: str = DEFAULT_LANGUAGE) -> Any:
+    """The `lang` version of a bank's text or text list: a mapping of language to text (falling back
+    to English, then any), or one text for every language."""
+    if not isinstance(text, dict):
+        return text
+    if lang in text:
+        return text[lang]
+    if fallback in text:
+        return text[fallback]
+    return next(iter(text.values()))

@@ -5,7 +5,10 @@ and ``quiz/_data/solutions`` in a wheel) or sit at the top of a source checkout
 (``questions/``, ``solutions/``, for an editable install). The user's
 own data (progress database, backups) lives under ``ATTNQUIZ_HOME`` if set, else the
 platform's user data directory. The settings file is ``ATTNQUIZ_CONFIG`` if set, else
-``config.toml`` in the platform's user config directory. Tests set both to temporary paths.
+``config.toml`` in the platform's user config directory. What can be rebuilt at any time
+(quiz.cache) is kept in ``ATTNQUIZ_CACHE`` if set, else the platform's user cache directory.
+The checker's exercise specs are ``quiz/check/exercises.yaml``. Tests set the three
+environment variables to temporary paths.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-DataKind = Literal["builtin_banks", "solutions", "home", "database", "backups", "config"]
+DataKind = Literal["builtin_banks", "solutions", "exercises", "home", "database", "backups", "config", "cache"]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -25,6 +28,15 @@ def data_path(kind: DataKind) -> Path:
         folder = "questions" if kind == "builtin_banks" else "solutions"
         packaged = _PACKAGE_DIR / "_data" / folder
         return packaged if packaged.is_dir() else _PACKAGE_DIR.parent / folder
+    if kind == "exercises":
+        return _PACKAGE_DIR / "check" / "exercises.yaml"
+    if kind == "cache":
+        chosen = os.environ.get("ATTNQUIZ_CACHE")
+        if chosen:
+            return Path(chosen).expanduser()
+        import platformdirs
+
+        return platformdirs.user_cache_path("attnquiz", appauthor=False)
     if kind == "config":
         chosen = os.environ.get("ATTNQUIZ_CONFIG")
         if chosen:

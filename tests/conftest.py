@@ -16,13 +16,14 @@ REQUIRE_LEVELS = "REQUIRE_ISOLATION_LEVELS"  # levels whose tests must run, not 
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A fresh data directory and settings file per test; the user's real progress and settings are never
-    touched, and no ATTNQUIZ_* setting from the calling shell leaks in."""
+    """A fresh data directory, settings file and cache folder per test; the user's real progress, settings
+    and cache are never touched, and no ATTNQUIZ_* setting from the calling shell leaks in."""
     home = tmp_path_factory.mktemp("home")
     for var in [name for name in os.environ if name.startswith("ATTNQUIZ_")]:
         monkeypatch.delenv(var)
     monkeypatch.setenv("ATTNQUIZ_HOME", str(home))
     monkeypatch.setenv("ATTNQUIZ_CONFIG", str(home / "config.toml"))
+    monkeypatch.setenv("ATTNQUIZ_CACHE", str(home / "cache"))
     for var in ("LC_ALL", "LC_MESSAGES", "NO_COLOR"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("LANG", "C.UTF-8")
@@ -55,6 +56,6 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     """The environment for running attnquiz as a child process in tests."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ATTNQUIZ_")}
     env.update({"ATTNQUIZ_HOME": os.environ["ATTNQUIZ_HOME"], "ATTNQUIZ_CONFIG": os.environ["ATTNQUIZ_CONFIG"],
-                "LANG": "C.UTF-8"})
+                "ATTNQUIZ_CACHE": os.environ["ATTNQUIZ_CACHE"], "LANG": "C.UTF-8"})
     env.update(extra)
     return env

@@ -8,6 +8,7 @@ import string
 import pytest
 
 from quiz import i18n
+from quiz.paths import data_path
 from tests.conftest import REPO
 
 
@@ -76,3 +77,16 @@ def test_plain_format_specs_still_format_numbers() -> None:
     assert i18n.t("check.speed_timeout", _lang="en", steps=256, seconds=2.345) == \
         "256 decoding steps took 2.3 s, over the time allowed"
     assert i18n.t("check.speed_timeout", _lang="zh", steps=256, seconds=2.345) == "256 步解码用了 2.3 秒，超出允许的时间"
+
+
+def test_the_catalogue_from_the_cache_is_the_one_the_yaml_files_give() -> None:
+    files = sorted(i18n._LOCALES_DIR.glob("*.yaml"))
+    fresh = i18n._read_catalogue(files)
+    i18n.catalogue.cache_clear()
+    try:
+        first = i18n.catalogue()  # this test's cache folder is empty: read and stored
+        i18n.catalogue.cache_clear()
+        assert (data_path("cache") / "locales.json").is_file()
+        assert first == i18n.catalogue() == fresh
+    finally:
+        i18n.catalogue.cache_clear()

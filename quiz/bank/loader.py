@@ -18,10 +18,9 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from quiz.bank import models, source as yamlsource
+from quiz.bank.roots import bank_roots, find_bank_files
 from quiz.i18n import t
-from quiz.paths import data_path
 
-BANK_SUFFIXES = (".yaml", ".yml")
 _CHILD_MODELS = {"choices": models.Choice, "key_points": models.KeyPoint, "exercise": models.ExerciseDefinition,
                  "tests": models.ExerciseTestSpec, "mistakes": models.ExerciseMistakeSpec,
                  "array": models.ArraySpec, "integer": models.RangeSpec, "number": models.RangeSpec}
@@ -79,30 +78,14 @@ class Catalog:
 
 def bank_files(paths: Iterable[str | os.PathLike[str]], problems: list[Problem]) -> list[Path]:
     """Expand files and folders (recursively) into bank files; a missing path is a problem."""
-    found: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.suffix in BANK_SUFFIXES and p.is_file()))
-        elif path.is_file():
-            found.append(path)
-        else:
-            problems.append(Problem(str(path), 0, 0, t("bank.missing_path")))
+    found, missing = find_bank_files(paths)
+    problems.extend(Problem(str(path), 0, 0, t("bank.missing_path")) for path in missing)
     return found
-
-
-def extra_bank_paths(cli_paths: Sequence[str] = ()) -> list[str]:
-    """Banks named by the settings file's `banks`, ATTNQUIZ_BANKS (an os.pathsep-separated list),
-    then --bank (quiz.config: extra banks add up)."""
-    from quiz import config
-
-    return list(config.current().with_flags(banks=tuple(cli_paths)).settings.banks)
 
 
 def load_catalog(extra: Sequence[str] = (), *, known_exercises: Collection[str], include_builtin: bool = True) -> Catalog:
     """The built-in banks (unless excluded), then the settings file's banks, ATTNQUIZ_BANKS, then `extra`."""
-    paths = ([str(data_path("builtin_banks"))] if include_builtin else []) + extra_bank_paths(extra)
-    return load_paths(paths, known_exercises=known_exercises)
+    return load_paths(bank_roots(extra, include_builtin), known_exercises=known_exercises)
 
 
 def load_paths(paths: Iterable[str | os.PathLike[str]], *, known_exercises: Collection[str],

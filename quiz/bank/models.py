@@ -26,6 +26,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from quiz.i18n import localize  # noqa: F401 - models.localize, where the texts are defined
+
 FORMAT_VERSION = 1
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]+)?$")
 _ID = r"^[a-z0-9][a-z0-9_.-]*$"
@@ -374,17 +376,6 @@ class Bank(_Strict):
         if not questions:
             raise PydanticCustomError("no_questions", "", {})
         return questions
-
-
-def localize(text: Any, lang: str, fallback: str = "en") -> Any:
-    """The `lang` version of a Text or TextList (falling back to English, then any)."""
-    if not isinstance(text, dict):
-        return text
-    if lang in text:
-        return text[lang]
-    if fallback in text:
-        return text[fallback]
-    return next(iter(text.values()))
 
 
 def json_schema() -> str:

@@ -9,12 +9,13 @@ these specs and their modules, are in quiz.check.registry.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-EXERCISES_FILE = Path(__file__).resolve().parent / "exercises.yaml"
+from quiz.paths import data_path
+
+EXERCISES_FILE = data_path("exercises")
 
 
 class _Strict(BaseModel):

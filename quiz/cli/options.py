@@ -9,6 +9,7 @@ import click
 from quiz.i18n import LANGUAGES
 
 if TYPE_CHECKING:
+    from quiz.bank.index import Index
     from quiz.config import Config
     from quiz.context import RunContext
 
@@ -50,3 +51,18 @@ def run_context() -> RunContext:
 def settings(**flags: object) -> Config:
     """The settings of the command being run: the run context's, with the command's own flags on top."""
     return run_context().settings.with_flags(**flags)
+
+
+def bank_index(banks: tuple[str, ...] = (), include_builtin: bool = True) -> Index:
+    """What `stats` and completion need to know about the banks (quiz.bank.index: cached between runs);
+    the checker's exercise list is read only when the banks must be loaded again."""
+    from quiz.bank.index import load_index
+    from quiz.paths import data_path
+
+    def known_exercises() -> tuple[str, ...]:
+        from quiz.check.catalog import exercise_names
+
+        return exercise_names()
+
+    return load_index(banks, known_exercises=known_exercises, known_from=[data_path("exercises")],
+                      include_builtin=include_builtin)

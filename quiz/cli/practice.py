@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING
 import click
 
 from quiz.cli import complete
-from quiz.cli.options import bank_option, lang_option, run_context, settings
+from quiz.cli.options import bank_index, bank_option, lang_option, run_context, settings
 from quiz.errors import AttnquizError, ExitStatus
 
 if TYPE_CHECKING:
     from quiz.bank import models
-    from quiz.bank.loader import Catalog
     from quiz.practice.store import Store
 
 DEFAULT_COUNT = 10
@@ -107,7 +106,7 @@ def review(**options: object) -> None:
 def run_quiz(options: QuizOptions) -> ExitStatus:
     """Plan, ask, save and summarise one session; the exit status (130 when interrupted)."""
     from quiz.practice import code, feedback, prompts, render, session, summary
-    from quiz.bank.loader import extra_bank_paths
+    from quiz.bank.roots import extra_bank_paths
     from quiz.i18n import t
     from quiz.practice.scheduler import Scheduler, utcnow
 
@@ -206,33 +205,31 @@ def open_store() -> Store:
 def stats(banks: tuple[str, ...], builtin: bool, plain: bool | None, fmt: str,
           every_question: bool) -> None:
     """Show your progress per topic, streak, weakest questions, recall now, a review heatmap and what is due."""
-    import json
-
-    from quiz.bank import models
-    from quiz.bank.loader import load_catalog
-    from quiz.check.catalog import exercise_names
-    from quiz.practice import charts, progress, render, summary
     from quiz.practice import exercises as exercise_progress
+    from quiz.practice import progress
     from quiz.practice.scheduler import Scheduler, utcnow
 
     loaded = settings(banks=banks, plain=plain)
     language = loaded.lang
-    catalog = load_catalog(banks, known_exercises=exercise_names(), include_builtin=builtin)
-    names = {topic: summary.topic_name(bank, topic, language) for bank in catalog.banks for topic in bank.topics}
-    prompts = {(bank.id, q.id): models.localize(q.prompt, language) for bank, q in catalog.questions()}
+    index = bank_index(banks, include_builtin=builtin)  # cached: no YAML, no models while the banks are unchanged
+    names, prompts = index.topic_names(language), index.prompts(language)
     now = utcnow()
     scheduler = Scheduler.from_settings(loaded.settings)
     with open_store() as store:
         result = store.stats(now)
-        figures = progress.figures(store.answer_times(), store.topic_cards(), scheduler.retrievability, now)
+        figures = progress.figures(store.answers_per_day(), store.topic_cards(), scheduler.retrievability, now)
         known_exercises = store.exercise_progress()
-    exercise_order = _exercise_order(catalog)
+    exercise_order = list(index.exercises)
     name_of = lambda topic: names.get(topic, topic)  # noqa: E731
     if fmt == "json":
+        import json
+
         data = progress.to_json(result, figures, name_of, loaded.settings.desired_retention)
         data["exercises"] = exercise_progress.to_json(exercise_order, known_exercises)
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
+    from quiz.practice import charts, render, summary
+
     text_only = loaded.settings.plain or not sys.stdout.isatty()
     console = render.make_console(plain=text_only)
     prompt_of = lambda bank_id, question_id: prompts.get((bank_id, question_id))  # noqa: E731
@@ -241,14 +238,6 @@ def stats(banks: tuple[str, ...], builtin: bool, plain: bool | None, fmt: str,
         charts.render(console, result, figures, loaded.settings.desired_retention, text_only, name_of, prompt_of,
                       every_question)
     exercise_progress.render_summary(console, exercise_progress.tally(exercise_order, known_exercises))
-
-
-def _exercise_order(catalog: Catalog) -> list[str]:
-    """Every exercise id, built-in then the loaded banks' own, in the order `attnquiz exercises` lists them."""
-    from quiz.bank.exercises import definitions
-    from quiz.check.catalog import exercise_names
-
-    return list(dict.fromkeys([*exercise_names(), *definitions(catalog)]))
 
 
 @click.command()

@@ -7,8 +7,7 @@ Days are the learner's local calendar days.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -67,13 +66,12 @@ def heatmap_start(today: date) -> date:
     return today - timedelta(days=today.weekday() + 7 * (HEATMAP_WEEKS - 1))
 
 
-def figures(answered: Iterable[datetime], cards: Mapping[Key, tuple[str, CardState]],
+def figures(answers_per_day: Mapping[date, int], cards: Mapping[Key, tuple[str, CardState]],
             retrievability: Callable[[CardState, datetime], float], now: datetime) -> Figures:
-    """The figures at `now` from every answer's time and every card (with its topic)."""
+    """The figures at `now` from the number of answers on each local day and every card (with its topic)."""
     today = now.astimezone().date()
     start = heatmap_start(today)
-    days = Counter(moment.astimezone().date() for moment in answered)
-    per_day = {day: n for day, n in sorted(days.items()) if start <= day <= today}
+    per_day = {day: n for day, n in sorted(answers_per_day.items()) if start <= day <= today}
     forecast = [0] * FORECAST_DAYS
     questions = []
     for (bank_id, question_id), (topic, card) in cards.items():

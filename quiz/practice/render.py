@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from typing import IO, TYPE_CHECKING
 
-from quiz.bank import models
-from quiz.i18n import t
+from quiz.i18n import localize, t
 from quiz.practice.scheduler import Rating
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from quiz.bank import models
 
     from quiz.check.verdicts import CheckResult
     from quiz.practice.marking import Grade
@@ -131,31 +132,33 @@ def markdown(console: Console, text: str, plain: bool) -> None:
 
 
 def choice_text(item: Item, index: int, lang: str) -> str:
-    return models.localize(item.question.choices[index].text, lang)  # type: ignore[union-attr]
+    return localize(item.question.choices[index].text, lang)  # type: ignore[union-attr]
 
 
 def question(console: Console, item: Item, position: int, total: int, lang: str, plain: bool,
              time_left: str | None = None) -> None:
     """The header (position, topic, difficulty, why it was chosen) and the question text."""
     q = item.question
-    topic = models.localize(item.bank.topics[q.topic], lang) if q.topic in item.bank.topics else q.topic
+    topic = localize(item.bank.topics[q.topic], lang) if q.topic in item.bank.topics else q.topic
     header = t("quiz.header", n=position, total=total, topic=topic, difficulty=q.difficulty,
                group=t(f"group.{item.group}")) + f" · {t(f'type.{q.type}')}"
     if time_left:
         header += t("quiz.time_left", time=time_left)
     console.print()
     line(console, header, "bold cyan")
-    markdown(console, models.localize(q.prompt, lang), plain)
+    markdown(console, localize(q.prompt, lang), plain)
 
 
 def open_reference(console: Console, item: Item, grade: Grade, lang: str, plain: bool) -> None:
     """The reference answer and the key points, ticked where the answer covered them."""
+    from quiz.bank import models
+
     q = item.question
     assert isinstance(q, models.OpenQuestion)
     console.print()
     line(console, t("open.reference"), "bold")
-    markdown(console, models.localize(q.reference, lang), plain)
+    markdown(console, localize(q.reference, lang), plain)
     line(console, t("open.key_points", covered=sum(grade.covered), total=len(grade.covered)), "bold")
     for point, covered in zip(q.key_points, grade.covered):
-        line(console, f"  [{'x' if covered else ' '}] {models.localize(point.point, lang)}",
+        line(console, f"  [{'x' if covered else ' '}] {localize(point.point, lang)}",
               "green" if covered else "")

@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from quiz.practice.scheduler import CardState
-from quiz.practice.session import History, Key, Result
 
 if TYPE_CHECKING:
     from quiz.check.verdicts import CheckResult
+    from quiz.practice.session import History, Key, Result
 
 _SIDECARS = ("-wal", "-shm")
 WEAKEST = 5
@@ -350,6 +350,8 @@ class Store:
 
     def history(self) -> dict[Key, History]:
         """Every question with a card or an answer: its card, answer count, right count, last result."""
+        from quiz.practice.session import History  # the quiz's module: `stats` and exports need none of it
+
         cards = self.cards()
         rows = self.conn.execute(
             "SELECT bank_id, question_id, COUNT(*), SUM(correct),"
@@ -370,8 +372,11 @@ class Store:
         topics = dict(((r[0], r[1]), r[2]) for r in self.conn.execute("SELECT bank_id, question_id, topic FROM cards"))
         return {key: (topics[key], card) for key, card in self.cards().items()}
 
-    def answer_times(self) -> list[datetime]:
-        return [_time(row[0]) for row in self.conn.execute("SELECT answered_at FROM answers")]  # type: ignore[misc]
+    def answers_per_day(self) -> dict[date, int]:
+        """How many answers were given on each local calendar day. SQLite's 'localtime' asks the C library,
+        as Python's astimezone() does, so a day here is the day the rest of attnquiz shows."""
+        return {date.fromisoformat(day): count for day, count in self.conn.execute(
+            "SELECT date(answered_at, 'localtime'), COUNT(*) FROM answers GROUP BY 1")}
 
     def new_since(self, start: datetime) -> int:
         """How many questions were answered for the first time at or after `start`."""
@@ -455,8 +460,7 @@ class Store:
             " GROUP BY a.bank_id, a.question_id HAVING SUM(a.correct) < COUNT(*)"
             " ORDER BY 1.0 * SUM(a.correct) / COUNT(*), MAX(c.lapses) DESC, COUNT(*) DESC, MAX(c.stability)"
             " LIMIT ?", (WEAKEST,))]
-        days = {_time(row[0]).astimezone().date()  # type: ignore[union-attr]
-                for row in self.conn.execute("SELECT answered_at FROM answers")}
+        days = set(self.answers_per_day())
         return Stats(sorted(topics, key=lambda s: s.topic), streak(days, today or now.astimezone().date()),
                      weakest, self.next_due())
 

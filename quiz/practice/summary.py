@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from quiz.bank import models
+from quiz.i18n import localize, t
 from quiz.practice import render
-from quiz.i18n import t
-from quiz.practice.session import Outcome
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from quiz.bank import models
+    from quiz.practice.session import Outcome
 
     from quiz.practice.store import Stats
 
@@ -50,7 +51,7 @@ class Summary:
 
 
 def topic_name(bank: models.Bank, topic: str, lang: str) -> str:
-    return models.localize(bank.topics[topic], lang) if topic in bank.topics else topic
+    return localize(bank.topics[topic], lang) if topic in bank.topics else topic
 
 
 def summarize(outcome: Outcome, next_due: datetime | None, lang: str) -> Summary:

@@ -172,7 +172,7 @@ def _interrupt(*_args: object, **_kwargs: object) -> None:
 INTERRUPTED_AT = {
     "start": (["start", "--plain"], "quiz.bank.loader", "load_catalog"),
     "review": (["review", "--plain"], "quiz.bank.loader", "load_catalog"),
-    "stats": (["stats"], "quiz.bank.loader", "load_catalog"),
+    "stats": (["stats"], "quiz.bank.index", "load_index"),
     "check": (["check", "solution.py"], "quiz.check.runner", "run_check"),
     "new": (["new", "-o", "-"], "quiz.check.starter", "starter_text"),
     "grade": (["grade", "class", "--out", "out"], "quiz.grade", "grade_class"),
