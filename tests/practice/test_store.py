@@ -223,3 +223,27 @@ def test_reset_of_a_corrupt_file_keeps_its_bytes(tmp_path: Path) -> None:
 def answer_rows(db: Store) -> list[tuple[str, str, str, int]]:
     """(bank id, question id, response JSON, correct) of every stored answer, read from the file's table."""
     return db.conn.execute("SELECT bank_id, question_id, response, correct FROM answers ORDER BY id").fetchall()
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Asia/Kolkata", "UTC"])
+def test_answers_per_day_are_the_local_days_python_gives(tmp_path: Path, zone: str,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite's 'localtime' and Python's astimezone() agree on every answer's day, across a DST change."""
+    import time
+    from collections import Counter
+
+    from tests.practice.simulated import fill
+
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        questions = load_paths([FIXTURES], known_exercises=exercise_names()).questions()
+        with Store(tmp_path / "p.sqlite3") as db:
+            fill(db, questions, 700, datetime(2026, 11, 12, 4, 30, tzinfo=timezone.utc), days=20)  # DST ends Nov 1
+            times = [datetime.fromisoformat(row[0]) for row in db.conn.execute("SELECT answered_at FROM answers")]
+            per_day = db.answers_per_day()
+        assert per_day == dict(Counter(moment.astimezone().date() for moment in times))
+        assert len(per_day) >= 20
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
