@@ -27,14 +27,8 @@ lang_option = click.option(
     "--lang", type=click.Choice(LANGUAGES), expose_value=False, is_eager=True, callback=_set_language,
     help="Interface language (else ATTNQUIZ_LANG, else the locale).",
 )
-def _complete_bank(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
-    from quiz.cli.complete import banks  # only while the shell asks for completions
-
-    return banks(ctx, param, incomplete)
-
-
 bank_option = click.option(
-    "--bank", "banks", multiple=True, metavar="PATH", shell_complete=_complete_bank,
+    "--bank", "banks", multiple=True, metavar="PATH", type=click.Path(),  # the shell completes a path
     help="Extra bank file or folder (repeatable); ATTNQUIZ_BANKS adds more.",
 )
 
