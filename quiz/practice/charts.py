@@ -2,14 +2,14 @@
 
 Each chart is a rich ``Text`` built from block characters. The level of a heatmap cell is
 carried by its glyph (``·░▒▓█``) as well as its colour, so the chart still reads with
-NO_COLOR set (rich then drops the colours) or on a monochrome terminal. Plain mode does not
+NO_COLOR set (rich then drops the colours) or on a monochrome terminal; the levels rank each day
+among the user's own days with reviews (quiz.practice.progress.heatmap_levels). Plain mode does not
 draw: ``plain_lines`` gives the same figures as sentences and short lists, for screen readers
 and scripts.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -31,13 +31,6 @@ FORECAST_HEIGHT = 6
 BAR_WIDTH = 24
 
 
-def level(count: int, most: int) -> int:
-    """0 for no reviews, else 1 to 4 by the share of the busiest day (as GitHub's graph does)."""
-    if count <= 0 or most <= 0:
-        return 0
-    return min(4, math.ceil(4 * count / most))
-
-
 def heatmap(result: Figures) -> Text:
     """One cell per day: weeks are columns (oldest on the left), Monday to Sunday top to bottom."""
     from rich.cells import cell_len
@@ -46,6 +39,7 @@ def heatmap(result: Figures) -> Text:
     start, today = result.first_day, result.today
     weeks = (today - start).days // 7 + 1
     most = max(result.per_day.values(), default=0)
+    levels = result.levels
     months = t("charts.months").split()
     weekdays = t("charts.weekdays").split()
     label_width = max(cell_len(day) for day in weekdays) + 1
@@ -69,8 +63,7 @@ def heatmap(result: Figures) -> Text:
             day = start + timedelta(days=7 * week + weekday)
             if day > today:
                 break
-            n = result.per_day.get(day, 0)
-            cell = level(n, most)
+            cell = levels.get(day, 0)
             text.append(LEVEL_GLYPHS[cell], style=LEVEL_STYLES[cell])
             text.append(" ")
         text.rstrip()

@@ -54,11 +54,28 @@ class Figures:
             return None
         return sum(q.retrievability for q in self.questions) / len(self.questions)
 
+    @property
+    def levels(self) -> dict[date, int]:
+        """Each heatmap day's level, 1 to 4 (days without reviews, 0, are left out); see heatmap_levels."""
+        return heatmap_levels(self.per_day)
+
     def topic_retention(self) -> dict[str, float]:
         totals: dict[str, list[float]] = {}
         for question in self.questions:
             totals.setdefault(question.topic, []).append(question.retrievability)
         return {topic: sum(values) / len(values) for topic, values in totals.items()}
+
+
+def heatmap_levels(per_day: Mapping[date, int]) -> dict[date, int]:
+    """The level of each day with reviews: 1 plus the number of quartiles of the days with reviews (lower,
+    median, upper) it is above, and 4 for the busiest. Against the user's own usual days, not only the
+    busiest one: a single marathon day does not turn every other day pale, and a steady pace is one colour."""
+    counts = sorted(n for n in per_day.values() if n > 0)
+    if not counts:
+        return {}
+    most = counts[-1]
+    cuts = [counts[(len(counts) - 1) * k // 4] for k in (1, 2, 3)]
+    return {day: 4 if n == most else 1 + sum(n > cut for cut in cuts) for day, n in per_day.items() if n > 0}
 
 
 def heatmap_start(today: date) -> date:
@@ -110,7 +127,8 @@ def to_json(stats: Any, result: Figures, names: Callable[[str], str], desired_re
         "weakest": [{"bank": w.bank_id, "question": w.question_id, "topic": w.topic, "answers": w.answers,
                      "correct": w.correct} for w in stats.weakest],
         "reviews_per_day": {"from": result.first_day.isoformat(), "to": result.today.isoformat(),
-                            "days": {day.isoformat(): n for day, n in result.per_day.items()}},
+                            "days": {day.isoformat(): n for day, n in result.per_day.items()},
+                            "levels": {day.isoformat(): n for day, n in result.levels.items()}},
         "forecast": [{"date": (result.today + timedelta(days=i)).isoformat(), "due": n}
                      for i, n in enumerate(result.forecast)],
     }

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from quiz.bank import models
-
     from quiz.check.verdicts import CheckResult
     from quiz.practice.marking import Grade
     from quiz.practice.session import Item

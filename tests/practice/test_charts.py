@@ -8,7 +8,7 @@ from io import StringIO
 import pytest
 
 from quiz.practice import charts
-from quiz.practice.progress import Figures
+from quiz.practice.progress import Figures, heatmap_levels
 
 TODAY = date(2026, 12, 2)  # a Wednesday: the last week is cut after today
 FIGURES = Figures(
@@ -65,10 +65,18 @@ def test_heatmap_colours_are_dropped_under_no_color(monkeypatch: pytest.MonkeyPa
     assert "\x1b[38" in out.getvalue()
 
 
-@pytest.mark.parametrize(("count", "most", "expected"), [(0, 8, 0), (1, 8, 1), (2, 8, 1), (3, 8, 2), (8, 8, 4),
-                                                         (5, 0, 0)])
-def test_levels_are_shares_of_the_busiest_day(count: int, most: int, expected: int) -> None:
-    assert charts.level(count, most) == expected
+@pytest.mark.parametrize(("counts", "expected"), [
+    ([8, 2, 4], [4, 1, 2]),
+    ([50] * 6, [4] * 6),  # a steady pace is one colour, the busiest one
+    ([3] * 9 + [400], [1] * 9 + [4]),  # one marathon day does not hide that the others were alike
+    ([10, 20, 30, 40, 50, 60, 70, 80, 400], [1, 1, 1, 2, 2, 3, 3, 4, 4]),  # ... nor pales them all
+    ([0, 5], [0, 4]),
+    ([], []),
+], ids=["few", "steady", "marathon-over-alike-days", "marathon-over-varied-days", "empty-day", "none"])
+def test_levels_rank_each_day_among_the_days_with_reviews(counts: list[int], expected: list[int]) -> None:
+    days = {TODAY - timedelta(days=i): n for i, n in enumerate(counts)}
+    levels = heatmap_levels(days)
+    assert [levels.get(day, 0) for day in days] == expected
 
 
 def test_forecast_columns_for_thirty_days() -> None:
