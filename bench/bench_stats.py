@@ -123,7 +123,8 @@ def in_process(runs: int) -> dict[str, float]:
         summary.render_stats(console, stats, now, False, str, lambda b, q: q)
         charts.render(console, stats, result, 0.9, False, str, lambda b, q: q, False)
 
-    return {"banks from the cache": cached, "banks loaded": banks, "store": queries, "figures": figures, "render": median_seconds(draw, runs)}
+    return {"banks from the cache": cached, "banks loaded": banks, "store": queries, "figures": figures,
+            "render": median_seconds(draw, runs)}
 
 
 if __name__ == "__main__":
