@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from quiz.check.registry import Registry
     from quiz.check.runner import CheckOptions
 
-bank_option = click.option("--bank", "banks", multiple=True, metavar="PATH",
+bank_option = click.option("--bank", "banks", multiple=True, metavar="PATH", type=click.Path(),
                            help="A bank whose code questions name or define the exercises (repeatable).")
 
 
@@ -91,11 +91,11 @@ def check_and_print(solution: Path, options: CheckOptions, registry: Registry,
 
 
 @click.command()
-@click.argument("names", nargs=-1, metavar="[EXERCISE]...")
+@click.argument("names", nargs=-1, metavar="[EXERCISE]...", shell_complete=complete.exercises)
 @click.option("-o", "--output", default="solution.py", show_default=True, metavar="PATH",
               help="Where to write the starter file ('-' prints it).")
 @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
-@click.option("--exercise", "exercise_names", multiple=True, metavar="NAME",
+@click.option("--exercise", "exercise_names", multiple=True, metavar="NAME", shell_complete=complete.exercises,
               help="Write only this exercise (repeatable; the same as naming it).")
 @bank_option
 @lang_option

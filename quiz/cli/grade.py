@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from quiz.check import ISOLATION, ISOLATION_CHOICES
+from quiz.cli import complete
 from quiz.cli.options import lang_option
 
 
@@ -22,8 +23,10 @@ from quiz.cli.options import lang_option
               help="Per-exercise time limit, as for `attnquiz check`.")
 @click.option("--submission-timeout", type=click.FloatRange(min=0, min_open=True), default=600.0,
               show_default=True, metavar="SECONDS", help="Wall-clock limit for one whole submission.")
-@click.option("--exercise", "exercises", multiple=True, metavar="NAME", help="Check only this exercise (repeatable).")
-@click.option("--bank", "banks", multiple=True, metavar="PATH", help="Bank defining extra exercises (repeatable).")
+@click.option("--exercise", "exercises", multiple=True, metavar="NAME", shell_complete=complete.exercises,
+              help="Check only this exercise (repeatable).")
+@click.option("--bank", "banks", multiple=True, metavar="PATH", type=click.Path(),
+              help="Bank defining extra exercises (repeatable).")
 @click.option("--seed", type=int, default=None, help="Same random inputs for every student.")
 @click.option("--file", "filename", default="solution.py", show_default=True, metavar="NAME",
               help="The file to check inside a student's folder.")

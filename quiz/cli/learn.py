@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
+from quiz.cli import complete
 from quiz.cli.options import bank_option, lang_option, run_context
 from quiz.errors import AttnquizError
 
 
 @click.command()
-@click.argument("exercise")
+@click.argument("exercise", shell_complete=complete.exercises)
 @click.option("--level", type=click.IntRange(min=1), metavar="N",
               help="Show this level (default: the next one you have not read).")
 @bank_option
@@ -39,7 +40,7 @@ def hint(exercise: str, level: int | None, banks: tuple[str, ...]) -> None:
 
 
 @click.command()
-@click.argument("exercise")
+@click.argument("exercise", shell_complete=complete.exercises)
 @click.option("--yes", is_flag=True, help="Show it without asking, even before your check has passed (a give-up).")
 @bank_option
 @lang_option

@@ -155,3 +155,17 @@ def test_completion_of_option_values() -> None:
     assert complete("attnquiz start --bank que") == ["file,que"]
     assert complete("attnquiz export anki --bank kv-ca") == ["plain,kv-cache"]
     assert "plain,optimize" in complete("attnquiz opt")
+
+
+@pytest.mark.parametrize("words", ["attnquiz new soft", "attnquiz new --exercise soft", "attnquiz hint soft",
+                                   "attnquiz solution soft", "attnquiz grade class --exercise soft"])
+def test_every_exercise_name_completes(words: str) -> None:
+    assert complete(words) == ["plain,softmax"]
+
+
+def test_a_bank_s_own_exercise_and_topic_complete_and_every_bank_path_completes_as_a_file() -> None:
+    course = REPO / "examples" / "course"
+    assert "plain,rms_norm" in complete(f"attnquiz check --bank {course} --exercise ")
+    assert complete(f"attnquiz start --no-builtin --bank {course} --topic we") == ["plain,week2"]
+    for command in ("check x.py", "grade class", "stats", "new", "hint softmax"):  # export's --bank: ids, above
+        assert complete(f"attnquiz {command} --bank que") == ["file,que"], command
