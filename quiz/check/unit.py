@@ -146,7 +146,7 @@ class Context:
     tolerance: Mapping[str, Tolerance]
     source: Path | None = None  # the solution file, for tests that need a sandbox of their own
     timeout: float = CALL_TIMEOUT
-    trusted: Callable[[], Any] | None = None  # a sandbox with references.py loaded, started on demand
+    trusted: Any = None  # runner.TrustedChild: call it for a sandbox with references.py loaded (started on demand)
     protected: tuple[Path, ...] = ()  # files a sandbox of the solution's own must refuse too (bank references)
     informational: bool = False  # a gated test run only to report its figures: judge values, not the dtype
 
@@ -159,6 +159,15 @@ class Context:
 
     def weights(self, d_in: int, d_out: int, dtype: type = np.float64) -> np.ndarray:
         return self.normal((d_in, d_out), dtype, scale=d_in ** -0.5)
+
+    def attention_inputs(self, batch: int, length: int, heads: int, head_dim: int, kv_heads: int | None = None,
+                         dtype: type = np.float64) -> tuple[np.ndarray, ...]:
+        """x (batch, length, D) with D = heads * head_dim and the projections w_q (D, D), w_k and w_v
+        (D, kv_heads * head_dim; kv_heads defaults to heads), w_o (D, D): multi-head, grouped-query
+        attention's and a decoding step's arguments before the head counts."""
+        d, kv = heads * head_dim, (heads if kv_heads is None else kv_heads) * head_dim
+        x = self.normal((batch, length, d), dtype)
+        return x, self.weights(d, d, dtype), self.weights(d, kv, dtype), self.weights(d, kv, dtype), self.weights(d, d, dtype)
 
     def call(self, *args: Any, **kwargs: Any) -> Any:
         """Call the exercise's function in the solution's sandbox."""

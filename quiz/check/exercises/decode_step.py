@@ -35,9 +35,7 @@ def _decode(ctx: Context, dtype: type, news: list[int]) -> None:
     if "KVCache" not in ctx.sandbox.info.defined:
         raise Wrong(t("check.needs_cache"))
     batch, heads = ctx.size(1, 2), ctx.size(2, 3)
-    d = heads * ctx.size(2, 4)
-    x = ctx.normal((batch, sum(news), d), dtype)  # (B, total, D): the whole sequence, fed in pieces
-    weights = [ctx.weights(d, d, dtype) for _ in range(4)]
+    x, *weights = ctx.attention_inputs(batch, sum(news), heads, ctx.size(2, 4), dtype=dtype)  # x: the whole sequence
     cache = new_cache(ctx)
     end = 0
     imprecise: Wrong | None = None  # float32 precision is reported unless a later step goes worse

@@ -20,11 +20,7 @@ def _gqa_inputs(ctx: Context, dtype: type = np.float64, kv: str = "grouped"):
     heads, kv_heads = [(4, 2), (6, 3), (6, 2), (8, 4)][ctx.size(0, 3)]
     kv_heads = {"grouped": kv_heads, "one": 1, "all": heads}[kv]
     hd = ctx.size(2, 4)
-    d = heads * hd
-    x = ctx.normal((ctx.size(1, 2), ctx.size(2, 7), d), dtype)
-    w_q, w_o = ctx.weights(d, d, dtype), ctx.weights(d, d, dtype)
-    w_k, w_v = ctx.weights(d, kv_heads * hd, dtype), ctx.weights(d, kv_heads * hd, dtype)
-    return x, w_q, w_k, w_v, w_o, heads, kv_heads
+    return *ctx.attention_inputs(ctx.size(1, 2), ctx.size(2, 7), heads, hd, kv_heads, dtype), heads, kv_heads
 
 
 @TESTS.case("random_f64")

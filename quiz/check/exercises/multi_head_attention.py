@@ -22,9 +22,7 @@ def _mha_inputs(ctx: Context, dtype: type = np.float64, length: int | None = Non
     batch = ctx.size(1, 3)
     length = ctx.size(2, 8) if length is None else length
     heads = int(ctx.rng.choice([2, 3, 4])) if heads is None else heads
-    d = heads * ctx.size(2, 5)
-    x = ctx.normal((batch, length, d), dtype)
-    return x, *(ctx.weights(d, d, dtype) for _ in range(4)), heads
+    return *ctx.attention_inputs(batch, length, heads, ctx.size(2, 5), dtype=dtype), heads
 
 
 @TESTS.case("random_f64")
