@@ -31,6 +31,8 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from metered import metered  # noqa: E402 - bench/metered.py, next to this script
+
 REPO = Path(__file__).resolve().parent.parent
 SLOWER_CACHE = REPO / "tests" / "third_party_gallery" / "rasbt_fixed_decode.py"
 
@@ -121,8 +123,10 @@ def main() -> None:
 
     core = tuple(exercise.id for exercise in builtin())[:8]
     stick = yardstick()
-    full = run_check(REPO / "solutions" / "attention.py", CheckOptions(seed=1, exercises=core))
+    with metered() as meter:
+        full = run_check(REPO / "solutions" / "attention.py", CheckOptions(seed=1, exercises=core))
     timed = next(v for v in full.tests if v.test == "speed")
+    memory = next(v for v in full.tests if v.test == "memory")
     slower = run_check(SLOWER_CACHE, CheckOptions(seed=1, exercises=("decode_step",)))
     slower_timed = next(v for v in slower.tests if v.test == "speed")
     reference_in = in_process_speedup(references)
@@ -130,6 +134,9 @@ def main() -> None:
     print(f"yardstick (1,500 float32 256x256 matmuls, 1 thread): {stick:.2f} s")
     print(f"full check of solutions/attention.py (the 8 core exercises): {full.seconds:.2f} s, score {full.score:g}/{full.max_score:g}; "
           f"speed test {timed.seconds:.2f} s ({timed.seconds / full.seconds:.0%} of it)")
+    print(f"  where it went: memory test {memory.seconds:.2f} s ({memory.seconds / full.seconds:.0%}); "
+          f"{meter['starts']:.0f} sandbox start-ups {meter['start_seconds']:.2f} s; "
+          f"{meter['calls']:.0f} round trips {meter['call_seconds']:.2f} s (the solution's and the references' work included)")
     print(f"full check / yardstick: {full.seconds / stick:.2f}x (goal: under 3.5x)")
     figures = timed.speed
     if figures is not None:

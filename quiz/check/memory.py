@@ -30,8 +30,8 @@ CHECKED_ROWS = 512  # of the LENGTH output rows, when they are right (see _rows)
 def memory_test(ctx: Context) -> dict[str, Any]:
     from quiz.check.sandbox import CallError, Limits, Sandbox, SandboxFailure, SolutionLoadError
 
-    trusted = ctx.trusted()
-    baseline = trusted.clean_address_space or trusted.call("address_space_bytes")
+    ctx.trusted()  # started (if the speed test has not), its clean address space read first
+    baseline = ctx.trusted.clean_address_space
     found = MemoryResult(length=LENGTH, head_dim=HEAD_DIM, matrix_bytes=LENGTH * LENGTH * np.dtype(DTYPE).itemsize,
                          allowed_bytes=HEADROOM)
     q, k, v = (ctx.normal((1, LENGTH, HEAD_DIM), DTYPE) for _ in range(3))  # (1, L, d)

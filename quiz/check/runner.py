@@ -26,6 +26,7 @@ from quiz.i18n import t
 if TYPE_CHECKING:
     from quiz.check.catalog import Tolerance
     from quiz.check.registry import Registry
+    from quiz.check.sandbox import Sandbox
     from quiz.check.unit import Exercise
 
 
@@ -39,54 +40,32 @@ class CheckOptions:
     require_all: bool = False  # passing needs every exercise attempted, not only the attempted ones passed
 
 
-class Metered:
-    """The sandbox as the tests see it, counting the round trips and their wall time (for bench/)."""
-
-    def __init__(self, sandbox: Any, timings: dict[str, float]) -> None:
-        self._sandbox = sandbox
-        self._timings = timings
-        self.clean_address_space: int | None = None  # of the trusted child, measured before it ran anything
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._sandbox, name)
-
-    def _timed(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        start = time.perf_counter()
-        try:
-            return getattr(self._sandbox, method)(*args, **kwargs)
-        finally:
-            self._timings["calls"] = self._timings.get("calls", 0) + 1
-            self._timings["call_seconds"] = self._timings.get("call_seconds", 0.0) + time.perf_counter() - start
-
-    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        return self._timed("call", name, *args, **kwargs)
-
-    def call_method(self, handle: Any, method: str, *args: Any, **kwargs: Any) -> Any:
-        return self._timed("call_method", handle, method, *args, **kwargs)
-
-    def length(self, handle: Any) -> int:
-        return self._timed("length", handle)
-
-    def put(self, value: Any) -> Any:
-        return self._timed("put", value)
-
-    def restart(self) -> None:
-        start = time.perf_counter()
-        self._sandbox.restart()
-        self._timings["start_seconds"] = self._timings.get("start_seconds", 0.0) + time.perf_counter() - start
-
-
-def open_sandbox(stack: ExitStack, source: Path, timings: dict[str, float], level: Any,
-                 protected: tuple[Path, ...] = (), **limits: Any) -> Metered:
+def open_sandbox(stack: ExitStack, source: Path, level: Any, protected: tuple[Path, ...] = (),
+                 **limits: Any) -> Sandbox:
     """Start a child with `source` loaded at isolation `level`; closed when `stack` closes. Raises SolutionLoadError."""
     from quiz.check.sandbox import Limits, Sandbox
 
-    start = time.perf_counter()
-    try:
-        sandbox = stack.enter_context(Sandbox(source, Limits(**limits), level, protected))
-    finally:
-        timings["start_seconds"] = timings.get("start_seconds", 0.0) + time.perf_counter() - start
-    return Metered(sandbox, timings)
+    return stack.enter_context(Sandbox(source, Limits(**limits), level, protected))
+
+
+class TrustedChild:
+    """The trusted references' own sandbox, started when a test first calls this object (the speed and
+    memory tests), from a private copy of references.py read before any solution code ran; and that
+    child's address space before it ran anything (the memory test's baseline: the speed test makes it grow)."""
+
+    def __init__(self, stack: ExitStack, text: str, level: Any, timeout: float) -> None:
+        self._stack, self._text, self._level, self._timeout = stack, text, level, timeout
+        self._box: Sandbox | None = None
+        self.clean_address_space: int | None = None
+
+    def __call__(self) -> Sandbox:
+        if self._box is None:
+            folder = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="attnquiz-ref-")))
+            copy = folder / "reference_solution.py"
+            copy.write_text(self._text, encoding="utf-8")
+            self._box = open_sandbox(self._stack, copy, self._level, timeout=self._timeout)
+            self.clean_address_space = self._box.call("address_space_bytes")
+        return self._box
 
 
 def run_check(path: str | Path, options: CheckOptions = CheckOptions(), registry: Registry | None = None) -> CheckResult:
@@ -113,24 +92,13 @@ def run_check(path: str | Path, options: CheckOptions = CheckOptions(), registry
     result.limits = cgroups.support().limits  # what the sandbox will get; its own account follows
     with ExitStack() as stack:
         try:
-            sandbox = open_sandbox(stack, Path(path), result.timings, level, registry.protected(),
-                                   timeout=options.timeout)
+            sandbox = open_sandbox(stack, Path(path), level, registry.protected(), timeout=options.timeout)
             result.limits = sandbox.bounded_by
         except SolutionLoadError as exc:
             result.load_error = LoadProblem(exc.message, exc.detail)
             result.seconds = time.perf_counter() - started
             return result
-        trusted_box: list[Metered] = []
-
-        def trusted() -> Metered:
-            if not trusted_box:
-                folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="attnquiz-ref-")))
-                copy = folder / "reference_solution.py"
-                copy.write_text(trusted_text, encoding="utf-8")
-                box = open_sandbox(stack, copy, result.timings, level, timeout=options.timeout)
-                box.clean_address_space = box.call("address_space_bytes")  # before the speed test grows it
-                trusted_box.append(box)
-            return trusted_box[0]
+        trusted = TrustedChild(stack, trusted_text, level, options.timeout)
 
         try:
             for exercise in chosen:
@@ -170,8 +138,8 @@ def _rng_for(seed: int, exercise: str, test: str) -> Any:
     return np.random.default_rng([seed, zlib.crc32(exercise.encode()), zlib.crc32(test.encode())])
 
 
-def run_exercise(exercise: Exercise, sandbox: Metered, seed: int, source: Path, timeout: float,
-                 trusted: Callable[[], Metered], tolerance: Mapping[str, Tolerance],
+def run_exercise(exercise: Exercise, sandbox: Sandbox, seed: int, source: Path, timeout: float,
+                 trusted: Callable[[], Sandbox], tolerance: Mapping[str, Tolerance],
                  protected: tuple[Path, ...] = ()) -> list[Verdict]:
     """Run every test of one exercise; a crash or timeout skips the exercise's remaining tests."""
     from quiz.check.sandbox import CallError, SandboxFailure, SolutionLoadError

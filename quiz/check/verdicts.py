@@ -134,7 +134,6 @@ class CheckResult:
     load_error: LoadProblem | None = None
     seconds: float = 0.0
     output: str = ""  # what the solution printed (capped), shown as is, never interpreted
-    timings: dict[str, float] = field(default_factory=dict)  # where the time went, for bench/
     interrupted: bool = False  # Ctrl-C: `tests` holds the ones that finished before it
     specs: dict[str, ExerciseSpec] = field(default_factory=dict)  # the exercises checked: titles, labels, hints
     isolation: str = "process"  # the sandbox's isolation level: strict, uid or process (quiz/check/isolation.py)

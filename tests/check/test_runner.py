@@ -22,7 +22,6 @@ def test_the_worked_solution_passes_every_quick_exercise() -> None:
     result = run_check(SOLUTION, CheckOptions(exercises=QUICK))
     assert [v for v in result.tests if v.status is not Status.PASSED] == []
     assert result.score == result.max_score == 70 and int(result.exit_status) == 0
-    assert result.timings["calls"] >= len(result.tests) and result.timings["start_seconds"] > 0
 
 
 def test_the_same_seed_repeats_the_inputs_and_another_changes_them() -> None:
