@@ -13,8 +13,11 @@ from quiz.cli.options import lang_option, run_context
 from quiz.errors import AttnquizError, ExitStatus
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from quiz.check.registry import Registry
     from quiz.check.runner import CheckOptions
+    from quiz.check.verdicts import CheckResult
 
 bank_option = click.option("--bank", "banks", multiple=True, metavar="PATH", type=click.Path(),
                            help="A bank whose code questions name or define the exercises (repeatable).")
@@ -32,7 +35,8 @@ bank_option = click.option("--bank", "banks", multiple=True, metavar="PATH", typ
 @click.option("--isolation", type=click.Choice(ISOLATION_CHOICES), default=ISOLATION,
               show_default=True,
               help="Sandbox boundary: auto takes the strongest available, strict refuses to run without bubblewrap.")
-@click.option("--watch", is_flag=True, help="Check again every time the file is saved, until Ctrl-C.")
+@click.option("--watch", is_flag=True,
+              help="Check again every time the file is saved; keys: h hint, c check now, q quit.")
 @click.option("--require-all", is_flag=True,
               help="Fail unless every exercise is attempted (gradescope output always does).")
 @click.option("--record/--no-record", default=True,
@@ -50,20 +54,50 @@ def check(solution: Path, names: tuple[str, ...], seed: int | None, timeout: flo
     registry = for_banks(banks)  # built once: the built-in exercises and the banks'
     registry.select(names or registry.named)  # a usage error stops here, not on every save
     if watch:
-        from quiz.check.watch import watch as watch_file
-
-        watch_file(solution, lambda: check_and_print(solution, options, registry, output_format, record))
+        raise SystemExit(watch_check(solution, options, registry, output_format, record))
     raise SystemExit(check_and_print(solution, options, registry, output_format, record))
 
 
-def check_and_print(solution: Path, options: CheckOptions, registry: Registry,
-                    output_format: str = "table", record: bool = False) -> ExitStatus:
-    """One check: run it, print the report in `output_format`, return the exit status (also used by --watch)."""
+def watch_check(solution: Path, options: CheckOptions, registry: Registry, output_format: str,
+                record: bool) -> ExitStatus:
+    """--watch: check on every save; in a terminal h shows a hint for the exercise the last check stopped at,
+    c checks now, q quits with the last check's status."""
+    from quiz.check.watch import TerminalKeys, watch
+    from quiz.cli.learn import show_hint
+    from quiz.i18n import t
+    from quiz.practice.exercises import hint_target
+
+    results: list[CheckResult] = []
+    selection = [exercise.id for exercise in registry.select(options.exercises or registry.named)]
+
+    def hint() -> None:
+        target = hint_target(results[-1] if results else None, selection)
+        if target is None:
+            click.echo(t("watch.no_hint_needed"))
+            return
+        try:
+            show_hint(registry, target, more="watch.more_hints")
+        except AttnquizError as problem:  # no hints, a store that cannot be opened: say so, keep watching
+            problem.show()
+
+    with TerminalKeys() as keys:
+        status = watch(solution, lambda: check_and_print(solution, options, registry, output_format, record,
+                                                         results.append),
+                       hint=hint, keys=keys.wait if keys.active else None)
+    return status if status is not None else ExitStatus.OK
+
+
+def check_and_print(solution: Path, options: CheckOptions, registry: Registry, output_format: str = "table",
+                    record: bool = False, seen: Callable[[CheckResult], None] | None = None) -> ExitStatus:
+    """One check: run it, print the report in `output_format`, return the exit status (also used by --watch,
+    which passes `seen` to keep each result)."""
     from quiz.check.report import render_json, render_table, to_gradescope, to_report
     from quiz.check.runner import run_check
     from quiz.i18n import t
 
     result = run_check(solution, options, registry)
+    if seen is not None:
+        seen(result)
     if record and not result.interrupted and result.load_error is None:
         from quiz.cli.practice import open_store
         from quiz.practice.scheduler import utcnow

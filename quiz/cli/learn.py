@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from quiz.cli import complete
 from quiz.cli.options import bank_option, lang_option, run_context
 from quiz.errors import AttnquizError
+
+if TYPE_CHECKING:
+    from quiz.check.registry import Registry
 
 
 @click.command()
@@ -18,12 +23,19 @@ from quiz.errors import AttnquizError
 def hint(exercise: str, level: int | None, banks: tuple[str, ...]) -> None:
     """Show a hint for a code exercise, one level at a time (the next unread one by default)."""
     from quiz.check.registry import for_banks
+
+    show_hint(for_banks(banks), exercise, level)
+
+
+def show_hint(registry: Registry, exercise: str, level: int | None = None, more: str = "hint.more") -> None:
+    """Print one hint level of `exercise` (the next unread one by default) and remember it was read;
+    `more` is the line saying how to get the next level (`attnquiz hint`, or h in watch mode)."""
     from quiz.cli.practice import open_store
     from quiz.i18n import t
     from quiz.practice import exercises as progress
     from quiz.practice.scheduler import utcnow
 
-    spec = for_banks(banks).select((exercise,))[0].spec
+    spec = registry.select((exercise,))[0].spec
     if not spec.hints:
         raise AttnquizError(t("hint.none", exercise=exercise))
     with open_store() as store:
@@ -32,11 +44,13 @@ def hint(exercise: str, level: int | None, banks: tuple[str, ...]) -> None:
         if chosen is None:
             raise AttnquizError(t("hint.past_last", exercise=exercise, level=level, count=len(spec.hints)))
         store.record_event(exercise, "hint", utcnow(), chosen)
-    lang = run_context().lang
+    from quiz.practice.render import wrap
+
+    run = run_context()
     click.echo(t("hint.header", level=chosen, count=len(spec.hints), exercise=exercise))
-    click.echo(spec.hints[chosen - 1](lang))
+    click.echo(wrap(spec.hints[chosen - 1](run.lang), run.width, 0))
     if chosen < len(spec.hints):
-        click.echo(t("hint.more", exercise=exercise))
+        click.echo(t(more, exercise=exercise))
 
 
 @click.command()

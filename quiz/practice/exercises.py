@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from quiz.check.catalog import ExerciseSpec
+    from quiz.check.verdicts import CheckResult
     from quiz.check.listing import ExerciseRow
     from quiz.practice.store import ExerciseProgress
 
@@ -59,6 +60,20 @@ def next_exercise(order: Iterable[str], progress: Mapping[str, ExerciseProgress]
             if (known.status if known else "not_started") == wanted:
                 return exercise
     return None
+
+
+def hint_target(result: CheckResult | None, selection: Sequence[str]) -> str | None:
+    """The exercise a hint is for in watch mode: the first the last check attempted without passing,
+    else the first it found not started, else None (all pass); before any result, the first selected."""
+    from quiz.check.verdicts import Status, exercise_status
+
+    if result is None or not result.tests:
+        return selection[0] if selection else None
+    statuses = {name: exercise_status(result.for_exercise(name)) for name in result.exercise_names()}
+    for name, status in statuses.items():
+        if status not in (Status.PASSED, Status.NOT_ATTEMPTED, Status.NOT_IMPLEMENTED):
+            return name
+    return next((name for name, status in statuses.items() if status is not Status.PASSED), None)
 
 
 def show_solution(code: str, color: bool) -> None:

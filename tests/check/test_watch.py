@@ -126,7 +126,7 @@ def test_check_watch_in_a_terminal_clears_and_shows_each_new_verdict(tmp_path: P
     try:
         child.expect_exact("\x1b[2J\x1b[1;1H")  # the screen is cleared before each run
         child.expect_exact("Score 10/10")
-        child.expect_exact("Watching solution.py: save it to check again, press Ctrl-C to stop.")
+        child.expect_exact("Watching solution.py: save it to check again · h hint · c check now · q quit")
         save_by_rename(path, (REPO / "tests" / "check_gallery" / "softmax_no_max_shift.py").read_text(encoding="utf-8"))
         child.expect_exact("\x1b[2J\x1b[1;1H")
         child.expect_exact("likely mistake: exp without")
@@ -148,3 +148,69 @@ def test_check_watch_rejects_an_unknown_exercise_at_once(tmp_path: Path) -> None
                             capture_output=True, text=True, env=subprocess_env(), timeout=30)
     assert result.returncode == ExitStatus.USAGE
     assert result.stderr.startswith("Error: unknown exercise 'sofmax'")
+
+
+def test_watch_keys_in_a_terminal_hint_check_now_and_quit(tmp_path: Path) -> None:
+    """rustlings' keys: h shows the next hint level of the exercise the last check stopped at, c checks
+    without a save, q quits with the last check's status and gives the terminal back as it was."""
+    import shlex
+
+    import pexpect
+
+    from quiz.paths import data_path
+    from quiz.practice.store import Store
+    from tests.conftest import REPO
+
+    path = tmp_path / "solution.py"
+    assert subprocess.run([sys.executable, "-m", "quiz", "new", "softmax", "-o", str(path)], env=subprocess_env(),
+                          capture_output=True).returncode == 0
+    command = (f"{shlex.quote(sys.executable)} -m quiz check --watch --exercise softmax --seed 1 {shlex.quote(str(path))}"
+               "; echo EXIT=$?; stty -a")
+    child = pexpect.spawn("sh", ["-c", command], env=subprocess_env(NO_COLOR="1"), encoding="utf-8", timeout=30,
+                          dimensions=(24, 80))
+    keys_line = "Watching solution.py: save it to check again · h hint · c check now · q quit"
+    try:
+        child.expect_exact("Score 0/10")
+        child.expect_exact(keys_line)
+        child.send("h")
+        child.expect_exact("Hint 1 of 3 for softmax:")
+        child.expect_exact("Press h again for the next level.")
+        child.expect_exact(keys_line)
+        child.send("h")
+        child.expect_exact("Hint 2 of 3 for softmax:")
+        child.expect_exact(keys_line)
+        save_by_rename(path, (REPO / "tests" / "check_gallery" / "softmax_no_max_shift.py").read_text(encoding="utf-8"))
+        child.expect_exact("Score 8/10")
+        child.expect_exact(keys_line)
+        child.send("c")  # no save: checked again at once
+        child.expect_exact("\x1b[2J\x1b[1;1H")
+        child.expect_exact("Score 8/10")
+        child.expect_exact(keys_line)
+        child.send("h")
+        child.expect_exact("Hint 3 of 3 for softmax:")
+        child.expect_exact(keys_line)
+        save_by_rename(path, (REPO / "solutions" / "attention.py").read_text(encoding="utf-8"))
+        child.expect_exact("Score 10/10")
+        child.expect_exact(keys_line)
+        child.send("h")
+        child.expect_exact("Every exercise checked passes: no hint needed")
+        child.expect_exact(keys_line)
+        child.send("q")
+        child.expect_exact("EXIT=0")
+        child.expect(pexpect.EOF)
+        settings = child.before or ""
+    finally:
+        child.close()
+    assert " icanon" in settings and " echo" in settings, settings  # cbreak mode undone
+    with Store(data_path("database")) as store:
+        known = store.exercise_progress()["softmax"]
+    assert (known.hints_read, known.status, known.checks) == (3, "passed", 3)
+
+
+def test_a_key_ends_the_wait_and_other_keys_are_ignored(tmp_path: Path) -> None:
+    from quiz.check.watch import wait_for_change
+
+    path = tmp_path / "solution.py"
+    path.write_text("v1", encoding="utf-8")
+    pressed = iter(["x", None, "q"])
+    assert wait_for_change(path, file_signature(path), keys=lambda _seconds: next(pressed)) == "q"
