@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import click
@@ -242,15 +243,21 @@ def stats(banks: tuple[str, ...], builtin: bool, plain: bool | None, fmt: str,
 
 @click.command()
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--restore", is_flag=False, flag_value="", default=None, metavar="[BACKUP]",
+              help="Put back a backup that reset kept (a file, or its name in the backups folder; "
+                   "with several and none named, lists them). Your current progress is backed up first.")
 @lang_option
-def reset(yes: bool) -> None:
-    """Delete your progress, keeping a backup (asks first unless --yes)."""
+def reset(yes: bool, restore: str | None) -> None:
+    """Delete your progress, keeping a backup (asks first unless --yes); --restore puts a backup back."""
     from quiz.practice import store
     from quiz.i18n import t
     from quiz.paths import data_path
     from quiz.practice.scheduler import utcnow
 
     path = data_path("database")
+    if restore is not None:
+        restore_backup(restore, yes)
+        return
     if not path.exists():
         click.echo(t("reset.nothing", path=path))
         return
@@ -259,3 +266,54 @@ def reset(yes: bool) -> None:
         return
     backup = store.reset(path, data_path("backups"), utcnow())
     click.echo(t("reset.done", backup=backup))
+    click.echo(t("reset.undo"))
+
+
+def restore_backup(name: str, yes: bool) -> None:
+    """`reset --restore [BACKUP]`: the chosen backup (the only one, or the one named) becomes the progress
+    database, after the current database is itself backed up; several and none named: they are listed."""
+    import sqlite3
+    from pathlib import Path
+
+    from quiz.i18n import t
+    from quiz.paths import data_path
+    from quiz.practice import store
+    from quiz.practice.scheduler import utcnow
+
+    folder, path = data_path("backups"), data_path("database")
+    kept = store.backups(folder)
+    if name:
+        named = Path(name).expanduser()
+        chosen = named if named.is_file() else folder / name
+        if not chosen.is_file():
+            raise AttnquizError(t("restore.unknown", name=name, folder=folder,
+                                  known=", ".join(b.path.name for b in kept) or "-"))
+    elif not kept:
+        raise AttnquizError(t("restore.none", folder=folder))
+    elif len(kept) > 1:
+        click.echo(t("restore.several", count=len(kept), folder=folder))
+        for number, found in enumerate(kept, 1):
+            answers = t("restore.answers", count=found.answers) if found.answers is not None else t("restore.damaged")
+            click.echo(f"  {number}) {found.path.name}  {when_written(found.written)}  {answers}"
+                       + (t("restore.last", when=when_written(found.last_answer)) if found.last_answer else ""))
+        click.echo(t("restore.name_one", example=kept[0].path.name))
+        raise SystemExit(ExitStatus.USAGE)
+    else:
+        chosen = kept[0].path
+    if not yes and not click.confirm(t("restore.confirm", backup=chosen, path=path), default=False):
+        click.echo(t("restore.cancelled"))
+        return
+    try:
+        current = store.restore(chosen, path, folder, utcnow())
+    except store.StoreProblem as problem:
+        raise AttnquizError(t(f"restore.refused_{problem.reason}", backup=chosen)) from None
+    except (OSError, sqlite3.Error) as exc:
+        raise AttnquizError(t("restore.failed", backup=chosen, reason=getattr(exc, "strerror", None) or exc)) from None
+    click.echo(t("restore.done", backup=chosen))
+    if current is not None:
+        click.echo(t("restore.kept_current", backup=current))
+
+
+def when_written(moment: datetime) -> str:
+    """A moment as local date and time, to the minute."""
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")

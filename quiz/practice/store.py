@@ -479,18 +479,103 @@ def reset(path: Path, backups: Path, now: datetime) -> Path | None:
     """Copy the database to `backups`, then delete it; the backup's path, or None if there was none."""
     if not path.exists():
         return None
-    backups.mkdir(parents=True, exist_ok=True)
-    target = _free_name(backups / f"progress-{_stamp(now)}.sqlite3")
-    try:
-        source, copy = sqlite3.connect(path), sqlite3.connect(target)
-        try:
-            source.backup(copy)
-        finally:
-            source.close()
-            copy.close()
-    except sqlite3.DatabaseError:  # not a readable database: keep the bytes as they are
-        target.unlink(missing_ok=True)
-        target.write_bytes(path.read_bytes())
+    target = backup(path, backups, now)
     for suffix in ("", *_SIDECARS):
         path.with_name(path.name + suffix).unlink(missing_ok=True)
     return target
+
+
+def backup(path: Path, backups: Path, now: datetime) -> Path:
+    """A copy of the database (with what its WAL holds) in `backups`, named by the time; its path."""
+    backups.mkdir(parents=True, exist_ok=True)
+    target, n = backups / f"progress-{_stamp(now)}.sqlite3", 1
+    while target.exists():  # two in the same second: progress-<time>-2.sqlite3, ...
+        n += 1
+        target = backups / f"progress-{_stamp(now)}-{n}.sqlite3"
+    try:
+        _copy_database(path, target)
+    except sqlite3.DatabaseError:  # not a readable database: keep the bytes as they are
+        target.unlink(missing_ok=True)
+        target.write_bytes(path.read_bytes())
+    return target
+
+
+@dataclass(frozen=True)
+class Backup:
+    """A backup `reset` kept: its file, when it was written, and what it holds (None: not readable)."""
+
+    path: Path
+    written: datetime
+    answers: int | None
+    last_answer: datetime | None
+
+
+def backups(folder: Path) -> list[Backup]:
+    """The backups in `folder`, newest first."""
+    found = []
+    for path in folder.glob("progress-*") if folder.is_dir() else ():
+        if not path.is_file() or path.name.endswith(("-wal", "-shm", "-journal")):
+            continue
+        answers, last = _contents(path)
+        found.append(Backup(path, datetime.fromtimestamp(path.stat().st_mtime, timezone.utc), answers, last))
+    return sorted(found, key=lambda b: (b.written, b.path.name), reverse=True)
+
+
+def restore(chosen: Path, path: Path, backups_folder: Path, now: datetime) -> Path | None:
+    """Make the backup `chosen` the database at `path`, after backing up the current one (whose backup is
+    returned; None when there was none). A backup that is not a sound attnquiz database, or one written
+    by a newer attnquiz, is refused with a StoreProblem before anything changes."""
+    if _unreadable(chosen) or _contents(chosen)[0] is None:
+        raise StoreProblem("corrupt")
+    if _version(chosen) > SCHEMA_VERSION:
+        raise StoreProblem("newer")
+    kept = backup(path, backups_folder, now) if path.exists() else None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = _free_name(path.with_name(f".{path.name}.restoring"))
+    try:
+        _copy_database(chosen, staging, read_only=True)
+        for suffix in _SIDECARS:
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        staging.replace(path)
+    finally:
+        staging.unlink(missing_ok=True)
+    return kept
+
+
+class StoreProblem(Exception):
+    """A file that cannot be restored: "corrupt" (not a sound attnquiz database) or "newer"."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _copy_database(source_path: Path, target: Path, read_only: bool = False) -> None:
+    uri = f"{source_path.resolve().as_uri()}?immutable=1" if read_only else str(source_path)  # a backup: never changed
+    source, copy = sqlite3.connect(uri, uri=read_only), sqlite3.connect(target)
+    try:
+        source.backup(copy)
+    finally:
+        source.close()
+        copy.close()
+
+
+def _contents(path: Path) -> tuple[int | None, datetime | None]:
+    """How many answers a database file holds and the time of the last (opened immutable: never changed)."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True)
+        try:
+            count, last = conn.execute("SELECT COUNT(*), MAX(answered_at) FROM answers").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return None, None
+    return count, _time(last)
+
+
+def _version(path: Path) -> int:
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True)
+    try:
+        return conn.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        conn.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from quiz.cli import cli
@@ -143,3 +144,22 @@ def test_every_builtin_exercise_names_a_topic_of_the_builtin_banks() -> None:
 
     topics = set(available_topics(load_catalog(known_exercises=exercise_names()).questions()))
     assert {spec.id: spec.topic for spec in exercise_file().exercises if spec.topic not in topics} == {}
+
+
+@pytest.mark.parametrize("args", [["hint", "softmax"], ["solution", "softmax", "--yes"], ["exercises"]],
+                         ids=["hint", "solution", "exercises"])
+def test_a_damaged_store_is_one_clear_line_and_nothing_is_lost(args: list[str], tmp_path: Path) -> None:
+    path = data_path("database")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"not sqlite" * 50)
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    moved = next(path.parent.glob("progress.sqlite3.corrupt-*"))
+    assert result.stderr.splitlines() == [f"The progress database {path} could not be read; it was moved to {moved} "
+                                          "and a new one was started."]
+    assert moved.read_bytes() == b"not sqlite" * 50 and "Traceback" not in result.output
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data folder should be", encoding="utf-8")
+    unusable = CliRunner().invoke(cli, args, env={"ATTNQUIZ_HOME": str(blocker)})
+    assert unusable.exit_code == 2 and len(unusable.stderr.splitlines()) == 1
+    assert unusable.stderr.startswith(f"Error: cannot open the progress database {blocker / 'progress.sqlite3'}: ")

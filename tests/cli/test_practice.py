@@ -288,3 +288,56 @@ def test_questions_chosen_by_id_are_asked_in_that_order_whatever_their_state() -
     items = session.plan(questions, {}, session.Filters(questions=tuple(ids)), "practice", 10, None,
                          datetime.now(timezone.utc), new_limit=0)
     assert [item.question.id for item in items] == ids
+
+
+def _answer_count() -> int:
+    conn = sqlite3.connect(data_path("database"))
+    try:
+        return conn.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_reset_restore_puts_the_backup_back_and_keeps_the_progress_it_replaces() -> None:
+    nothing = CliRunner().invoke(cli, ["reset", "--restore"])
+    assert nothing.exit_code == 2 and nothing.stderr.startswith("Error: there is no backup to restore")
+    _start(["--topic", "kvcache"], "1\n")
+    answered = _answer_count()
+    deleted = CliRunner().invoke(cli, ["reset", "--yes"])
+    assert "`attnquiz reset --restore` puts it back" in deleted.output and not data_path("database").exists()
+    declined = CliRunner().invoke(cli, ["reset", "--restore"], input="n\n")
+    assert declined.exit_code == 0 and "Nothing restored." in declined.output and not data_path("database").exists()
+    restored = CliRunner().invoke(cli, ["reset", "--restore"], input="y\n")
+    assert restored.exit_code == 0, restored.output
+    only = next(data_path("backups").glob("progress-*.sqlite3"))
+    assert f"Restored {only}." in restored.output and _answer_count() == answered
+    _start(["--topic", "attention", "-n", "1"], "\n")  # more progress after the restore
+    current = _answer_count()
+    assert current > answered
+    several = CliRunner().invoke(cli, ["reset", "--restore", "--yes"])  # one backup from reset, none yet of this
+    assert several.exit_code == 0 and "The progress it replaced is kept in " in several.output
+    assert _answer_count() == answered  # the backup is back ...
+    listing = CliRunner().invoke(cli, ["reset", "--restore"])  # ... and two backups are listed, newest first
+    assert listing.exit_code == 2
+    lines = listing.output.splitlines()
+    assert lines[0] == f"2 backups in {data_path('backups')}, newest first:"
+    assert lines[1].startswith("  1) progress-") and lines[1].split()[-1] != "answer"
+    assert f" {current} answers, last answer " in lines[1] and f" {answered} answer" in lines[2]
+    newest = lines[1].split()[1]
+    assert lines[3] == f"Name the one to restore, such as: attnquiz reset --restore {newest}"
+    back = CliRunner().invoke(cli, ["reset", "--restore", newest, "--yes"])
+    assert back.exit_code == 0 and _answer_count() == current  # nothing was lost on the way
+    assert len(list(data_path("backups").glob("progress-*.sqlite3"))) == 3
+
+
+def test_reset_restore_refuses_a_damaged_or_unknown_backup_and_changes_nothing(tmp_path: Path) -> None:
+    _start(["--topic", "kvcache"], "1\n")
+    before = data_path("database").read_bytes()
+    broken = tmp_path / "broken.sqlite3"
+    broken.write_bytes(b"not sqlite" * 100)
+    refused = CliRunner().invoke(cli, ["reset", "--restore", str(broken), "--yes"])
+    assert refused.exit_code == 2 and refused.stderr == (
+        f"Error: {broken} is not a readable attnquiz progress database; nothing was changed\n")
+    unknown = CliRunner().invoke(cli, ["reset", "--restore", "progress-1999.sqlite3", "--yes"])
+    assert unknown.exit_code == 2 and unknown.stderr.startswith("Error: no backup 'progress-1999.sqlite3'")
+    assert data_path("database").read_bytes() == before and not data_path("backups").exists()
