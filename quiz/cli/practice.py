@@ -218,14 +218,21 @@ def stats(banks: tuple[str, ...], builtin: bool, plain: bool | None, fmt: str,
     scheduler = Scheduler.from_settings(loaded.settings)
     with open_store() as store:
         result = store.stats(now)
-        figures = progress.figures(store.answers_per_day(), store.topic_cards(), scheduler.retrievability, now)
+        cards = store.topic_cards()
+        figures = progress.figures(store.answers_per_day(), cards, scheduler.retrievability, now)
         known_exercises = store.exercise_progress()
     exercise_order = list(index.exercises)
+    new: dict[str, int] = {}
+    for bank in index.banks:  # the loaded banks' questions never answered: no card yet
+        for question in bank.questions:
+            if (bank.id, question.id) not in cards:
+                new[question.topic] = new.get(question.topic, 0) + 1
     name_of = lambda topic: names.get(topic, topic)  # noqa: E731
     if fmt == "json":
         import json
 
         data = progress.to_json(result, figures, name_of, loaded.settings.desired_retention)
+        data["new"] = dict(sorted(new.items()))  # per topic, the loaded banks' questions never answered
         data["exercises"] = exercise_progress.to_json(exercise_order, known_exercises)
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
@@ -234,7 +241,7 @@ def stats(banks: tuple[str, ...], builtin: bool, plain: bool | None, fmt: str,
     text_only = loaded.settings.plain or not sys.stdout.isatty()
     console = render.make_console(plain=text_only)
     prompt_of = lambda bank_id, question_id: prompts.get((bank_id, question_id))  # noqa: E731
-    summary.render_stats(console, result, now, text_only, name_of, prompt_of)
+    summary.render_stats(console, result, now, text_only, name_of, prompt_of, new)
     if result.topics:
         charts.render(console, result, figures, loaded.settings.desired_retention, text_only, name_of, prompt_of,
                       every_question)

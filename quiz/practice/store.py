@@ -195,7 +195,7 @@ class TopicStats:
     answers: int
     correct: int
     due_now: int
-    due_week: int
+    due_week: int  # due later in the next 7 days (not counting those due now)
 
     @property
     def accuracy(self) -> float:
@@ -451,7 +451,8 @@ class Store:
             "SELECT topic, COUNT(DISTINCT bank_id || char(0) || question_id), COUNT(*), SUM(correct)"
             " FROM answers GROUP BY topic").fetchall()
         due = {row[0]: row[1:] for row in self.conn.execute(
-            "SELECT topic, SUM(due <= ?), SUM(due <= ?) FROM cards GROUP BY topic", (_iso(now), week))}
+            "SELECT topic, SUM(due <= ?), SUM(due > ? AND due <= ?) FROM cards GROUP BY topic",
+            (_iso(now), _iso(now), week))}
         topics = [TopicStats(topic, questions, answers, correct, *due.get(topic, (0, 0)))
                   for topic, questions, answers, correct in per_topic]
         weakest = [WeakQuestion(*row) for row in self.conn.execute(

@@ -7,7 +7,7 @@ The same summary is shown after a finished session, a timed-out exam and Ctrl-C.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -145,19 +145,27 @@ def render_summary(console: Console, summary: Summary, now: datetime, plain: boo
 
 
 def render_stats(console: Console, stats: Stats, now: datetime, plain: bool,
-                 names: Callable[[str], str], prompt_of: Callable[[str, str], str | None]) -> None:
-    """Per topic: questions, answers, accuracy, due now and within 7 days; the streak; the weakest five."""
+                 names: Callable[[str], str], prompt_of: Callable[[str, str], str | None],
+                 new: Mapping[str, int] | None = None) -> None:
+    """Per topic: questions seen, new ones (`new`: the loaded banks' questions never answered, by topic),
+    answers, accuracy, due now and later in the next 7 days; the streak; the weakest five."""
+    from quiz.practice.store import TopicStats
+
+    new = new or {}
     if not stats.topics:
         render.line(console, t("stats.none"))
+        if sum(new.values()):
+            render.line(console, t("stats.all_new", questions=sum(new.values()), topics=len(new)))
         return
-    rows = [[names(s.topic), str(s.questions), str(s.answers), _percent(s.correct, s.answers), str(s.due_now),
-             str(s.due_week)] for s in stats.topics]
-    if len(stats.topics) > 1:
-        total = [sum(getattr(s, f) for s in stats.topics) for f in ("questions", "answers", "correct", "due_now",
-                                                                     "due_week")]
-        rows.append([t("column.total"), str(total[0]), str(total[1]), _percent(total[2], total[1]), str(total[3]),
-                     str(total[4])])
-    _table(console, [t("column.topic"), t("column.questions"), t("column.answers"), t("column.accuracy"),
+    lines = [*stats.topics, *(TopicStats(topic, 0, 0, 0, 0, 0) for topic in sorted(new)
+                              if topic not in {s.topic for s in stats.topics})]
+    rows = [[names(s.topic), str(s.questions), str(new.get(s.topic, 0)), str(s.answers), _percent(s.correct, s.answers),
+             str(s.due_now), str(s.due_week)] for s in lines]
+    if len(lines) > 1:
+        total = [sum(getattr(s, f) for s in lines) for f in ("questions", "answers", "correct", "due_now", "due_week")]
+        rows.append([t("column.total"), str(total[0]), str(sum(new.values())), str(total[1]),
+                     _percent(total[2], total[1]), str(total[3]), str(total[4])])
+    _table(console, [t("column.topic"), t("column.seen"), t("column.new"), t("column.answers"), t("column.accuracy"),
                      t("column.due_now"), t("column.due_week")], rows, plain)
     render.line(console, t("stats.streak", days=stats.streak))
     render.line(console, next_review_line(stats.next_due, now))

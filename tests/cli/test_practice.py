@@ -212,7 +212,13 @@ def test_stats_after_some_answers() -> None:
     result = CliRunner().invoke(cli, ["stats", *BANK])
     assert result.exit_code == 0, result.output
     row = next(line for line in result.output.splitlines() if line.startswith("KV cache"))
-    assert [cell.strip() for cell in row.split("|")] == ["KV cache", "2", "2", "50%", "0", "1"]
+    assert [cell.strip() for cell in row.split("|")] == ["KV cache", "2", "0", "2", "50%", "0", "1"]
+    unseen = next(line for line in result.output.splitlines() if line.startswith("Attention"))
+    assert [cell.strip() for cell in unseen.split("|")] == ["Attention", "0", "5", "0", "-", "0", "0"]
+    import json
+
+    figures = json.loads(CliRunner().invoke(cli, ["stats", *BANK, "--format", "json"]).output)
+    assert figures["new"] == {"attention": 5}
     assert "Current streak: 1 day" in result.output
     assert f"{items[0].question.id}: " in result.output.split("Weakest questions:")[1]
 
@@ -311,7 +317,7 @@ def test_reset_restore_puts_the_backup_back_and_keeps_the_progress_it_replaces()
     assert restored.exit_code == 0, restored.output
     only = next(data_path("backups").glob("progress-*.sqlite3"))
     assert f"Restored {only}." in restored.output and _answer_count() == answered
-    _start(["--topic", "attention", "-n", "1"], "\n")  # more progress after the restore
+    _start(["--question", "fx-rows"], "y\n")  # more progress after the restore
     current = _answer_count()
     assert current > answered
     several = CliRunner().invoke(cli, ["reset", "--restore", "--yes"])  # one backup from reset, none yet of this

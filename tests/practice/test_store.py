@@ -183,7 +183,7 @@ def test_stats_per_topic_streak_and_weakest(tmp_path: Path, items: dict[str, Ite
         stats = db.stats(NOW + timedelta(minutes=5), today=(NOW).astimezone().date())
     attention, kvcache = stats.topics
     assert (attention.topic, attention.questions, attention.answers, attention.correct) == ("attention", 2, 5, 3)
-    assert (attention.due_now, attention.due_week) == (1, 2)
+    assert (attention.due_now, attention.due_week) == (1, 1)  # due now, then due later within 7 days
     assert (kvcache.topic, kvcache.questions, kvcache.answers, kvcache.accuracy) == ("kvcache", 1, 1, 1.0)
     assert stats.streak == 5
     assert [(w.question_id, w.correct, w.answers) for w in stats.weakest] == [("fx-scale", 0, 1), ("fx-rows", 3, 4)]

@@ -94,17 +94,28 @@ def test_stats_tables() -> None:
                   [WeakQuestion("b", "q-gone", "kvcache", 2, 1)], None)
     out = io.StringIO()
     summary.render_stats(render.make_console(True, out, 100), stats, NOW, True,
-                         lambda topic: {"attention": "Attention"}.get(topic, topic), lambda bank, qid: None)
+                         lambda topic: {"attention": "Attention"}.get(topic, topic), lambda bank, qid: None,
+                         {"attention": 5, "masks": 3})
     lines = out.getvalue().splitlines()
-    assert lines[:5] == [
-        "topic      | questions | answers | accuracy | due now | due in 7 days",
-        "-----------+-----------+---------+----------+---------+--------------",
-        "Attention  |         4 |      10 |      70% |       1 |             3",
-        "kvcache    |         2 |       2 |      50% |       0 |             2",
-        "all topics |         6 |      12 |      67% |       1 |             5",
+    assert lines[:6] == [
+        "topic      | seen | new | answers | accuracy | due now | due later this week",
+        "-----------+------+-----+---------+----------+---------+--------------------",
+        "Attention  |    4 |   5 |      10 |      70% |       1 |                   3",
+        "kvcache    |    2 |   0 |       2 |      50% |       0 |                   2",
+        "masks      |    0 |   3 |       0 |        - |       0 |                   0",
+        "all topics |    6 |   8 |      12 |      67% |       1 |                   5",
     ]
     assert "Current streak: 4 days" in lines
     assert any("q-gone: (no longer in the loaded banks)" in line for line in lines)
+
+
+def test_stats_with_only_new_questions_says_how_many() -> None:
+    bind_language("en")
+    out = io.StringIO()
+    summary.render_stats(render.make_console(True, out, 100), Stats(), NOW, True, str, lambda bank, qid: None,
+                         {"attention": 1, "masks": 3})
+    assert out.getvalue().splitlines() == ["No answers yet. Start with `attnquiz start`.",
+                                           "4 questions in 2 topics, all new."]
 
 
 def test_stats_with_no_answers() -> None:
