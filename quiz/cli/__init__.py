@@ -53,7 +53,7 @@ SHORT_HELP = {
     "start": "Start the interactive quiz (practice, exam or review).",
     "review": "Review the questions that are due (short for `attnquiz start --mode review`).",
     "stats": "Show your progress per topic, streak, weakest questions, recall now, a review heatmap and what is due.",
-    "reset": "Delete your progress, keeping a backup (asks first unless --yes).",
+    "reset": "Delete your progress, keeping a backup (asks first unless --yes); --restore puts a backup back.",
     "check": "Check your NumPy attention and KV-cache code in a sandbox against hidden reference tests.",
     "new": "Write a starter solution file with every function to implement.",
     "exercises": "List every code exercise with its topic, difficulty, your status, best score and speedup, and what is next.",
