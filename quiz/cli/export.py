@@ -109,7 +109,7 @@ def reviews(output: Path, force: bool) -> None:
     loaded = settings()
     with open_store() as store:
         rows = transfer.review_log(store, Scheduler.from_settings(loaded.settings))
-    transfer.write_text(output, transfer.reviews_csv(rows), force)
+    transfer.write_text(output, transfer.reviews_csv(rows), force, "attnquiz-reviews.csv")
     click.echo(t("export.reviews_done", path=output, reviews=len(rows)))
 
 

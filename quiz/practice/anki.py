@@ -290,7 +290,7 @@ def export(banks: Sequence[models.Bank], path: Path, lang: str, force: bool = Fa
     if path.exists() and not force:
         raise AttnquizError(t("export.exists", path=path))
     if path.is_dir():
-        raise AttnquizError(t("export.is_folder", path=path))
+        raise AttnquizError(t("export.is_folder", path=path, example=path / "attnquiz.apkg"))
     decks, notes = build(banks, lang)
     package = genanki.Package(decks)
     try:

@@ -101,18 +101,19 @@ class ProgressFile(_Row):
     cards: list[CardRow]
 
 
-def _check_writable(path: Path, force: bool) -> None:
+def _check_writable(path: Path, force: bool, example: str) -> None:
     if path.is_dir():
-        raise AttnquizError(t("export.is_folder", path=path))
+        raise AttnquizError(t("export.is_folder", path=path, example=path / example))
     if path.exists() and not force:
         raise AttnquizError(t("export.exists", path=path))
 
 
-def write_text(path: Path, text: str, force: bool) -> None:
-    """Write `text` to `path` through a temporary file beside it: all of it, or nothing."""
+def write_text(path: Path, text: str, force: bool, example: str) -> None:
+    """Write `text` to `path` through a temporary file beside it: all of it, or nothing. `example`: a file
+    name to suggest when `path` is a folder."""
     from quiz import files
 
-    _check_writable(path, force)
+    _check_writable(path, force, example)
     try:
         files.write_text(path, text, newline="")
     except OSError as exc:
@@ -137,7 +138,7 @@ class Exported:
 
 def export_progress(store: Store, path: Path, now: datetime, force: bool = False) -> Exported:
     text = progress_json(store, now)
-    write_text(path, text, force)
+    write_text(path, text, force, "attnquiz-progress.json")
     data = json.loads(text)
     return Exported(path, len(data["sessions"]), len(data["answers"]), len(data["cards"]))
 
@@ -153,8 +154,10 @@ def read_progress(path: Path) -> ProgressFile:
     """The progress file at `path`, checked whole; one line naming what is wrong otherwise."""
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AttnquizError(t("import.unreadable", path=path, reason=getattr(exc, "strerror", None) or exc)) from None
+    except UnicodeDecodeError:  # bytes that are not text: not anything `export progress` writes
+        raise AttnquizError(t("import.foreign", path=path)) from None
+    except OSError as exc:
+        raise AttnquizError(t("import.unreadable", path=path, reason=exc.strerror or exc)) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

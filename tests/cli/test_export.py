@@ -92,7 +92,22 @@ def test_import_of_a_broken_file_is_one_line_and_loses_nothing(tmp_path: Path) -
     assert foreign.returncode == 2 and "is not an attnquiz progress file" in foreign.stderr
     missing = run("import", "progress", str(tmp_path / "none.json"))
     assert missing.returncode == 2 and missing.stderr.startswith(f"Error: Cannot read {tmp_path / 'none.json'}: ")
+    (tmp_path / "photo.json").write_bytes(b"\xff\xd8\xff\xe0 not text at all")
+    binary = run("import", "progress", str(tmp_path / "photo.json"))
+    assert binary.returncode == 2 and binary.stderr.count("\n") == 1
+    assert binary.stderr.startswith(f"Error: {tmp_path / 'photo.json'} is not an attnquiz progress file")
     assert run("stats", "--format", "json").stdout == before
+
+
+@pytest.mark.parametrize(("command", "example"), [(("progress",), "attnquiz-progress.json"),
+                                                  (("reviews",), "attnquiz-reviews.csv"),
+                                                  (("anki",), "attnquiz.apkg")])
+def test_an_export_to_a_folder_suggests_a_file_of_its_kind(tmp_path: Path, command: tuple[str, ...],
+                                                           example: str) -> None:
+    done = run("export", *command, "-o", str(tmp_path), "--force")
+    assert (done.returncode, done.stderr) == (2, f"Error: {tmp_path} is a folder: give a file name, such as "
+                                                 f"{tmp_path / example}\n")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_export_reviews_writes_the_optimizer_columns(tmp_path: Path) -> None:
