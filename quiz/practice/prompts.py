@@ -241,14 +241,15 @@ class QuestionaryUI(_QuizUI):
     def feedback(self, result: Result) -> None:
         super().feedback(result)
         if self.pause:
-            self.wait()
+            self.wait(t("feedback.correct" if result.correct else "feedback.wrong"))
 
-    def wait(self) -> None:
-        """Hold the screen until a key is pressed (Ctrl-C still stops the quiz)."""
+    def wait(self, verdict: str) -> None:
+        """Hold the screen until a key is pressed (Ctrl-C still stops the quiz). The prompt repeats the
+        verdict, which a long feedback may have scrolled off a short terminal."""
         import questionary
 
         self.console.print()
-        questionary.press_any_key_to_continue(t("prompt.continue"), **self.io).unsafe_ask()
+        questionary.press_any_key_to_continue(t("prompt.continue", verdict=verdict), **self.io).unsafe_ask()
 
 
 class PlainUI(_QuizUI):

@@ -72,14 +72,14 @@ def test_a_long_choice_is_wrapped_never_cut_then_a_hint_then_relearning(tmp_path
     wrong_first = _right_is_second()
     child.send(("" if wrong_first else DOWN) + "\r")
     child.expect("Wrong")
-    child.expect("Press any key for the next question")
+    child.expect("✗ Wrong · Press")  # the verdict again at the pause, even if the feedback scrolled it off
     child.send("\r")
     child.expect("Question 2/2")
     child.expect("again: missed earlier")
     child.expect("first layer")
     child.send(("" if not wrong_first else DOWN) + "\r")  # now the right one
     child.expect("Right")
-    child.expect("Press any key")
+    child.expect("✓ Right · Press")
     child.send("\r")
     child.expect("Score: 0 of 1 right")
     child.expect(r"Relearned: 1 of 1 missed questions\s+answered right\s+later in the session")
