@@ -8,6 +8,7 @@ question's id (what ``--question`` takes) with its type, difficulty and tags, to
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -94,7 +95,7 @@ def render_listing(result: Listing, width: int = 100, questions: bool = False) -
 
     if not result.banks:
         return t("list.none") + "\n"
-    console = Console(width=width, record=True, file=_Null(), color_system=None, legacy_windows=False,
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=None, legacy_windows=False,
                       highlight=False)
     console.print(t("list.banks"))
     banks = Table(box=None, pad_edge=False, show_header=False)
@@ -152,11 +153,3 @@ def to_json(result: Listing) -> dict[str, Any]:
 
 def _counts(types: dict[str, int]) -> str:
     return t("list.sep").join(t("list.type_count", count=count, type=t(f"type.{qtype}")) for qtype, count in types.items())
-
-
-class _Null:
-    def write(self, _text: str) -> int:
-        return 0
-
-    def flush(self) -> None:
-        pass

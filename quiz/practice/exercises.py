@@ -9,6 +9,7 @@ quiz/_data/solutions), one definition per exercise, shown with the comment block
 from __future__ import annotations
 
 import ast
+import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,8 +22,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from quiz.check.catalog import ExerciseSpec
-    from quiz.check.verdicts import CheckResult
     from quiz.check.listing import ExerciseRow
+    from quiz.check.verdicts import CheckResult
     from quiz.practice.store import ExerciseProgress
 
 
@@ -170,7 +171,7 @@ def render_exercises(rows: Sequence[ExerciseRow], progress: Mapping[str, Exercis
                       style="bold")
         for row in members:
             table.add_row(*map(escape, by_id[row.id]), *([escape(row.title)] if with_titles else []))
-    console = Console(width=width, record=True, file=_Null(), color_system=None, legacy_windows=False,
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=None, legacy_windows=False,
                       highlight=False)
     console.print(table)
     console.print()
@@ -216,11 +217,3 @@ def _best(row: ExerciseRow, known: ExerciseProgress | None) -> tuple[str, str]:
 
 def _score(known: ExerciseProgress) -> str:
     return f"{known.best_score:g}/{known.max_score:g}"
-
-
-class _Null:
-    def write(self, _text: str) -> int:
-        return 0
-
-    def flush(self) -> None:
-        pass
