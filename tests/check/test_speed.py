@@ -110,3 +110,21 @@ def test_the_speed_figure_is_reported_even_when_only_the_dtype_is_wrong(tmp_path
     timed = result.tests[-1]
     assert timed.status is Status.SKIPPED and timed.points == 0 and timed.speed is not None
     assert "for information" in timed.message
+
+
+def _run(wall: list[float], cpu: list[float] | None) -> speed._Run:
+    return speed._Run(starts=[32 * i for i in range(len(wall))], sizes=[32] * len(wall), wall=wall, cpu=cpu)
+
+
+def test_a_run_of_yours_stops_at_twice_the_recomputing_runs_cpu_time_and_wall_time_gets_slack() -> None:
+    naive = _run([0.5, 0.5], [0.4, 0.4])  # recomputing: 1.0 s wall, 0.8 s CPU
+    limit = speed._Limit.of(naive, timeout=10)
+    limit.check(_run([1.0, 1.5], [0.3, 0.4]), 64)  # slow on the wall clock only (a busy machine): goes on
+    with pytest.raises(speed._TooSlow) as slow:
+        limit.check(_run([0.9, 0.9], [0.8, 0.9]), 64)  # 1.7 s of CPU > 2 x 0.8 s
+    assert (slow.value.steps, slow.value.seconds, slow.value.naive) == (64, pytest.approx(1.7), pytest.approx(0.8))
+    with pytest.raises(speed._TooSlow):
+        limit.check(_run([2.0, 2.5], [0.3, 0.4]), 64)  # past 2 x 2 x 1.0 s of wall time even so
+    wall_only = speed._Limit.of(_run([0.5, 0.5], None), timeout=10)
+    with pytest.raises(speed._TooSlow):
+        wall_only.check(_run([1.0, 1.5], None), 64)  # no CPU clock: 2 x the wall time
