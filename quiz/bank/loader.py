@@ -48,6 +48,8 @@ class Problem:
     col: int
     message: str
     severity: Literal["error", "warning"] = "error"
+    unreadable: bool = False
+    """The path is missing or cannot be read (a usage error, exit 2), as opposed to a problem in a bank."""
 
     def __str__(self) -> str:
         prefix = t("bank.warning_prefix") if self.severity == "warning" else ""
@@ -79,7 +81,7 @@ class Catalog:
 def bank_files(paths: Iterable[str | os.PathLike[str]], problems: list[Problem]) -> list[Path]:
     """Expand files and folders (recursively) into bank files; a missing path is a problem."""
     found, missing = find_bank_files(paths)
-    problems.extend(Problem(str(path), 0, 0, t("bank.missing_path")) for path in missing)
+    problems.extend(Problem(str(path), 0, 0, t("bank.missing_path"), unreadable=True) for path in missing)
     return found
 
 
@@ -104,11 +106,14 @@ def load_paths(paths: Iterable[str | os.PathLike[str]], *, known_exercises: Coll
     exercises = set(known_exercises)
     for path in files:
         bank, doc, problems = _load_file(path)
+        if doc is not None and isinstance(doc.data, dict):  # ids are checked even when the bank has errors
+            problems += _id_checks(str(path), doc, first_bank, first_question)
         if bank is not None and doc is not None:
-            problems += _cross_checks(str(path), bank, doc, first_bank, first_question, exercises)
+            problems += _exercise_checks(str(path), bank, doc, exercises)
             if authoring:
                 problems += _key_point_checks(str(path), bank, doc)
-            problems.sort(key=lambda p: (p.line, p.col))  # in file order (stable: same place, found order)
+        problems.sort(key=lambda p: (p.line, p.col))  # in file order (stable: same place, found order)
+        if bank is not None and doc is not None:
             problems += _definition_checks(path, bank, doc, exercises, first_exercise)
         catalog.problems += problems
         if bank is not None and not any(p.severity == "error" for p in problems):
@@ -122,7 +127,7 @@ def _load_file(path: Path) -> tuple[models.Bank | None, yamlsource.Document | No
     try:
         doc = yamlsource.parse(yamlsource.read_text(path))
     except OSError as exc:
-        return None, None, [Problem(shown, 0, 0, t("bank.unreadable", reason=exc.strerror or str(exc)))]
+        return None, None, [Problem(shown, 0, 0, t("bank.unreadable", reason=exc.strerror or str(exc)), unreadable=True)]
     except yamlsource.YamlReadError as exc:
         return None, None, [_from_yaml(shown, exc.problem)]
     problems = [_from_yaml(shown, p) for p in doc.problems]
@@ -293,30 +298,36 @@ def _warnings(shown: str, bank: models.Bank, doc: yamlsource.Document) -> list[P
     return problems
 
 
-def _cross_checks(
-    shown: str,
-    bank: models.Bank,
-    doc: yamlsource.Document,
-    first_bank: dict[str, tuple[str, int]],
-    first_question: dict[str, tuple[str, int]],
-    exercises: set[str],
-) -> list[Problem]:
-    """Ids unique across every loaded bank; code questions name a known exercise."""
+def _id_checks(shown: str, doc: yamlsource.Document, first_bank: dict[str, tuple[str, int]],
+               first_question: dict[str, tuple[str, int]]) -> list[Problem]:
+    """Bank and question ids unique across every loaded bank. Read from the raw document, so that a
+    repeated id is reported even when its question (or its bank) has other errors."""
     problems: list[Problem] = []
-    mark = doc.mark_for(("id",))
-    if bank.id in first_bank:
-        where = "{}:{}".format(*first_bank[bank.id])
-        problems.append(Problem(shown, mark.line, mark.col, t("bank.duplicate_bank_id", id=bank.id, first=where)))
-    else:
-        first_bank[bank.id] = (shown, mark.line)
+    data = doc.data
+    if isinstance(data.get("id"), str):
+        problems += _repeated(shown, doc, ("id",), data["id"], first_bank, "bank.duplicate_bank_id")
+    questions = data.get("questions")
+    for qi, question in enumerate(questions if isinstance(questions, list) else []):
+        if isinstance(question, dict) and isinstance(question.get("id"), str):
+            problems += _repeated(shown, doc, ("questions", qi, "id"), question["id"], first_question,
+                                  "bank.duplicate_question_id")
+    return problems
+
+
+def _repeated(shown: str, doc: yamlsource.Document, where: tuple[Any, ...], value: str,
+              first: dict[str, tuple[str, int]], key: str) -> list[Problem]:
+    """A problem if `value` was seen before (at the place `first` remembers), else remember this place."""
+    mark = doc.mark_for(where)
+    if value not in first:
+        first[value] = (shown, mark.line)
+        return []
+    return [Problem(shown, mark.line, mark.col, t(key, id=value, first="{}:{}".format(*first[value])))]
+
+
+def _exercise_checks(shown: str, bank: models.Bank, doc: yamlsource.Document, exercises: set[str]) -> list[Problem]:
+    """Code questions name a known exercise."""
+    problems: list[Problem] = []
     for qi, question in enumerate(bank.questions):
-        mark = doc.mark_for(("questions", qi, "id"))
-        if question.id in first_question:
-            where = "{}:{}".format(*first_question[question.id])
-            problems.append(Problem(shown, mark.line, mark.col,
-                                    t("bank.duplicate_question_id", id=question.id, first=where)))
-        else:
-            first_question[question.id] = (shown, mark.line)
         if isinstance(question, models.CodeQuestion) and isinstance(question.exercise, str) \
                 and question.exercise not in exercises:
             emark = doc.mark_for(("questions", qi, "exercise"))
