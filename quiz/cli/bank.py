@@ -53,6 +53,8 @@ def validate(paths: tuple[str, ...], strict: bool) -> None:
     failed = bool(catalog.errors) or (strict and bool(catalog.warnings))
     click.echo(t("validate.summary", files=catalog.files, errors=len(catalog.errors),
                  warnings=len(catalog.warnings)))
+    if any(problem.unreadable for problem in catalog.problems):  # a missing or unreadable path: usage
+        raise SystemExit(ExitStatus.USAGE)
     raise SystemExit(ExitStatus.FAILURE if failed else ExitStatus.OK)
 
 

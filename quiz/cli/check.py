@@ -9,7 +9,7 @@ import click
 
 from quiz.check import CALL_TIMEOUT, ISOLATION, ISOLATION_CHOICES
 from quiz.cli import complete
-from quiz.cli.options import lang_option, run_context
+from quiz.cli.options import existing_banks, lang_option, run_context
 from quiz.errors import AttnquizError, ExitStatus
 
 if TYPE_CHECKING:
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from quiz.check.verdicts import CheckResult
 
 bank_option = click.option("--bank", "banks", multiple=True, metavar="PATH", type=click.Path(),
+                           callback=existing_banks,
                            help="A bank whose code questions name or define the exercises (repeatable).")
 
 

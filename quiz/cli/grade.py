@@ -10,7 +10,7 @@ import click
 
 from quiz.check import ISOLATION, ISOLATION_CHOICES
 from quiz.cli import complete
-from quiz.cli.options import lang_option
+from quiz.cli.options import existing_banks, lang_option
 
 
 @click.command()
@@ -26,7 +26,7 @@ from quiz.cli.options import lang_option
 @click.option("--exercise", "exercises", multiple=True, metavar="NAME", shell_complete=complete.exercises,
               help="Check only this exercise (repeatable).")
 @click.option("--bank", "banks", multiple=True, metavar="PATH", type=click.Path(),
-              help="Bank defining extra exercises (repeatable).")
+              callback=existing_banks, help="Bank defining extra exercises (repeatable).")
 @click.option("--seed", type=int, default=None, help="Same random inputs for every student.")
 @click.option("--file", "filename", default="solution.py", show_default=True, metavar="NAME",
               help="The file to check inside a student's folder.")

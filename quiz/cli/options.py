@@ -27,8 +27,24 @@ lang_option = click.option(
     "--lang", type=click.Choice(LANGUAGES), expose_value=False, is_eager=True, callback=_set_language,
     help="Interface language (else ATTNQUIZ_LANG, else the locale).",
 )
+
+
+def existing_banks(ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    """--bank's paths, which must exist: a mistyped path is a usage error, not a silent run on other banks."""
+    from pathlib import Path
+
+    from quiz.errors import AttnquizError
+    from quiz.i18n import t
+
+    missing = next((path for path in value if not Path(path).expanduser().exists()), None)
+    if missing is not None and not ctx.resilient_parsing:  # (shell completion parses half-typed lines)
+        raise AttnquizError(t("bank.option_missing", path=missing))
+    return value
+
+
 bank_option = click.option(
     "--bank", "banks", multiple=True, metavar="PATH", type=click.Path(),  # the shell completes a path
+    callback=existing_banks,
     help="Extra bank file or folder (repeatable); ATTNQUIZ_BANKS adds more.",
 )
 

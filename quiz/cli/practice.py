@@ -167,10 +167,10 @@ def _load_questions(banks: tuple[str, ...], builtin: bool) -> list[tuple[models.
     for problem in catalog.errors:
         click.echo(str(problem), err=True)
     broken = len({problem.path for problem in catalog.errors})
+    if not catalog.banks:  # (not "add one with --bank" to someone who just did, and every one was broken)
+        raise AttnquizError(t("start.all_banks_broken", count=broken) if broken else t("start.no_banks"))
     if broken:
         click.echo(t("start.banks_skipped", count=broken), err=True)
-    if not catalog.banks:
-        raise AttnquizError(t("start.no_banks"))
     return catalog.questions()
 
 

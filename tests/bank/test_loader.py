@@ -53,10 +53,16 @@ def test_warnings_fail_only_with_strict(monkeypatch: pytest.MonkeyPatch) -> None
     assert _validate("tests/banks_gallery/missing_translation.yaml", strict=True)[0] == 1
 
 
-def test_missing_path_is_one_clear_line(tmp_path: Path) -> None:
+def test_missing_path_is_one_clear_line_and_a_usage_error(tmp_path: Path) -> None:
     code, lines = _validate(str(tmp_path / "nope.yaml"))
-    assert code == 1
+    assert code == 2  # the README's exit codes: 2 for a missing or unreadable file
     assert lines[0] == f"{tmp_path / 'nope.yaml'}: no such file or folder"
+
+
+def test_a_missing_path_beside_a_valid_bank_still_checks_the_bank(tmp_path: Path) -> None:
+    code, lines = _validate(str(GALLERY / "valid_minimal.yaml"), str(tmp_path / "nope.yaml"))
+    assert code == 2
+    assert lines == [f"{tmp_path / 'nope.yaml'}: no such file or folder", "1 file checked: 1 error, 0 warnings"]
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
@@ -65,7 +71,7 @@ def test_unreadable_file(tmp_path: Path) -> None:
     bank.write_text((GALLERY / "valid_minimal.yaml").read_text())
     bank.chmod(0)
     code, lines = _validate(str(bank))
-    assert code == 1 and lines[0] == f"{bank}: cannot read file: Permission denied"
+    assert code == 2 and lines[0] == f"{bank}: cannot read file: Permission denied"
 
 
 def test_custom_tag_is_never_executed(tmp_path: Path) -> None:

@@ -186,6 +186,27 @@ def test_no_banks_at_all() -> None:
     assert result.exit_code == 2 and "no question banks found" in result.output
 
 
+@pytest.mark.parametrize("command", [["start"], ["review"], ["stats"], ["list"], ["exercises"], ["hint", "softmax"],
+                                     ["check", "solution.py"], ["grade", "."], ["keypoints", "mask-why"]],
+                         ids=lambda c: c[0])
+def test_a_missing_bank_path_is_a_one_line_usage_error(command: list[str], tmp_path: Path) -> None:
+    """A mistyped --bank never runs the command on the other banks (F10)."""
+    result = CliRunner().invoke(cli, [*command, "--bank", str(tmp_path / "nosuch.yaml")], input="")
+    assert result.exit_code == ExitStatus.USAGE
+    assert result.output == f"Error: --bank {tmp_path / 'nosuch.yaml'}: no such file or folder\n"
+
+
+def test_when_every_bank_given_is_broken_the_error_says_so() -> None:
+    broken = REPO / "tests" / "banks_gallery" / "unknown_key.yaml"
+    result = CliRunner().invoke(cli, ["start", "--no-builtin", "--bank", str(broken)], input="")
+    assert result.exit_code == ExitStatus.USAGE
+    assert "unknown key 'promt'; did you mean 'prompt'?" in result.stderr
+    last = result.stderr.splitlines()[-1]
+    assert last == ("Error: no bank left to practise: the only bank file given has errors "
+                    "(see above; `attnquiz validate PATH` checks a bank)")
+    assert "--bank PATH" not in result.stderr and "left out" not in result.stderr
+
+
 def test_a_broken_extra_bank_is_reported_and_left_out() -> None:
     broken = REPO / "tests" / "banks_gallery" / "unknown_key.yaml"
     result = _start(["--bank", str(broken), "--topic", "kvcache"], "")
