@@ -26,12 +26,14 @@ import unicodedata
 from dataclasses import dataclass
 
 from quiz.bank import models
+from quiz.practice import units
 from quiz.practice.normalize import blank_out, find_keyword, matches_any, words
 
 _MAX_EXPONENT = 64
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
            ast.Pow: operator.pow}
-_LEADING_NUMBER = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)\s*[^\W\d_][\w\s/%]*$")
+# An expression, then words without digits ("0.5 MiB", "1.5e3 KiB", "2*32*128 bytes", "64 heads").
+_NUMBER_THEN_WORDS = re.compile(r"^(?P<number>.*?[\d)])\s*(?P<words>[^\W\d_][^\d]*)$")
 
 
 @dataclass(frozen=True)
@@ -86,10 +88,20 @@ def grade_short(question: models.ShortQuestion, text: str, lang: str) -> Grade:
 
 
 def grade_numeric(question: models.NumericQuestion, text: str, lang: str) -> Grade:
-    unit = models.localize(question.unit, lang) if question.unit is not None else None
-    value = parse_number(text, unit)
+    """A refused unit is never marked here: the prompt asks again (the value is None if it comes anyway)."""
+    read = read_number(text, unit_forms(question, lang))
+    value = read if isinstance(read, float) else None
     right = value is not None and abs(value - question.answer) <= question.tolerance * (1 + 1e-9) + 1e-12
     return Grade(correct=right, score=float(right), value=value)
+
+
+def unit_forms(question: models.NumericQuestion, lang: str) -> list[str]:
+    """The question's unit in the current language, then in its other languages (none without a unit)."""
+    if question.unit is None:
+        return []
+    own = models.localize(question.unit, lang)
+    others = question.unit.values() if isinstance(question.unit, dict) else []
+    return [own, *(form for form in others if form != own)]
 
 
 def grade_open(question: models.OpenQuestion, text: str, lang: str) -> Grade:
@@ -143,21 +155,37 @@ def _all_keywords(point: models.KeyPoint, lang: str) -> list[str]:
 
 
 def parse_number(text: str, unit: str | None = None) -> float | None:
-    """A number or arithmetic expression, optionally followed by `unit` or another word; else None."""
+    """A number or arithmetic expression, optionally followed by `unit` or another word; else None
+    (also when a unit is typed that `read_number` refuses)."""
+    value = read_number(text, [unit] if unit else [])
+    return value if isinstance(value, float) else None
+
+
+def read_number(text: str, unit_texts: list[str] | tuple[str, ...] = ()) -> float | units.Refusal | None:
+    """What the learner typed for a numeric question whose unit has the forms `unit_texts` (the
+    current language's first): a number or arithmetic expression, optionally followed by the
+    question's unit, by another unit (converted to the question's, or refused: quiz.practice.units),
+    or by another word (ignored). None when there is no number."""
     cleaned = unicodedata.normalize("NFKC", text).strip().replace("×", "*").replace("·", "*").replace("−", "-")
-    if unit:
-        folded_unit = unicodedata.normalize("NFKC", unit).strip()
+    folded_units = [unicodedata.normalize("NFKC", unit).strip() for unit in unit_texts]
+    for folded_unit in folded_units:
         if folded_unit and cleaned.casefold().endswith(folded_unit.casefold()):
             cleaned = cleaned[: -len(folded_unit)].strip()
+            break
     cleaned = re.sub(r"(?<=\d)[,_ ](?=\d{3}\b)", "", cleaned)  # 131,072 and 131 072
     cleaned = _CHINESE_SCALE.sub(_scaled, cleaned)  # 6711万, 1.5亿, 2亿5000万
     if not cleaned:
         return None
-    value = _evaluate(cleaned)
+    value: float | units.Refusal | None = _evaluate(cleaned)
     if value is None:
-        match = _LEADING_NUMBER.match(cleaned)
-        value = float(match.group(1)) if match else None
-    return value if value is not None and math.isfinite(value) else None
+        match = _NUMBER_THEN_WORDS.match(cleaned)
+        number = _evaluate(match.group("number")) if match else None
+        if match is None or number is None:
+            return None
+        found = units.leading_unit(match.group("words"))
+        value = units.convert(number, found, units.target(folded_units)) if found else None
+        value = number if value is None else value
+    return value if not isinstance(value, float) or math.isfinite(value) else None
 
 
 _NUMBER = r"\d+(?:\.\d+)?"

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from quiz.bank import models
 from quiz.i18n import t
-from quiz.practice import marking, render
+from quiz.practice import marking, render, units
 from quiz.practice.marking import Grade
 from quiz.practice.scheduler import Rating, coverage_rating, objective_rating
 
@@ -192,9 +192,13 @@ class Numeric(QuestionType):
         unit = models.localize(q.unit, lang) if q.unit is not None else None
         shown = t("prompt.unit", unit=unit) if unit else ""
 
+        forms = marking.unit_forms(q, lang)
+
         def numeric(text: str) -> str | None:
-            ok = not text.strip() or marking.parse_number(text, unit) is not None
-            return None if ok else t("prompt.not_a_number")
+            read = marking.read_number(text, forms) if text.strip() else 0.0
+            if isinstance(read, units.Refusal):  # asked again: an equivalent answer is never marked wrong
+                return t(read.key, typed=read.typed, unit=unit) if unit else t("prompt.unit_none", typed=read.typed)
+            return None if read is not None else t("prompt.not_a_number")
 
         return Answer(inputs.line(t("prompt.numeric_hint", unit=shown), t("plain.numeric", unit=shown), numeric))
 
@@ -204,14 +208,14 @@ class Numeric(QuestionType):
 
     def show(self, console: Console, result: Result, lang: str, plain: bool, with_reference: bool) -> None:
         q, given = result.item.question, str(result.answer.value).strip()
+        unit = f" {models.localize(q.unit, lang)}" if q.unit is not None else ""
         if not given:
             shown = t("feedback.no_answer")
         elif result.grade.value is None:
             shown = t("feedback.not_a_number", answer=given)
-        else:
-            shown = t("feedback.read_as", answer=given, value=render.number(result.grade.value))
+        else:  # in the question's unit, so a converted answer shows what it was read as
+            shown = t("feedback.read_as", answer=given, value=render.number(result.grade.value) + unit)
         render.line(console, t("feedback.your_answer", answer=shown))
-        unit = f" {models.localize(q.unit, lang)}" if q.unit is not None else ""
         render.line(console, t("feedback.numeric_answer", answer=render.number(q.answer), unit=unit,
                                tolerance=render.number(q.tolerance)))
 

@@ -368,3 +368,21 @@ def test_reset_restore_refuses_a_damaged_or_unknown_backup_and_changes_nothing(t
     unknown = CliRunner().invoke(cli, ["reset", "--restore", "progress-1999.sqlite3", "--yes"])
     assert unknown.exit_code == 2 and unknown.stderr.startswith("Error: no backup 'progress-1999.sqlite3'")
     assert data_path("database").read_bytes() == before and not data_path("backups").exists()
+
+
+@pytest.mark.parametrize(
+    ("typed", "refusal"),
+    [("0.125 MiB\n", None), ("128 KiB\n", None), ("1048576 bits\n", None),
+     ("128 KB\n131072\n", "Answer in bytes, or without a unit: KB is ambiguous"),
+     ("128K\n128 KiB\n", "Answer in bytes, or without a unit (K cannot be read as bytes)."),
+     ("0.5 ms\n131072 bytes\n", "Answer in bytes, or without a unit (ms cannot be read as bytes).")],
+    ids=["mib", "kib", "bits", "decimal-kb-refused", "bare-k-refused", "time-refused"],
+)
+def test_a_unit_the_learner_types_is_converted_or_refused_never_marked_wrong(typed: str, refusal: str | None) -> None:
+    """The question asks for bytes (131072): an equal size in another unit is right, an ambiguous
+    or foreign unit is refused and asked again; either way one right answer is recorded (F4)."""
+    result = _start(["--question", "fx-bytes", "--no-pause"], typed)
+    assert result.exit_code == 0, result.output
+    assert "✓ Right" in result.output and "(read as 131072 bytes)" in result.output
+    assert (refusal in result.output) if refusal else ("Answer in" not in result.output)
+    assert [(q, correct) for q, _, correct in _answers()] == [("fx-bytes", 1)]

@@ -74,7 +74,7 @@ def test_multiple_choice_partly_right_in_chinese(items: dict[str, Item]) -> None
 
 @pytest.mark.parametrize(
     ("value", "line"),
-    [("2^17", "Your answer: 2^17 (read as 131072)"), ("lots", "Your answer: lots (not a number)"),
+    [("2^17", "Your answer: 2^17 (read as 131072 bytes)"), ("lots", "Your answer: lots (not a number)"),
      ("", "Your answer: (none)")],
     ids=["expression", "not-a-number", "empty"],
 )
