@@ -217,9 +217,10 @@ def stats(banks: tuple[str, ...], builtin: bool, plain: bool | None, fmt: str,
     now = utcnow()
     scheduler = Scheduler.from_settings(loaded.settings)
     with open_store() as store:
-        result = store.stats(now)
+        per_day = store.answers_per_day()
+        result = store.stats(now, answers_per_day=per_day)
         cards = store.topic_cards()
-        figures = progress.figures(store.answers_per_day(), cards, scheduler.retrievability, now)
+        figures = progress.figures(per_day, cards, scheduler.retrievability, now)
         known_exercises = store.exercise_progress()
     exercise_order = list(index.exercises)
     new: dict[str, int] = {}
