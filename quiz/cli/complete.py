@@ -44,6 +44,10 @@ def tags(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[C
     return _matching({tag for question in _questions(ctx) for tag in question.tags}, incomplete)
 
 
+def questions(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    return _matching({question.id for question in _questions(ctx)}, incomplete)
+
+
 def exercises(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     try:
         from quiz.check.catalog import exercise_names

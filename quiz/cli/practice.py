@@ -63,7 +63,7 @@ def _common_options(command):  # noqa: ANN001, ANN202 - a click decorator
                      help="Only this topic (repeatable)."),
         click.option("--tag", "tags", multiple=True, metavar="ID", shell_complete=complete.tags,
                      help="Only questions with this tag (repeatable)."),
-        click.option("--question", "questions", multiple=True, metavar="ID",
+        click.option("--question", "questions", multiple=True, metavar="ID", shell_complete=complete.questions,
                      help="Only this question (repeatable), asked in the order given: a fixed selection for scripts."),
         click.option("--difficulty", "difficulties", multiple=True, type=click.IntRange(1, 3),
                      help="Only this difficulty, 1 to 3 (repeatable)."),

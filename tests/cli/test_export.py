@@ -167,6 +167,8 @@ def test_completion_of_option_values() -> None:
     assert complete("attnquiz start --topic kv") == ["plain,kv-cache", "plain,kv-compression"]
     assert "plain,pty" in complete(f"attnquiz start --no-builtin --bank {FIXTURE} --tag ")
     assert complete("attnquiz check --exercise soft") == ["plain,softmax"]
+    assert complete("attnquiz start --question basics-softmax-s") == ["plain,basics-softmax-shift",
+                                                                      "plain,basics-softmax-stable"]
     assert complete("attnquiz start --bank que") == ["file,que"]
     assert complete("attnquiz export anki --bank kv-ca") == ["plain,kv-cache"]
     assert "plain,optimize" in complete("attnquiz opt")
