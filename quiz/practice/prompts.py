@@ -284,7 +284,8 @@ class PlainUI(_QuizUI):
             render.hanging(self.console, f"  {number}) ", text)
 
     def select(self, options: list[str], message: str, default: int = 0, *, answer: bool = False) -> int:
-        render.line(self.console, message)
+        if not answer:  # an answer's choices follow the question, as a multiple choice's do; a menu is titled
+            render.line(self.console, message)
         self._numbered(options)
         n = len(options)
 

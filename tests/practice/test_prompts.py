@@ -174,7 +174,6 @@ def test_plain_choices_are_numbered_in_display_order(items: dict[str, Item], mon
         "",
         "Question 2/7 · Attention · difficulty 2 · new · single choice",
         "What are the attention logits divided by?",
-        "Your answer",
         "  1) the sequence length",
         "  2) sqrt(d_k)",
         "  3) d_k",
