@@ -98,12 +98,12 @@ def test_stats_tables() -> None:
                          {"attention": 5, "masks": 3})
     lines = out.getvalue().splitlines()
     assert lines[:6] == [
-        "topic      | seen | new | answers | accuracy | due now | due later this week",
-        "-----------+------+-----+---------+----------+---------+--------------------",
-        "Attention  |    4 |   5 |      10 |      70% |       1 |                   3",
-        "kvcache    |    2 |   0 |       2 |      50% |       0 |                   2",
-        "masks      |    0 |   3 |       0 |        - |       0 |                   0",
-        "all topics |    6 |   8 |      12 |      67% |       1 |                   5",
+        "topic      | seen | new | answers | accuracy | due now | next 7 days",
+        "-----------+------+-----+---------+----------+---------+------------",
+        "Attention  |    4 |   5 |      10 |      70% |       1 |           3",
+        "kvcache    |    2 |   0 |       2 |      50% |       0 |           2",
+        "masks      |    0 |   3 |       0 |        - |       0 |           0",
+        "all topics |    6 |   8 |      12 |      67% |       1 |           5",
     ]
     assert "Current streak: 4 days" in lines
     assert any("q-gone: (no longer in the loaded banks)" in line for line in lines)
