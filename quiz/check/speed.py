@@ -44,8 +44,8 @@ from quiz.check.verdicts import SpeedResult
 from quiz.i18n import t
 
 STEPS = 256
-ROUNDS = 2  # timed runs of yours and of the reference cache, interleaved (the recomputing run is timed once)
-MAX_ROUNDS = 4  # the stopping rule: further rounds only while the runs of one kind disagree
+ROUNDS = 3  # timed runs of yours and of the reference cache, interleaved (the recomputing run is timed once)
+MAX_ROUNDS = 5  # the stopping rule: further rounds only while the runs of one kind disagree
 AGREE = 1.2  # runs of one kind agree when the slowest total is within this factor of the fastest
 WARMUP_STEPS = 16
 D_MODEL = 256  # large enough that projecting the whole prefix costs far more than a cached step
@@ -325,7 +325,11 @@ def _result(runs: dict[str, list[_Run]], naive: _Run, short: int, chunk: int, ov
         return theil_sen([point for run in everything[kind] for point in run.series(cpu)])
 
     def total(kind: str, steps: int | None = None) -> float:
-        return statistics.median(run.total(cpu, steps) for run in everything[kind])
+        """Seconds for the first `steps` positions (all of them: None): chunk by chunk, the median over the
+        runs (a burst of load in one run's chunk does not count), summed."""
+        found = everything[kind]
+        return sum(statistics.median(run.cpu[i] if cpu else run.wall[i] for run in found)  # type: ignore[index]
+                   for i, start in enumerate(found[0].starts) if steps is None or start < steps)
 
     def series(kind: str) -> tuple[tuple[float, float], ...]:
         """Per chunk: (position, median µs per step over the runs), wall time."""
