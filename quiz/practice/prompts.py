@@ -90,7 +90,8 @@ class _QuizUI:
         offered = q.hint is not None and kind.hint_in_prompt and not self.exam
         self.hint = models.localize(q.hint, self.lang) if offered else None
         if self.hint is not None:
-            render.line(self.console, t("hint.available_plain" if self.plain else "hint.available"), "dim")
+            menu = kind.menu and not self.plain  # a typed answer has no 'Show a hint' entry to choose
+            render.line(self.console, t("hint.available" if menu else "hint.available_plain"), "dim")
         shown = 0
         try:
             while True:

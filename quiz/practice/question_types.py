@@ -73,6 +73,8 @@ class QuestionType:
     """Whether the question's `choices` are shuffled and shown as a list."""
     hint_in_prompt: ClassVar[bool] = True
     """Whether the answer prompt offers the question's `hint` (code questions offer hints in their loop)."""
+    menu: ClassVar[bool] = False
+    """Whether the answer is picked from a menu (which then has a 'Show a hint' entry), not typed."""
 
     def ask(self, inputs: Inputs, item: Item, lang: str) -> Answer | None:
         raise NotImplementedError
@@ -99,6 +101,7 @@ class QuestionType:
 
 class _Choices(QuestionType):
     has_choices = True
+    menu = True
 
     def options(self, item: Item, lang: str) -> list[str]:
         return [render.choice_text(item, i, lang) for i in item.choice_order]
@@ -154,6 +157,7 @@ class Multiple(_Choices):
 
 class TrueFalse(QuestionType):
     model = models.TrueFalseQuestion
+    menu = True
 
     def ask(self, inputs: Inputs, item: Item, lang: str) -> Answer | None:
         return Answer(inputs.truefalse())
