@@ -159,3 +159,27 @@ def test_the_exam_clock_counts_down_while_the_prompt_waits(tmp_path: Path) -> No
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 130
+
+
+def test_a_built_in_numeric_question_offers_its_hint_and_reads_a_unit_the_learner_types(tmp_path: Path) -> None:
+    """The shipped content: the hint is offered and shown on '?', an ambiguous unit is refused
+    and asked again, an equal size in another unit is right (rated Hard at best after the hint)."""
+    env = subprocess_env(ATTNQUIZ_HOME=str(tmp_path), TERM="xterm-256color", PROMPT_TOOLKIT_NO_CPR="1", NO_COLOR="1")
+    child = pexpect.spawn(sys.executable, ["-m", "quiz", "start", "--question", "kv-llama2-7b-per-token", "--no-pause"],
+                          env=env, encoding="utf-8", timeout=30, dimensions=(40, 100))
+    child.expect("How many KiB of KV cache does ONE token")
+    child.expect("A hint is available: type \\? as the answer.")  # no 'Show a hint' entry: it is typed
+    child.expect("Enter\\)")
+    child.send("?\r")
+    child.expect("Hint: Per token: K and V, in every layer")
+    child.expect("Enter\\)")
+    child.send("512 KB\r")
+    child.expect("KB is ambiguous")
+    child.send("\x15")  # Ctrl-U: clear the line, then type it again in another unit
+    child.send("0.5 MiB\r")
+    child.expect("Right")
+    child.expect("read as 512 KiB")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert _rows(tmp_path) == [("kv-llama2-7b-per-token", '"0.5 MiB"', 1, 2)]
