@@ -84,8 +84,9 @@ def leading_unit(words: str) -> str | None:
 
 
 def target(unit_texts: list[str]) -> Unit:
-    """What a question's unit measures, read from its texts (its languages' forms, English first):
-    the first that starts with a known unit, a scale word or a power of ten; else a count of one."""
+    """What a question's unit measures, read from its texts (its languages' forms, the current one
+    first): the first that starts with a known unit, a scale word or a power of ten (the Chinese
+    "M（百万）参数" starts with none, its English "million parameters" does); else a count of one."""
     for text in unit_texts:
         text = text.strip()
         power = _POWER_OF_TEN.match(text)
