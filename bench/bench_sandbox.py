@@ -6,8 +6,10 @@ all alike:
 - start: spawn, Python and NumPy start-up, loading a small solution; close: kill, reap, clean up;
 - round trip of a request with no arrays, of a (1, 1, 64) float64 array, of a 4 x (64, 64) call;
 - a full `attnquiz check` of solutions/attention.py (every exercise, speed and memory tests).
-The ratios are each level's figure over the process level's, from this one run.
-Goal: a full check at the strict level no slower than 1.3x the process level.
+Each level runs with the layers this machine gives it (a cgroup per sandbox, the seccomp filter),
+and again for start-up, close and round trips without them ("LEVEL bare": rlimits only, no
+filter), to show what the layers cost. The ratios are each column's figure over the process
+level's, from this one run. Goal: a full check at the strict level no slower than 1.3x the process level.
 
 Usage: python bench/bench_sandbox.py [--calls 1000] [--starts 10] [--checks 2]
 """
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from quiz.check import isolation
+from quiz.check import cgroups, isolation, seccomp
 from quiz.check.isolation import Level
 from quiz.check.runner import CheckOptions, run_check
 from quiz.check.sandbox import Limits, Sandbox
@@ -57,36 +59,41 @@ def main() -> None:
     for level in Level:
         if not host.works(level):
             print(f"{level.value}: not available here ({host.problems[level]})")
-    figures: dict[Level, dict[str, list[float]]] = {level: {} for level in levels}
+    found = cgroups.support()
+    print(f"limits: {found.limits} ({found.problem or 'cgroup ' + found.version()}); seccomp filter: "
+          f"{'yes' if seccomp.program() is not None else 'no (libseccomp not found)'}")
+    configs = [(level.value, level, {}) for level in levels]
+    configs += [(f"{level.value} bare", level, {"cgroup": False, "filtered": False}) for level in levels]
+    figures: dict[str, dict[str, list[float]]] = {label: {} for label, _, _ in configs}
 
-    def add(level: Level, name: str, value: float) -> None:
-        figures[level].setdefault(name, []).append(value)
+    def add(label: str, name: str, value: float) -> None:
+        figures[label].setdefault(name, []).append(value)
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder, "solution.py")
         path.write_text(SOLUTION, encoding="utf-8")
         for _ in range(args.starts):
-            for level in levels:
-                box = Sandbox(path, Limits(), level)
+            for label, level, layers in configs:
+                box = Sandbox(path, Limits(), level, **layers)
                 began = time.perf_counter()
                 box.start()
-                add(level, "start", time.perf_counter() - began)
+                add(label, "start", time.perf_counter() - began)
                 began = time.perf_counter()
                 box.close()
-                add(level, "close", time.perf_counter() - began)
+                add(label, "close", time.perf_counter() - began)
         x = np.random.default_rng(0).standard_normal((1, 1, 64))
         weights = [np.random.default_rng(i).standard_normal((64, 64)) for i in range(4)]
-        boxes = {level: Sandbox(path, Limits(), level) for level in levels}
+        boxes = {label: Sandbox(path, Limits(), level, **layers) for label, level, layers in configs}
         try:
             for box in boxes.values():
                 box.start()
             cases = {"ok()": lambda box: box.call("ok"), "echo (1,1,64)": lambda box: box.call("echo", x),
                      "step 4x(64,64)": lambda box: box.call("step", x, *weights)}
             for _ in range(args.calls):
-                for level, box in boxes.items():
+                for label, box in boxes.items():
                     for name, run in cases.items():
                         run(box)
-                        add(level, name, box.last_call_seconds)
+                        add(label, name, box.last_call_seconds)
         finally:
             for box in boxes.values():
                 box.close()
@@ -95,21 +102,25 @@ def main() -> None:
         for level in levels:
             result = run_check(solution, CheckOptions(seed=1, isolation=level.value))
             assert result.passed and result.isolation == level.value, result.isolation
-            add(level, "full check", result.seconds)
+            add(level.value, "full check", result.seconds)
 
     rows = [("start", "ms", 1e3), ("close", "ms", 1e3), ("ok()", "us", 1e6), ("echo (1,1,64)", "us", 1e6),
             ("step 4x(64,64)", "us", 1e6), ("full check", "s", 1.0)]
-    base = Level.PROCESS
-    header = f"{'median':<22}" + "".join(f"{level.value:>12}" for level in levels)
-    header += "".join(f"{level.value + '/process':>18}" for level in levels if level is not base)
+    base = Level.PROCESS.value
+    labels = [label for label, _, _ in configs]
+    header = f"{'median':<22}" + "".join(f"{label:>15}" for label in labels)
+    header += "".join(f"{label + '/process':>22}" for label in labels if label != base)
     print(header)
     for name, unit, scale in rows:
-        medians = {level: statistics.median(figures[level][name]) for level in levels}
-        line = f"{name + ' (' + unit + ')':<22}" + "".join(f"{medians[level] * scale:12.2f}" for level in levels)
-        line += "".join(f"{medians[level] / medians[base]:17.2f}x" for level in levels if level is not base)
+        medians = {label: statistics.median(figures[label][name]) if figures[label].get(name) else None
+                   for label in labels}
+        line = f"{name + ' (' + unit + ')':<22}" + "".join(
+            f"{medians[label] * scale:15.2f}" if medians[label] is not None else f"{'-':>15}" for label in labels)
+        line += "".join(f"{medians[label] / medians[base]:21.2f}x" if medians[label] is not None else f"{'-':>22}"
+                        for label in labels if label != base)
         print(line)
     if Level.STRICT in levels:
-        ratio = statistics.median(figures[Level.STRICT]["full check"]) / statistics.median(
+        ratio = statistics.median(figures["strict"]["full check"]) / statistics.median(
             figures[base]["full check"])
         verdict = "met" if ratio <= 1.3 else "NOT met"
         print(f"goal (full check at strict <= 1.3x process): {ratio:.2f}x, {verdict}")

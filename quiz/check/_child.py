@@ -6,7 +6,7 @@ file) by path (and NumPy from SITE, when given: inside a strict sandbox Python r
 become, the directories to keep the solution out of, and the solution's source text (the
 parent read the file; this process never opens it). It sets the resource limits, drops to its
 own uid when told (root inside a strict sandbox keeps CAP_SETUID and CAP_SETGID only for
-this), sets no_new_privs, strips the package from ``sys.path``, installs an audit hook (see
+this), sets no_new_privs, loads the checker's seccomp filter (``seccomp.py``), strips the package from ``sys.path``, installs an audit hook (see
 ``Guard``), replies "ready", then executes the source in a fresh module and replies with
 the names it defines, or with why it could not. After that it answers requests one at a time:
 call a function, call a method of an object it keeps, take ``len`` of one, store or drop a
@@ -31,6 +31,7 @@ MAX_STR = 1 << 20  # longest string sent back
 PR_SET_CHILD_SUBREAPER = 36  # prctl: orphaned descendants are re-parented to this process
 PR_SET_NO_NEW_PRIVS = 38  # prctl: no exec can ever gain privileges again
 PR_SET_DUMPABLE = 4  # prctl: whether /proc/self belongs to this process's uid (a uid switch clears it)
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2  # prctl: load a seccomp BPF filter
 
 
 def _load_wire():
@@ -323,6 +324,23 @@ def no_new_privileges() -> None:
         _prctl(PR_SET_NO_NEW_PRIVS, 1)
 
 
+def load_filter(program: str | None) -> bool:
+    """Load the checker's seccomp filter (a BPF program, hex) into this process and all it will start;
+    whether the kernel took it. Needs no_new_privs first; it can never be removed afterwards."""
+    if not program or not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    code = bytes.fromhex(program)
+    buffer = ctypes.create_string_buffer(code, len(code))
+    fprog = SockFprog(len(code) // 8, ctypes.addressof(buffer))
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) == 0
+
+
 def become_subreaper() -> None:
     """Orphaned grandchildren (a double fork) are re-parented here, so the parent finds them."""
     if sys.platform.startswith("linux"):
@@ -499,11 +517,12 @@ def main() -> None:
     if config.get("uid") is not None:
         become(config["uid"])
     no_new_privileges()
+    filtered = load_filter(config.get("seccomp"))
     become_subreaper()
     sys.path[:] = stripped_path(sys.path, config["package_parent"])
     sys.path_importer_cache.clear()
     sys.addaudithook(Guard(config["protected"], config["package"]))
-    channel.send({"ready": True}, [])
+    channel.send({"ready": True, "filtered": filtered}, [])
     names, reply = load(config)
     flush_output()
     channel.send(reply, [])

@@ -7,7 +7,8 @@ Three levels, strongest first; each check reports the one it used:
   not root). It sees a read-only view of only what it needs: /usr, the Python installation
   (its site-packages hidden), NumPy, and the child harness (``_child.py`` and ``npyio.py``,
   bound one file at a time). Never the quiz package, the references, other submissions, HOME,
-  ATTNQUIZ_HOME or the grade output. /tmp and /dev/shm are private, size-limited tmpfs; /proc
+  ATTNQUIZ_HOME or the grade output (the sandbox's root is read-only once it is set up). /tmp
+  and /dev/shm are private, size-limited tmpfs; /proc
   is the namespace's own (it shows only the sandbox's processes); there is no network.
   bubblewrap's own init is the namespace's pid 1 and the harness its child: killing that init
   ends every process inside (the kernel does it).
@@ -15,7 +16,8 @@ Three levels, strongest first; each check reports the one it used:
   privileged (no user namespace: it would map the child to uid 0) and the harness drops to an
   unprivileged uid of its own, unused by anyone else, before the solution runs; as another
   user, the child is uid 65534 inside a user namespace that cannot make further ones
-  (``--disable-userns``). no_new_privs is set either way.
+  (``--disable-userns``), and RLIMIT_NPROC counts its processes alone (the kernel counts per
+  user namespace). no_new_privs is set either way.
 - ``uid`` (root only, without bubblewrap): the child runs as an unprivileged uid of its own
   with no_new_privs, in a private 0700 working folder; it cannot signal, trace or read the
   memory of the checker or of another sandbox (each has its own uid), nor write anything the
@@ -178,7 +180,9 @@ def bwrap_argv(bwrap: str, root: bool, info_fd: int, tmp_bytes: int) -> list[str
     argv += ["--proc", "/proc", "--dev", "/dev"]
     for private in ("/tmp", "/dev/shm"):
         argv += ["--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", private]
-    return argv + ["--chdir", "/tmp", "--"]
+    # The sandbox's root is a tmpfs bubblewrap made the folders above in; read-only from here on
+    # (without it, a child in a user namespace, owning that tmpfs, could add files next to the harness).
+    return argv + ["--remount-ro", "/", "--chdir", "/tmp", "--"]
 
 
 def sandbox_uid() -> int:

@@ -11,7 +11,9 @@ started, is in it; its memory limit (``Limits.memory_bytes``) and process limit
 (``Limits.processes``) bound them together, its CPU time (``cpu_seconds``) counts them all, and
 the CPU limit (``Limits.cpu_seconds``) is checked against that sum too; an out-of-memory kill of
 any of them fails the request as the sandbox running out of memory; closing kills the whole cgroup
-and removes it. ``bounded_by`` says which applied ("cgroup" or "rlimits"). Process trees are
+and removes it. ``bounded_by`` says which applied ("cgroup" or "rlimits"). At every level the
+harness loads a seccomp filter (``seccomp.py``, where libseccomp is installed; ``filtered`` says
+whether the kernel took it) before the solution runs. Process trees are
 otherwise found and killed by ``quiz/processes.py``; every string that comes back is cleaned by
 ``untrusted.py``. What follows is the process level, which the other two levels contain.
 
@@ -100,7 +102,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from quiz import processes as spawn
-from quiz.check import CALL_TIMEOUT, cgroups, isolation, npyio
+from quiz.check import CALL_TIMEOUT, cgroups, isolation, npyio, seccomp
 from quiz.check.isolation import Level
 from quiz.check.untrusted import MESSAGE, OUTPUT, TRACEBACK, clean
 from quiz.i18n import t
@@ -132,7 +134,7 @@ class Limits:
     output_bytes: int = OUTPUT  # captured stdout+stderr kept (rest dropped, noted)
     max_array_bytes: int = 256 << 20  # largest array accepted back (a reply holds at most twice this)
     tmp_bytes: int = 64 << 20  # size of the private /tmp and /dev/shm (strict level)
-    processes: int = 64  # RLIMIT_NPROC where the child has a uid of its own (as root: strict and uid levels)
+    processes: int = 64  # the cgroup's pids.max; RLIMIT_NPROC where it counts the sandbox alone (own uid as root, own user namespace at strict)
 
 
 @dataclass(frozen=True)
@@ -261,7 +263,8 @@ class Sandbox:
     """A child Python process that has loaded one solution file (or a trusted reference file)."""
 
     def __init__(self, source: Path, limits: Limits = Limits(), level: Level | None = None,
-                 protected: tuple[Path, ...] = (), cgroup: bool | cgroups.Support = True) -> None:
+                 protected: tuple[Path, ...] = (), cgroup: bool | cgroups.Support = True,
+                 filtered: bool = True) -> None:
         self.source = Path(source)
         self.display = os.fspath(source)
         self.limits = limits
@@ -270,6 +273,8 @@ class Sandbox:
         self.use_cgroup = cgroup  # a cgroup of its own where the machine offers one (cgroups.py); False: rlimits only;
         # a cgroups.Support: the hierarchies to use (tests exercise each version's code with it)
         self.bounded_by = "rlimits"  # what limits the last child's processes: "cgroup" (all together) or "rlimits"
+        self.use_seccomp = filtered  # load the seccomp filter (seccomp.py) where libseccomp is here; False: not
+        self.filtered = False  # whether the last child runs under it (the harness says, once the kernel took it)
         self.info = LoadInfo(frozenset())
         self.last_call_seconds = 0.0
         self.last_mutated: list[int] = []  # input arrays of the last call that the solution changed in place
@@ -304,8 +309,9 @@ class Sandbox:
         self.close()
         self._spawn()
         config = {
-            "limits": dataclasses.asdict(self.limits) | {"processes": self.limits.processes if self._launch.uid else None},
+            "limits": dataclasses.asdict(self.limits) | {"processes": self.limits.processes if self._own_count() else None},
             "uid": self._launch.drop_to,
+            "seccomp": program.hex() if (program := seccomp.program()) is not None and self.use_seccomp else None,
             "protected": [str(PACKAGE), *map(str, self.protected)],
             "package": PACKAGE.name, "package_parent": str(PACKAGE.parent),
             "filename": self.display, "path": self._child_path(), "source": self._text,
@@ -313,8 +319,9 @@ class Sandbox:
         try:
             self._send(*self._frame(config, []), time.monotonic() + STARTUP_SECONDS)
             ready, _ = self._receive(time.monotonic() + STARTUP_SECONDS)
-            if ready != {"ready": True}:
+            if set(ready) != {"ready", "filtered"} or ready["ready"] is not True or type(ready["filtered"]) is not bool:
                 raise npyio.WireError("no ready message")
+            self.filtered = ready["filtered"]
             reply, _ = self._receive(time.monotonic() + self.limits.timeout)
             self._within_cgroup()
             defined = reply.get("defined")
@@ -429,6 +436,12 @@ class Sandbox:
         except (AttributeError, OSError):
             pass  # no pidfd: the waits poll the child every 50 ms instead
         self._generation += 1
+
+    def _own_count(self) -> bool:
+        """Whether RLIMIT_NPROC would count the sandbox's processes alone: they have a uid of their own
+        (as root), or a user namespace of their own (strict, not root: the kernel counts processes per
+        user namespace and uid)."""
+        return self._launch.uid is not None or self._launch.level is Level.STRICT
 
     def _make_cgroup(self) -> cgroups.Cgroup | None:
         """A cgroup for the next child, with its memory and process limits, where the machine offers one."""

@@ -1,8 +1,9 @@
 """Attack: exhaust the machine's processes and threads from one sandbox (the hook's fork cap switched off).
 
 softmax forks sleepers and starts threads until the kernel refuses, and reports how many it got.
-Expected: the sandbox's process limit stops it (its cgroup's pids.max; as root at the strict and
-uid levels also RLIMIT_NPROC of its own uid) at 64 processes and threads; every one dies with it.
+Expected: the sandbox's process limit stops it at 64 processes and threads (its cgroup's pids.max;
+also RLIMIT_NPROC where it counts the sandbox alone: as root at the strict and uid levels, its own
+uid; at strict as a normal user, its own user namespace); every one dies with it.
 """
 import gc
 import os
