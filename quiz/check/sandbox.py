@@ -134,7 +134,7 @@ class Limits:
     output_bytes: int = OUTPUT  # captured stdout+stderr kept (rest dropped, noted)
     max_array_bytes: int = 256 << 20  # largest array accepted back (a reply holds at most twice this)
     tmp_bytes: int = 64 << 20  # size of the private /tmp and /dev/shm (strict level)
-    processes: int = 64  # the cgroup's pids.max; RLIMIT_NPROC where it counts the sandbox alone (own uid as root, own user namespace at strict)
+    processes: int = 64  # pids.max of its cgroup; RLIMIT_NPROC where that counts the sandbox alone (_own_count)
 
 
 @dataclass(frozen=True)
@@ -309,7 +309,8 @@ class Sandbox:
         self.close()
         self._spawn()
         config = {
-            "limits": dataclasses.asdict(self.limits) | {"processes": self.limits.processes if self._own_count() else None},
+            "limits": dataclasses.asdict(self.limits) | {"processes": self.limits.processes
+                                                         if self._own_count() else None},
             "uid": self._launch.drop_to,
             "seccomp": program.hex() if (program := seccomp.program()) is not None and self.use_seccomp else None,
             "protected": [str(PACKAGE), *map(str, self.protected)],

@@ -29,8 +29,12 @@ from tests.conftest import REPO, need_level
 
 GALLERY = REPO / "tests" / "isolation_gallery"
 EXPECTED = yaml.safe_load((GALLERY / "expected.yaml").read_text(encoding="utf-8"))
-BAIT = Path("/tmp/attnquiz-gallery")
-SURVIVOR = "attnqsurvive"  # the name the gallery's long-lived processes give themselves
+# The gallery's files name a bait folder, their survivors' process name and a server's port; each run
+# gets its own of all three (other test runs on the same machine hold theirs), written into a copy.
+NAMED_BAIT, NAMED_SURVIVOR = "/tmp/attnquiz-gallery", "attnqsurvive"
+BAIT = Path(f"{NAMED_BAIT}-{os.getpid()}")
+SURVIVOR = f"attnq{os.getpid():x}s"  # at most 15 characters, as /proc/<pid>/comm
+COPIES = BAIT.with_name(BAIT.name + "-files")
 PORT = 47613  # the port the gallery's files name; the server gets a free one and the file is given it
 QUICK = Limits(timeout=5, memory_bytes=1 << 30)
 
@@ -71,8 +75,8 @@ def bait() -> Iterator[dict]:
     finally:
         server.close()
         processes.remove_tree(BAIT)
-        processes.remove_tree(BAIT.with_name(BAIT.name + "-files"))
-        for leftover in Path("/tmp").glob("attnquiz-gallery-fill-*"):
+        processes.remove_tree(COPIES)
+        for leftover in Path("/tmp").glob(f"{BAIT.name}-fill-*"):
             leftover.unlink()
 
 
@@ -111,10 +115,11 @@ def test_the_gallery_gets_an_honest_verdict(name: str, level: Level, bait: dict)
     before = _package_digest()
     source = GALLERY / f"{name}.py"
     text = source.read_text(encoding="utf-8")
-    if str(PORT) in text:  # the attack on the network: aimed at this run's server
-        source = BAIT.with_name(BAIT.name + "-files") / source.name
-        source.parent.mkdir(mode=0o700, exist_ok=True)
-        source.write_text(text.replace(str(PORT), str(bait["port"])), encoding="utf-8")
+    ours = text.replace(NAMED_BAIT, str(BAIT)).replace(NAMED_SURVIVOR, SURVIVOR).replace(str(PORT), str(bait["port"]))
+    if ours != text:  # aimed at this run's bait, survivors' name and server
+        source = COPIES / source.name
+        COPIES.mkdir(mode=0o700, exist_ok=True)
+        source.write_text(ours, encoding="utf-8")
     started = time.monotonic()
     run = spec.get("run", "check")
     if run == "check":
@@ -146,7 +151,7 @@ def test_the_gallery_gets_an_honest_verdict(name: str, level: Level, bait: dict)
     assert _package_digest() == before, "the package changed"
     assert {name: (BAIT / name).read_bytes() for name in bait if name != "port"} == \
         {name: data for name, data in bait.items() if name != "port"}
-    assert not list(Path("/tmp").glob("attnquiz-gallery-fill-*")) or level is Level.PROCESS
+    assert not list(Path("/tmp").glob(f"{BAIT.name}-fill-*")) or level is Level.PROCESS
 
 
 def test_the_gallery_has_one_file_per_attack_class() -> None:

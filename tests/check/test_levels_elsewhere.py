@@ -59,8 +59,8 @@ def _in_namespace(inner: list[str], env: dict[str, str]) -> subprocess.Completed
               'mount --bind "$2/$3" "$1/$3"; mount -o remount,bind,ro "$1/$3"; '
               'mount -t tmpfs -o mode=1777,size=512m attnquiz-tmp /tmp; ip link set lo up; shift 3; exec "$@"')
     try:
-        return subprocess.run(["unshare", "--mount", "--net", "--", "sh", "-c", script, "sh", hidden, real, rel, *inner],
-                              cwd=REPO, env=env, capture_output=True, text=True, timeout=1200)
+        command = ["unshare", "--mount", "--net", "--", "sh", "-c", script, "sh", hidden, real, rel, *inner]
+        return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=1200)
     finally:
         os.rmdir(real)
 
