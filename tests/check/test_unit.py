@@ -76,7 +76,7 @@ def test_masks_compare_exactly() -> None:
     got = expected.copy()
     got[0, 3] = True
     message, mismatch = ex.compare(got, expected, TOL)
-    assert message == "1 of 15 entries differ; first at index (0, 3): got True, expected False"
+    assert message == "1 of 15 entries differs; first at index (0, 3): got True, expected False"
     assert ex.compare(expected.astype(np.int64), expected, TOL)[0] == "dtype int64, expected bool (True = may attend)"
 
 

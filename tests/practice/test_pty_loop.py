@@ -82,7 +82,7 @@ def test_a_long_choice_is_wrapped_never_cut_then_a_hint_then_relearning(tmp_path
     child.expect("✓ Right · Press")
     child.send("\r")
     child.expect("Score: 0 of 1 right")
-    child.expect(r"Relearned: 1 of 1 missed questions\s+answered right\s+later in the session")
+    child.expect(r"Relearned: 1 of 1 missed question\s+answered right\s+later in the session")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
