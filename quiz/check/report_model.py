@@ -89,7 +89,7 @@ class SpeedFigures(_Strict):
     user_step_us: Edges
     cache_step_us: Edges
     naive_step_us: Edges
-    series: dict[Literal["user", "cache", "naive"], list[Point]] = Field(description="time per step per chunk")
+    series: dict[Literal["user", "cache", "naive"], list[Point]] = Field(description="time per step per chunk (median over the runs), on the clock of `clock`")
 
 
 class MemoryFigures(_Strict):

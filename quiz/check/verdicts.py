@@ -66,7 +66,7 @@ class SpeedResult:
     user_growth: float  # e in total time ~ steps^e between the two lengths
     cache_growth: float
     naive_growth: float
-    user_series: tuple[tuple[float, float], ...]  # (position, µs per step) per chunk of the full length
+    user_series: tuple[tuple[float, float], ...]  # (position, µs per step) per chunk, on the judged clock (cpu)
     cache_series: tuple[tuple[float, float], ...]
     naive_series: tuple[tuple[float, float], ...]
     user_step_us: tuple[float, float]  # µs per step in the first and the last chunk
