@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -358,12 +359,40 @@ def _key_point_checks(shown: str, bank: models.Bank, doc: yamlsource.Document) -
     (warnings)."""
     problems: list[Problem] = []
     for qi, question in enumerate(bank.questions):
+        found = _hint_lint(question, bank.languages)
         if isinstance(question, models.OpenQuestion):
-            where = t("bank.in_question", id=question.id)
-            for path, message, severity in [*_sample_problems(question), *_keyword_lint(question, bank.languages)]:
-                mark = doc.mark_for(("questions", qi, *path))
-                problems.append(Problem(shown, mark.line, mark.col, where + message, severity))
+            found += [*_sample_problems(question), *_keyword_lint(question, bank.languages)]
+        where = t("bank.in_question", id=question.id)
+        for path, message, severity in found:
+            mark = doc.mark_for(("questions", qi, *path))
+            problems.append(Problem(shown, mark.line, mark.col, where + message, severity))
     return sorted(problems, key=lambda p: (p.line, p.col))
+
+
+_HINT_NUMBER = re.compile(r"(?<![\d^.])\d+(?:[.,]\d+)*(?![\d^])")  # a number, not a part of a power such as 2^30
+
+
+def _hint_lint(question: models.AnyQuestion, languages: list[str]) -> Found:
+    """A hint that states the answer (a numeric answer, an accepted short answer, a right choice's text)
+    is no nudge: a warning per language."""
+    from quiz.practice.normalize import contains_keyword, normalize
+
+    found: Found = []
+    for lang in languages if question.hint is not None else []:
+        hint = models.localize(question.hint, lang)
+        if isinstance(question, models.NumericQuestion):
+            numbers = [n for n in _HINT_NUMBER.findall(hint)
+                       if abs(float(n.replace(",", "")) - question.answer) <= max(question.tolerance, 1e-9)]
+            said = numbers[:1]
+        elif isinstance(question, models.ShortQuestion):
+            said = [a for a in models.localize(question.answers, lang) if contains_keyword(hint, a)][:1]
+        elif isinstance(question, (models.SingleQuestion, models.MultipleQuestion)):
+            right = [models.localize(c.text, lang) for c in question.choices if c.correct]
+            said = [text for text in right if normalize(text) and normalize(text) in normalize(hint)][:1]
+        else:
+            said = []
+        found += [(("hint",), t("bank.hint_gives_answer", lang=lang, answer=said[0]), "warning")] if said else []
+    return found
 
 
 Found = list[tuple[tuple[Any, ...], str, Literal["error", "warning"]]]
