@@ -11,7 +11,8 @@
    and validated, store queries, figures with retrievability, rendering).
 4. `attnquiz export anki` of every bank (a process), and the export in-process. Goal: under 2 s.
 
-Prints the median of --runs runs of each; quote ratios from one run (the machine is shared).
+Prints the median of --runs runs of each (the commands of step 2 in turns, one of each per round);
+quote ratios from one run (the machine is shared).
 
 Usage: python bench/bench_stats.py [--reviews 10000] [--runs 5]
 """
@@ -28,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -42,6 +44,18 @@ def median_seconds(action, runs: int) -> float:  # noqa: ANN001
         action()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def interleaved(actions: list[Callable[[], object]], runs: int) -> list[float]:
+    """The median time of each action, run in turns (one of each per round), so that a change in the
+    machine's load falls on all of them alike and their ratios hold."""
+    times: list[list[float]] = [[] for _ in actions]
+    for _ in range(runs):
+        for action, taken in zip(actions, times):
+            start = time.perf_counter()
+            action()
+            taken.append(time.perf_counter() - start)
+    return [statistics.median(taken) for taken in times]
 
 
 def command(*args: str) -> None:
@@ -71,12 +85,13 @@ def main() -> None:
             fill(store, questions, args.reviews, datetime.now(timezone.utc), days=200)
         print(f"filled: {args.reviews} reviews over {len(questions)} questions in {time.perf_counter() - start:.1f} s")
 
-        startup = median_seconds(lambda: command("--version"), args.runs)
         command("stats")  # the first run fills the cache
-        text = median_seconds(lambda: command("stats"), args.runs)
-        as_json = median_seconds(lambda: command("stats", "--format", "json"), args.runs)
-        cold = median_seconds(lambda: (shutil.rmtree(Path(home) / "cache", ignore_errors=True), command("stats")),
-                              args.runs)
+        startup, text, as_json, cold = interleaved([
+            lambda: command("--version"),
+            lambda: command("stats"),
+            lambda: command("stats", "--format", "json"),
+            lambda: (shutil.rmtree(Path(home) / "cache", ignore_errors=True), command("stats")),  # refills it
+        ], args.runs)
         print(f"attnquiz --version          {1000 * startup:7.0f} ms (start-up alone)")
         print(f"attnquiz stats              {1000 * text:7.0f} ms  ({text / startup:.1f}x start-up; goal < 300 ms)")
         print(f"attnquiz stats --format json{1000 * as_json:7.0f} ms  ({as_json / startup:.1f}x start-up)")
