@@ -231,6 +231,14 @@ class Cgroup:
     folders: dict[str, str] = field(default_factory=dict)  # function -> folder
     versions: dict[str, int] = field(default_factory=dict)  # function -> cgroup version
     killed: set[int] = field(default_factory=set)  # the processes kill() found in it
+    _open: dict[str, int] = field(default_factory=dict)  # path -> descriptor of a file read again and again
+
+    def _reread(self, path: str) -> str:
+        """A cgroup file read from its start through a descriptor kept open (a request reads two)."""
+        fd = self._open.get(path)
+        if fd is None:
+            fd = self._open[path] = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        return os.pread(fd, 1 << 14, 0).decode("ascii", "replace")
 
     @classmethod
     def make(cls, found: Support, memory_bytes: int | None, processes: int | None) -> Cgroup:
@@ -294,12 +302,12 @@ class Cgroup:
             return None
         try:
             if self.versions["cpu"] == 2:
-                for line in _read(os.path.join(folder, "cpu.stat")).splitlines():
+                for line in self._reread(os.path.join(folder, "cpu.stat")).splitlines():
                     key, _, value = line.partition(" ")
                     if key == "usage_usec":
                         return int(value) / 1e6
                 return None
-            return int(_read(os.path.join(folder, "cpuacct.usage"))) / 1e9
+            return int(self._reread(os.path.join(folder, "cpuacct.usage"))) / 1e9
         except (OSError, ValueError):
             return None
 
@@ -310,7 +318,7 @@ class Cgroup:
             return False
         name = "memory.events" if self.versions["memory"] == 2 else "memory.oom_control"
         try:
-            for line in _read(os.path.join(folder, name)).splitlines():
+            for line in self._reread(os.path.join(folder, name)).splitlines():
                 key, _, value = line.partition(" ")
                 if key == "oom_kill":
                     return int(value) > 0
@@ -368,6 +376,9 @@ class Cgroup:
 
     def remove(self) -> None:
         """Kill what is inside, wait for it to empty, remove the folders; never raises."""
+        for fd in self._open.values():
+            os.close(fd)
+        self._open.clear()
         folders = self.folders_used()
         if not folders:
             return
