@@ -85,7 +85,7 @@ def duration(seconds: float) -> str:
 
 
 def when(moment: datetime | None, now: datetime) -> str:
-    """'now', 'in 10 min (18:05)', 'in 3 day(s) (2025-05-02 09:00)' in local time."""
+    """'now', 'in 10 min (18:05)', 'in 3 days (2025-05-02 09:00)' in local time."""
     if moment is None:
         return ""
     seconds = (moment - now).total_seconds()
