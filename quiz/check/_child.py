@@ -366,10 +366,46 @@ def stripped_path(path: list[str], package_parent: str) -> list[str]:
     return [entry for entry in path if os.path.realpath(entry or ".") != real]
 
 
+HELPER_FILES: set[str] = set()  # the helper modules' file names: their frames are the solution's own
+
+
+class Helpers:
+    """Imports the solution's helper modules from the source texts the parent sent (never from a file).
+
+    Appended to sys.meta_path, so it is asked last: an installed package of the same name wins."""
+
+    def __init__(self, helpers: list) -> None:
+        self.modules = {helper["name"]: helper for helper in helpers}
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> object:
+        import importlib.util
+
+        helper = self.modules.get(name)
+        if helper is None:
+            return None
+        return importlib.util.spec_from_loader(name, self, origin=helper["filename"], is_package=helper["package"])
+
+    def create_module(self, spec: object) -> None:
+        return None
+
+    def exec_module(self, module: object) -> None:
+        import linecache
+
+        helper = self.modules[module.__name__]
+        filename, source = helper["filename"], helper["source"]
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        module.__file__ = filename
+        exec(compile(source, filename, "exec", dont_inherit=True), module.__dict__)
+
+
 def load(config: dict) -> tuple[dict, dict]:
     """Execute the solution's source; its namespace and the reply that says how it went."""
     import linecache
     import types
+
+    if config.get("helpers"):
+        sys.meta_path.append(Helpers(config["helpers"]))
+        HELPER_FILES.update(helper["filename"] for helper in config["helpers"])
 
     filename, source = config["filename"], config["source"]
     module = types.ModuleType("solution")
@@ -413,7 +449,8 @@ def describe(exc: BaseException, filename: str) -> dict:
         message = str(exc)
     except BaseException:  # noqa: BLE001 - a __str__ that raises
         message = "<the exception's message could not be computed>"
-    frames = [frame for frame in traceback.extract_tb(exc.__traceback__) if frame.filename == filename]
+    own = {filename, *HELPER_FILES}
+    frames = [frame for frame in traceback.extract_tb(exc.__traceback__) if frame.filename in own]
     lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
     lines.append(f"{type(exc).__name__}: {message}\n" if message else f"{type(exc).__name__}\n")
     return {

@@ -52,7 +52,7 @@ class Registry:
         for name in names:
             if name not in self.exercises:
                 close = difflib.get_close_matches(name, list(self.exercises), n=1)
-                hint = t("check.did_you_mean", suggestion=close[0]) if close else ""
+                hint = t("check.did_you_mean", suggestion=close[0]) if close else bank_hint(name)
                 raise AttnquizError(t("check.unknown_exercise", name=name, hint=hint, known=", ".join(self.exercises)))
         return [self.exercises[name] for name in self.exercises if not names or name in names]
 
@@ -85,6 +85,16 @@ class Units(Mapping[str, Exercise]):
 
     def specs(self) -> dict[str, ExerciseSpec]:
         return dict(self._specs)
+
+
+def bank_hint(exercise_id: str) -> str:
+    """Which banks define an unknown exercise (among ATTNQUIZ_BANKS and the current folder), else a --bank hint."""
+    from quiz.check.bank_hint import banks_defining
+
+    found = banks_defining(exercise_id)
+    if found:
+        return t("check.defined_in", banks=", ".join(found), first=found[0])
+    return t("check.try_bank")
 
 
 def unit(spec: ExerciseSpec) -> Exercise:

@@ -1,4 +1,4 @@
-"""A CheckResult as people and machines read it: a table, JSON, or Gradescope's results.json.
+"""A CheckResult as people and machines read it: a table or JSON (quiz/grade renders the platforms' formats from the JSON).
 
 The JSON is the typed model of ``report_model.py`` (docs/checker.md; the schema in
 docs/check-report.schema.json is generated from it), versioned by ``schema_version``: fields are
@@ -244,44 +244,6 @@ def to_report(result: CheckResult) -> CheckReport:
 def to_json(result: CheckResult) -> dict[str, Any]:
     """The report as JSON data."""
     return to_report(result).model_dump(mode="json")
-
-
-def to_gradescope(result: CheckResult) -> dict[str, Any]:
-    """Gradescope's autograder results.json: a score, and every test with its score and status."""
-    lang = current_language()
-    specs = result.specs
-    tests = []
-    for number, name in enumerate(result.exercise_names(), start=1):
-        spec = specs[name]
-        for sub, verdict in enumerate(result.for_exercise(name), start=1):
-            lines = [status_text(verdict.status)] + _details(verdict, spec)
-            tests.append({
-                "name": f"{name}: {spec.test(verdict.test).label(lang)}",
-                "number": f"{number}.{sub}",
-                "score": verdict.points,
-                "max_score": verdict.max_points,
-                "status": "passed" if verdict.status is Status.PASSED else "failed",
-                "output": "\n".join(lines),
-                "tags": [name],
-                "extra_data": {"exercise": name, "test": verdict.test, "status": verdict.status.value,
-                               "mistake": verdict.diagnosis},
-            })
-    if result.load_error is not None:
-        summary = "\n".join(filter(None, [t("check.load_failed", message=result.load_error.message),
-                                          result.load_error.detail]))
-    else:
-        summary = t("check.gradescope_summary", score=_points(result.score), max_score=_points(result.max_score),
-                    seed=result.seed)
-    summary += "\n" + isolation_line(result.isolation) + "\n" + t(f"check.limits.{result.limits}")
-    return {
-        "score": result.score,
-        "execution_time": max(1, round(result.seconds)),
-        "output": summary,
-        "extra_data": {"isolation": result.isolation, "limits": result.limits},
-        "visibility": "visible",
-        "stdout_visibility": "hidden",
-        "tests": tests,
-    }
 
 
 def isolation_line(level: str) -> str:

@@ -38,14 +38,16 @@ class CheckOptions:
     isolation: str = ISOLATION  # auto | strict | process (quiz/check/isolation.py)
     exercises: tuple[str, ...] = ()  # exercise ids to run; empty: all of them (with banks: the ones they name)
     require_all: bool = False  # passing needs every exercise attempted, not only the attempted ones passed
+    helpers: bool = True  # send the helper modules the solution imports from its folder (quiz.check.helpers)
 
 
 def open_sandbox(stack: ExitStack, source: Path, level: Any, protected: tuple[Path, ...] = (),
-                 **limits: Any) -> Sandbox:
-    """Start a child with `source` loaded at isolation `level`; closed when `stack` closes. Raises SolutionLoadError."""
+                 helpers: bool = False, **limits: Any) -> Sandbox:
+    """Start a child with `source` (and, with `helpers`, the modules it imports from its folder) loaded at
+    isolation `level`; closed when `stack` closes. Raises SolutionLoadError."""
     from quiz.check.sandbox import Limits, Sandbox
 
-    return stack.enter_context(Sandbox(source, Limits(**limits), level, protected))
+    return stack.enter_context(Sandbox(source, Limits(**limits), level, protected, helpers=helpers))
 
 
 class TrustedChild:
@@ -92,7 +94,8 @@ def run_check(path: str | Path, options: CheckOptions = CheckOptions(), registry
     result.limits = cgroups.support().limits  # what the sandbox will get; its own account follows
     with ExitStack() as stack:
         try:
-            sandbox = open_sandbox(stack, Path(path), level, registry.protected(), timeout=options.timeout)
+            sandbox = open_sandbox(stack, Path(path), level, registry.protected(), helpers=options.helpers,
+                                   timeout=options.timeout)
             result.limits = sandbox.bounded_by
         except SolutionLoadError as exc:
             result.load_error = LoadProblem(exc.message, exc.detail)

@@ -264,8 +264,9 @@ class Sandbox:
 
     def __init__(self, source: Path, limits: Limits = Limits(), level: Level | None = None,
                  protected: tuple[Path, ...] = (), cgroup: bool | cgroups.Support = True,
-                 filtered: bool = True) -> None:
+                 filtered: bool = True, helpers: bool = False) -> None:
         self.source = Path(source)
+        self.helpers = helpers  # also send the modules the file imports from its own folder (helpers.py)
         self.display = os.fspath(source)
         self.limits = limits
         self.level = isolation.choose(isolation.DEFAULT) if level is None else level
@@ -279,6 +280,7 @@ class Sandbox:
         self.last_call_seconds = 0.0
         self.last_mutated: list[int] = []  # input arrays of the last call that the solution changed in place
         self._text: str | None = None
+        self._helpers: list[dict[str, Any]] = []
         self._proc: subprocess.Popen | None = None
         self._launch: isolation.Launch | None = None
         self._child_pid: int | None = None  # the harness as the host sees it (under bwrap: not our child)
@@ -306,6 +308,12 @@ class Sandbox:
         """Start the child and load the file; SolutionLoadError if it cannot be loaded."""
         if self._text is None:
             self._text = read_source(self.source, self.display)
+            if self.helpers:
+                from quiz.check.helpers import helper_modules
+
+                found = helper_modules(self.source, [PACKAGE, *self.protected])
+                self._helpers = [{"name": h.name, "filename": str(h.path), "source": h.source, "package": h.package}
+                                 for h in found]
         self.close()
         self._spawn()
         config = {
@@ -316,6 +324,7 @@ class Sandbox:
             "protected": [str(PACKAGE), *map(str, self.protected)],
             "package": PACKAGE.name, "package_parent": str(PACKAGE.parent),
             "filename": self.display, "path": self._child_path(), "source": self._text,
+            "helpers": self._helpers,
         }
         try:
             self._send(*self._frame(config, []), time.monotonic() + STARTUP_SECONDS)

@@ -36,10 +36,22 @@ def exercise_text(spec: ExerciseSpec, lang: str) -> str:
     return f"{spec.signature}\n" + _docstring(doc, INDENT) + "\n" + methods
 
 
-def starter_text(chosen: Sequence[ExerciseSpec], filename: str = "solution.py") -> str:
-    """A complete starter file with these exercises, in this order."""
+def check_command(filename: str, banks: Sequence[str] = (), exercises: Sequence[str] = ()) -> str:
+    """The `attnquiz check` command that checks a starter: with every --bank that defines its exercises."""
+    import shlex
+
+    argv = ["attnquiz", "check"]
+    for name in exercises:
+        argv += ["--exercise", name]
+    for bank in banks:
+        argv += ["--bank", str(bank)]
+    return shlex.join([*argv, filename])
+
+
+def starter_text(chosen: Sequence[ExerciseSpec], filename: str = "solution.py", command: str | None = None) -> str:
+    """A complete starter file with these exercises, in this order; `command` is the check it tells you to run."""
     lang = current_language()
-    header = t("new.header", filename=filename).rstrip()
+    header = t("new.header", command=command or check_command(filename)).rstrip()
     parts = [f'"""{header}\n"""\n\nimport numpy as np\n']
     parts += [exercise_text(spec, lang) for spec in chosen]
     return "\n\n".join(parts)

@@ -31,36 +31,43 @@ bank_option = click.option("--bank", "banks", multiple=True, metavar="PATH", typ
 @click.option("--seed", type=click.IntRange(min=0), help="Repeat the random inputs of an earlier run.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=CALL_TIMEOUT, show_default=True,
               help="Seconds one call of your code may take.")
-@click.option("--format", "output_format", type=click.Choice(["table", "json", "gradescope"]), default="table",
-              show_default=True, help="table for people, json (docs/checker.md), gradescope (results.json).")
+@click.option("--format", "output_format", type=click.Choice(["table", "json", "gradescope", "classroom"]),
+              default="table", show_default=True,
+              help="table for people, json (docs/checker.md), gradescope (results.json), classroom (GitHub Classroom).")
+@click.option("--min-score", type=click.FloatRange(min=0), default=None, metavar="POINTS",
+              help="With --format classroom: the points that pass (default: full marks).")
 @click.option("--isolation", type=click.Choice(ISOLATION_CHOICES), default=ISOLATION,
               show_default=True,
               help="Sandbox boundary: auto takes the strongest available, strict refuses to run without bubblewrap.")
 @click.option("--watch", is_flag=True,
               help="Check again every time the file is saved; keys: h hint, c check now, q quit.")
 @click.option("--require-all", is_flag=True,
-              help="Fail unless every exercise is attempted (gradescope output always does).")
+              help="Fail unless every exercise is attempted (gradescope and classroom output always do).")
 @click.option("--record/--no-record", default=True,
               help="Save each exercise's result in your progress (default; see `attnquiz exercises`).")
+@click.option("--single-file", is_flag=True,
+              help="Do not load the helper modules the file imports from its folder (they are loaded by default).")
 @bank_option
 @lang_option
 def check(solution: Path, names: tuple[str, ...], seed: int | None, timeout: float, output_format: str,
-          isolation: str, watch: bool, require_all: bool, record: bool, banks: tuple[str, ...]) -> None:
+          isolation: str, min_score: float | None, watch: bool, require_all: bool, record: bool, single_file: bool,
+          banks: tuple[str, ...]) -> None:
     """Check your NumPy attention and KV-cache code in a sandbox against hidden reference tests."""
     from quiz.check.registry import for_banks
     from quiz.check.runner import CheckOptions
 
     options = CheckOptions(seed=seed, timeout=timeout, exercises=names, isolation=isolation,
-                           require_all=require_all or output_format == "gradescope")
+                           require_all=require_all or output_format in ("gradescope", "classroom"),
+                           helpers=not single_file)
     registry = for_banks(banks)  # built once: the built-in exercises and the banks'
     registry.select(names or registry.named)  # a usage error stops here, not on every save
     if watch:
-        raise SystemExit(watch_check(solution, options, registry, output_format, record))
-    raise SystemExit(check_and_print(solution, options, registry, output_format, record))
+        raise SystemExit(watch_check(solution, options, registry, output_format, record, min_score, banks))
+    raise SystemExit(check_and_print(solution, options, registry, output_format, record, min_score, banks))
 
 
 def watch_check(solution: Path, options: CheckOptions, registry: Registry, output_format: str,
-                record: bool) -> ExitStatus:
+                record: bool, min_score: float | None = None, banks: tuple[str, ...] = ()) -> ExitStatus:
     """--watch: check on every save; in a terminal h shows a hint for the exercise the last check stopped at,
     c checks now, q quits with the last check's status."""
     from quiz.check.watch import TerminalKeys, watch
@@ -83,16 +90,17 @@ def watch_check(solution: Path, options: CheckOptions, registry: Registry, outpu
 
     with TerminalKeys() as keys:
         status = watch(solution, lambda: check_and_print(solution, options, registry, output_format, record,
-                                                         results.append),
+                                                         min_score, banks, results.append),
                        hint=hint, keys=keys.wait if keys.active else None)
     return status if status is not None else ExitStatus.OK
 
 
 def check_and_print(solution: Path, options: CheckOptions, registry: Registry, output_format: str = "table",
-                    record: bool = False, seen: Callable[[CheckResult], None] | None = None) -> ExitStatus:
+                    record: bool = False, min_score: float | None = None, banks: tuple[str, ...] = (),
+                    seen: Callable[[CheckResult], None] | None = None) -> ExitStatus:
     """One check: run it, print the report in `output_format`, return the exit status (also used by --watch,
     which passes `seen` to keep each result)."""
-    from quiz.check.report import render_json, render_table, to_gradescope, to_report
+    from quiz.check.report import render_json, render_table, to_report
     from quiz.check.runner import run_check
     from quiz.i18n import t
 
@@ -110,8 +118,14 @@ def check_and_print(solution: Path, options: CheckOptions, registry: Registry, o
             click.echo(t("check.not_recorded", reason=str(problem)), err=True)
     if output_format == "json":
         click.echo(to_report(result).dump())
-    elif output_format == "gradescope":
-        click.echo(render_json(to_gradescope(result)))
+    elif output_format in ("gradescope", "classroom"):
+        from quiz.grade.platforms import render_for
+
+        data, status = render_for(output_format, to_report(result).model_dump(mode="json"), registry,
+                                  solution=solution, banks=banks, exercises=options.exercises, min_score=min_score,
+                                  timeout=None if options.timeout == CALL_TIMEOUT else options.timeout)
+        click.echo(render_json(data))
+        return status
     elif result.load_error is not None:
         click.echo(t("error.prefix", message=t("check.load_failed", message=result.load_error.message)), err=True)
         if result.load_error.detail:
@@ -138,23 +152,24 @@ def new(names: tuple[str, ...], output: str, force: bool, exercise_names: tuple[
         banks: tuple[str, ...]) -> None:
     """Write a starter solution file with every function to implement."""
     from quiz.check.registry import for_banks
-    from quiz.check.starter import starter_text
+    from quiz.check.starter import check_command, starter_text
     from quiz.i18n import t
 
     registry = for_banks(banks)
     names = (*names, *exercise_names)
     chosen = [exercise.spec for exercise in registry.select(names or registry.named)]
     if output == "-":
-        click.echo(starter_text(chosen), nl=False)
+        click.echo(starter_text(chosen, command=check_command("solution.py", banks, names)), nl=False)
         return
     path = Path(output)
+    command = check_command(str(path), banks, names)
     if path.exists() and not force:
         raise AttnquizError(t("new.exists", path=path))
     from quiz import files
 
     try:
-        files.write_text(path, starter_text(chosen, path.name))
+        files.write_text(path, starter_text(chosen, path.name, check_command(path.name, banks, names)))
     except OSError as exc:
         raise AttnquizError(t("new.cannot_write", path=path, reason=files.os_reason(exc, path))) from None
-    click.echo(t("new.written", path=path, count=len(chosen)))
+    click.echo(t("new.written", path=path, count=len(chosen), command=command))
     raise SystemExit(ExitStatus.OK)

@@ -32,10 +32,12 @@ from quiz.cli.options import existing_banks, lang_option
               help="The file to check inside a student's folder.")
 @click.option("--isolation", type=click.Choice(ISOLATION_CHOICES), default=ISOLATION,
               show_default=True, help="Sandbox boundary for every check; strict refuses to grade without bubblewrap.")
+@click.option("--similarity", is_flag=True,
+              help="Also compare the submissions (similarity.csv, similarity.html; needs attnquiz[similarity]).")
 @lang_option
 def grade(submissions: Path, out: Path, jobs: int | None, timeout: float | None, submission_timeout: float,
           exercises: tuple[str, ...], banks: tuple[str, ...], seed: int | None, filename: str,
-          isolation: str) -> None:
+          isolation: str, similarity: bool) -> None:
     """Check a folder of submissions (one NAME.py or NAME/ per student) and write the grades to CSV and JSON."""
     from quiz.grade import grade_class
     from quiz.grade.records import Settings
@@ -47,7 +49,7 @@ def grade(submissions: Path, out: Path, jobs: int | None, timeout: float | None,
     display = _Display()
     try:
         run = grade_class(submissions, out, settings, jobs=jobs, filename=filename,
-                          on_start=display.start, on_record=display.record)
+                          on_start=display.start, on_record=display.record, similarity=similarity)
     finally:
         display.close()
     click.echo(t("grade.summary_run", graded=run.graded, resumed=run.resumed))
@@ -55,6 +57,9 @@ def grade(submissions: Path, out: Path, jobs: int | None, timeout: float | None,
     weak = sorted({record.isolation for record in run.records if record.isolation not in ("", "strict")})
     if weak:  # the instructor-facing warning: these grades were computed below the full boundary
         click.echo(t("grade.isolation_warning", levels=", ".join(weak)), err=True)
+    if run.closest is not None:
+        click.echo(t("similarity.summary", a=run.closest.student_a, b=run.closest.student_b,
+                     percent=f"{100 * run.closest.similarity:.0f}", path=out / "similarity.html"))
     if run.interrupted:
         raise KeyboardInterrupt  # the results so far are written and summarised; the root command ends the run
     raise SystemExit(run.exit_status)

@@ -48,6 +48,7 @@ class GradeRun:
     graded: int  # checked in this run
     resumed: int  # reused from an earlier run
     interrupted: bool = False
+    closest: Any = None  # with --similarity: the most similar pair (quiz.grade.similarity.Pair), if any share code
 
     @property
     def exit_status(self) -> ExitStatus:
@@ -74,9 +75,14 @@ def grade_class(
     filename: str = "solution.py",
     on_start: Callable[[int], None] | None = None,
     on_record: Progress | None = None,
+    similarity: bool = False,
 ) -> GradeRun:
     """Check every submission in `folder`, writing results to `out` as they come; resumable."""
     submissions = find_submissions(folder, filename=filename, exclude=out)
+    if similarity:
+        from quiz.grade.similarity import check_available
+
+        check_available()
     outputs = Outputs(out)
     preflight(settings)
     previous = outputs.previous()
@@ -134,5 +140,14 @@ def grade_class(
     summary = summarize(records)
     report = {"attnquiz": __version__, "settings": key, "summary": asdict(summary),
               "students": [r.to_json() for r in records]}
-    outputs.rewrite(records, report)
-    return GradeRun(records, summary, graded, resumed, interrupted)
+    try:
+        outputs.rewrite(records, report)
+        outputs.write_gradebook(records, settings)
+        closest = None
+        if similarity and not interrupted:
+            from quiz.grade.similarity import write_similarity
+
+            closest = write_similarity(out, submissions, settings, outputs.replace)
+    except OSError as exc:
+        raise AttnquizError(t("grade.write_failed", path=out, reason=exc.strerror or str(exc))) from None
+    return GradeRun(records, summary, graded, resumed, interrupted, closest)

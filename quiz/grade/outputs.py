@@ -19,22 +19,23 @@ TESTS_CSV = "results.csv"
 TOTALS_CSV = "totals.csv"
 REPORT_JSON = "results.json"
 TEST_FIELDS = ("student", "exercise", "test", "label", "status", "score", "max_score", "mistake", "mistake_id",
-               "message")
+               "message", "hint")
 TOTAL_FIELDS = ("student", "submission", "status", "score", "max_score", "percent", "tests_passed", "tests_total",
-                "seconds", "sha256", "message")
+                "seconds", "sha256", "message", "complete", "seed", "isolation", "limits")
 
 # The output folder
 
 
 def _csv_cell(value: Any) -> Any:
     """Neutralise text a spreadsheet would run as a formula (messages can quote student code)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if isinstance(value, str) and value != "--" and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
 
 
 def per_test_rows(record: Record) -> list[dict[str, Any]]:
-    return [{"student": record.student, **asdict(row)} for row in record.tests]
+    return [{"student": record.student, **{name: getattr(row, name) for name in TEST_FIELDS[1:]}}
+            for row in record.tests]
 
 
 def total_row(record: Record) -> dict[str, Any]:
@@ -43,6 +44,9 @@ def total_row(record: Record) -> dict[str, Any]:
         "score": _number(record.score), "max_score": _number(record.max_score), "percent": round(record.percent, 1),
         "tests_passed": sum(row.status == "passed" for row in record.tests), "tests_total": len(record.tests),
         "seconds": record.seconds, "sha256": record.sha256, "message": record.message,
+        "complete": record.complete, "seed": "" if record.seed is None else record.seed,
+        "isolation": record.isolation or "",
+        "limits": record.limits or "",
     }
 
 
@@ -92,10 +96,20 @@ class Outputs:
     def rewrite(self, records: Iterable[Record], report: dict[str, Any] | None = None) -> None:
         """Rebuild the CSV files (and results.json) from `records`, replacing the old ones atomically."""
         records = list(records)
-        self._replace(TESTS_CSV, lambda f: _write_csv(f, TEST_FIELDS, [r for rec in records for r in per_test_rows(rec)]))
-        self._replace(TOTALS_CSV, lambda f: _write_csv(f, TOTAL_FIELDS, [total_row(rec) for rec in records]))
+        self.replace(TESTS_CSV, lambda f: _write_csv(f, TEST_FIELDS, [r for rec in records for r in per_test_rows(rec)]))
+        self.replace(TOTALS_CSV, lambda f: _write_csv(f, TOTAL_FIELDS, [total_row(rec) for rec in records]))
         if report is not None:
-            self._replace(REPORT_JSON, lambda f: f.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n"))
+            self.replace(REPORT_JSON, lambda f: f.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n"))
+
+    def write_gradebook(self, records: list[Record], settings: Any) -> None:
+        """gradebook.csv (otter-grader's final_grades.csv shape) and feedback/NAME.md, replaced atomically."""
+        from quiz.grade.gradebook import FEEDBACK_DIR, GRADEBOOK_CSV, feedback_files, gradebook_rows
+
+        header, rows = gradebook_rows(records)
+        self.replace(GRADEBOOK_CSV, lambda f: _write_csv(f, tuple(header), rows))
+        (self.folder / FEEDBACK_DIR).mkdir(exist_ok=True)
+        for name, text in feedback_files(records, settings).items():
+            self.replace(f"{FEEDBACK_DIR}/{name}", lambda f, text=text: f.write(text))
 
     def _append_csv(self, name: str, fields: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
         path = self.folder / name
@@ -105,13 +119,14 @@ class Outputs:
                 writer.writeheader()
             writer.writerows({k: _csv_cell(v) for k, v in row.items()} for row in rows)
 
-    def _replace(self, name: str, write: Callable[[Any], Any]) -> None:
-        tmp = self.folder / f".{name}.{os.getpid()}.tmp"
+    def replace(self, name: str, write: Callable[[Any], Any]) -> None:
+        target = self.folder / name
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         with open(tmp, "w", encoding="utf-8", newline="") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, self.folder / name)
+        os.replace(tmp, target)
 
 
 def _write_csv(f: Any, fields: tuple[str, ...], rows: list[dict[str, Any]]) -> None:

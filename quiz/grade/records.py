@@ -79,6 +79,10 @@ class GradedTest:
     message: str = ""
     label: str = ""  # the test's title
     mistake_id: str = ""
+    exercise_title: str = ""
+    hint: str = ""  # what to try, for the diagnosed mistake
+    speedup: dict[str, float] | None = None  # the KV-cache speed test: {"user", "cache"} speedups
+    traceback: str = ""  # the solution's own frames, when it raised (last lines)
 
 
 @dataclass
@@ -96,7 +100,16 @@ class Record:
     message: str = ""
     tests: list[GradedTest] = field(default_factory=list)
     graded_at: str = ""
+    seed: int | None = None  # the check's seed: `attnquiz check --seed N` repeats its inputs
     isolation: str = ""  # the sandbox level the check ran at (strict, uid, process), from its report
+    limits: str = ""  # what bounded the solution's processes (cgroup, rlimits), from its report
+    detail: str = ""  # for a file that did not load: the source line with a caret, when known
+    file: str = ""  # the file checked, as the student names it ("solution.py", "alice.py")
+
+    @property
+    def complete(self) -> bool:
+        """Every test passed: the grading policy (an unattempted exercise counts as failed)."""
+        return self.status == "checked" and bool(self.tests) and all(row.status == "passed" for row in self.tests)
 
     @property
     def percent(self) -> float:
@@ -120,6 +133,7 @@ def record_from_check(
 ) -> Record:
     """Turn one finished (or killed: returncode None) check process into a Record; `key` is settings.key()."""
     base = dict(student=sub.student, source=sub.source, sha256=sha256, settings=key,
+                file=sub.path.name if sub.path is not None else "",
                 seconds=round(seconds, 3), graded_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     if returncode is None:
         return Record(status="timeout", message=t("grade.deadline", seconds=_shown(settings.submission_timeout)),
@@ -129,9 +143,13 @@ def record_from_check(
     except ValueError as exc:
         return Record(status="error", message=t("grade.bad_report", detail=str(exc)), **base)
     load_error = report.get("load_error") if isinstance(report, dict) else None
+    if isinstance(report, dict):
+        base.update(seed=report["seed"] if type(report.get("seed")) is int else None, isolation=isolation_of(report),
+                    limits=limits_of(report))
     if returncode == ExitStatus.USAGE:
         message = load_error["message"] if isinstance(load_error, dict) else _last_line(stderr)
-        return Record(status="not_loadable", message=message or t("grade.no_output"), **base)
+        detail = str(load_error.get("detail") or "") if isinstance(load_error, dict) else ""
+        return Record(status="not_loadable", message=message or t("grade.no_output"), detail=detail, **base)
     if returncode not in (ExitStatus.OK, ExitStatus.FAILURE) or report is None:
         return Record(status="error", message=t("grade.checker_failed", code=returncode,
                                                  detail=_last_line(stderr) or t("grade.no_output")), **base)
@@ -139,9 +157,22 @@ def record_from_check(
         tests, score, max_score = parse_check_report(report)
     except (KeyError, TypeError, ValueError) as exc:
         return Record(status="error", message=t("grade.bad_report", detail=repr(exc)), **base)
-    level = report.get("isolation")
-    return Record(status="checked", score=score, max_score=max_score, tests=tests,
-                  isolation=level if level in ("strict", "uid", "process") else "", **base)
+    return Record(status="checked", score=score, max_score=max_score, tests=tests, **base)
+
+
+TRACEBACK_LINES = 8
+
+
+def record_from_report(doc: dict[str, Any], student: str, source: str) -> Record:
+    """A Record for a check report made in this process (`check --format gradescope|classroom`)."""
+    load_error = doc.get("load_error")
+    base = dict(student=student, source=source, seconds=float(doc.get("execution_time") or 0.0),
+                seed=doc.get("seed"), isolation=isolation_of(doc), limits=limits_of(doc))
+    if load_error:
+        return Record(status="not_loadable", message=str(load_error["message"]),
+                      detail=str(load_error.get("detail") or ""), **base)
+    tests, score, max_score = parse_check_report(doc)
+    return Record(status="checked", score=score, max_score=max_score, tests=tests, **base)
 
 
 def parse_check_report(doc: dict[str, Any]) -> tuple[list[GradedTest], float, float]:
@@ -150,12 +181,31 @@ def parse_check_report(doc: dict[str, Any]) -> tuple[list[GradedTest], float, fl
     from quiz.check.report_model import CheckReport
 
     report = CheckReport.model_validate(doc)
-    rows = [GradedTest(exercise=exercise.name, test=test.name, status=test.status, score=test.score,
+    rows = [GradedTest(exercise=exercise.name, test=test.name, status=getattr(test.status, "value", test.status),
+                       score=test.score,
                        max_score=test.max_score, mistake=test.diagnosis.title if test.diagnosis else "",
                        message=test.message, label=test.label,
-                       mistake_id=test.diagnosis.name if test.diagnosis else "")
+                       mistake_id=test.diagnosis.name if test.diagnosis else "",
+                       exercise_title=exercise.title, hint=test.diagnosis.hint if test.diagnosis else "",
+                       speedup=None if test.speed is None else {"user": test.speed.user_speedup,
+                                                                "cache": test.speed.cache_speedup},
+                       traceback="\n".join(test.traceback.rstrip().splitlines()[-TRACEBACK_LINES:]))
             for exercise in report.exercises for test in exercise.tests]
     return rows, report.score, report.max_score
+
+
+def limits_of(doc: dict[str, Any]) -> str:
+    """What a check report says bounded the solution's processes ("cgroup", "rlimits"), if it says."""
+    found = doc.get("limits")
+    return found if found in ("cgroup", "rlimits") else ""
+
+
+def isolation_of(doc: dict[str, Any]) -> str:
+    """The isolation level a check report says its sandbox had ("strict", "process", ...), if it says."""
+    found = doc.get("isolation")
+    if isinstance(found, dict):
+        found = found.get("level")
+    return found if found in ("strict", "uid", "process") else ""
 
 
 def _last_line(text: str) -> str:

@@ -19,10 +19,15 @@ from quiz.i18n import current_language, t
 # Running one check process, and killing its whole tree
 
 
-def check_argv(path: Path, settings: Settings) -> list[str]:
-    """The command that checks one submission (the same Python, so the same attnquiz, in this run's language)."""
+def check_argv(path: Path, settings: Settings, single_file: bool = False) -> list[str]:
+    """The command that checks one submission (the same Python, so the same attnquiz, in this run's language).
+
+    `single_file`: a NAME.py entry in the class folder, whose neighbours are other students'
+    files; a NAME/ folder's solution gets the helper modules it imports from that folder."""
     argv = [sys.executable, "-m", "quiz", "check", "--no-record", "--format", "json", "--lang", current_language(),
             "--isolation", settings.isolation]
+    if single_file:
+        argv.append("--single-file")
     for name in settings.exercises:
         argv += ["--exercise", name]
     for bank in settings.banks:
@@ -100,8 +105,9 @@ class Runner:
         with self._lock:
             if self.stopped:
                 return None
+            argv = check_argv(sub.path, self.settings, single_file=not sub.source.endswith("/"))
             try:
-                proc = subprocess.Popen(check_argv(sub.path, self.settings), stdin=subprocess.DEVNULL,
+                proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                         encoding="utf-8", errors="replace", env=_child_env(),
                                         start_new_session=True)

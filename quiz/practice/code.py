@@ -60,9 +60,10 @@ class CodeCheck:
         return self.__dict__["_with_banks"]
 
     def starter(self, exercise: str, path: Path, custom: bool = False) -> str:
-        from quiz.check.starter import starter_text
+        from quiz.check.starter import check_command, starter_text
 
-        return starter_text([self.registry(custom)[exercise].spec], path.name)
+        command = check_command(path.name, self.banks if custom else (), (exercise,))
+        return starter_text([self.registry(custom)[exercise].spec], path.name, command)
 
     def write_starter(self, exercise: str, path: Path, custom: bool = False) -> bool:
         from quiz import files
@@ -114,10 +115,14 @@ def solve(inputs: Inputs, console: Console, item: Item, check: CodeCheck, plain:
     exercise = question.exercise_id
     custom = isinstance(question.exercise, models.ExerciseDefinition)  # defined in the bank itself
     path = check.starter_path(exercise)
+    from quiz.check.starter import check_command
+
+    banks = check.banks if custom else ()
+    render.line(console, t("code.exercise", exercise=exercise,
+                           command=check_command(path.name, banks, (exercise,)).removesuffix(" " + path.name)))
     hints = [] if exam else check.hints(exercise, custom, lang)
     if question.hint is not None and not exam:
         hints.insert(0, models.localize(question.hint, lang))
-    render.line(console, t("code.exercise", exercise=exercise))
     attempts = read = 0
     last: CheckResult | None = None
     checked: str | None = None  # the digest of the file as last checked

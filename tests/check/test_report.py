@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 
 from quiz.check.registry import builtin
-from quiz.check.report import OUTPUT_LINES, render_json, render_table, to_gradescope, to_json
+from quiz.check.report import OUTPUT_LINES, render_json, render_table, to_json
 from quiz.check.verdicts import CheckResult, LoadProblem, MemoryResult, Mismatch, SpeedResult, Status, Verdict
 from quiz.i18n import bind_language
 from tests.conftest import REPO
@@ -155,29 +155,41 @@ def test_json_of_a_load_error() -> None:
     assert data["exit_status"] == 2 and data["exercises"] == [] and data["load_error"]["detail"].endswith("^")
 
 
+def _gradescope(result: CheckResult) -> dict:
+    """What `check --format gradescope` prints for `result` (the autograder's own path, quiz.grade)."""
+    from pathlib import Path
+
+    from quiz.grade.platforms import render_for
+
+    return render_for("gradescope", to_json(result), builtin(), solution=Path(result.solution))[0]
+
+
 def test_gradescope_results() -> None:
-    data = to_gradescope(_result())
-    assert set(data) == {"score", "execution_time", "output", "visibility", "stdout_visibility", "tests", "extra_data"}
-    assert data["output"].splitlines()[-2:] == ["Isolation: process (below the full boundary: install bubblewrap, scripts/setup.sh)",
-                                                "Limits: per process (no cgroup here)"]
-    assert data["extra_data"] == {"isolation": "process", "limits": "rlimits"}
+    data = _gradescope(_result())
+    assert data["extra_data"]["isolation"] == "process" and data["extra_data"]["seed"] == 42
+    assert data["extra_data"]["limits"] == "rlimits"
+    assert "Isolation: process (below the full boundary: install bubblewrap, scripts/setup.sh)" in data["output"]
+    assert "Limits: per process (no cgroup here)" in data["output"]
     assert data["score"] == sum(test["score"] for test in data["tests"]) == 16
+    result = _result()
+    unchecked = sum(spec.points for name, spec in builtin().specs().items() if name not in result.exercise_names())
+    assert unchecked > 0  # every exercise counts: one the result does not mention scores 0 of its points
+    assert sum(test["max_score"] for test in data["tests"]) == result.max_score + unchecked
     assert {test["status"] for test in data["tests"]} == {"passed", "failed"}
     first = data["tests"][0]
     assert first["name"] == "softmax: random float64" and first["number"] == "1.1" and first["max_score"] == 2
     assert first["extra_data"] == {"exercise": "softmax", "test": "random_f64", "status": "passed", "mistake": None}
     timeout = next(test for test in data["tests"] if test["name"] == "scaled_dot_product_attention: causal mask")
-    assert timeout["status"] == "failed" and timeout["output"].startswith("timeout\n")
-    assert "Seed 42" in data["output"] and isinstance(data["execution_time"], int)
+    assert timeout["status"] == "failed" and timeout["output"].startswith("**timeout**")
+    assert "seed 42" in data["output"] and isinstance(data["execution_time"], int)
 
 
 def test_gradescope_of_a_load_error_scores_zero_and_says_why() -> None:
     result = CheckResult("s.py", 1, load_error=LoadProblem("s.py:3:5: SyntaxError: invalid syntax", "x =\n    ^"))
-    data = to_gradescope(result)
-    assert data["score"] == 0 and data["tests"] == []
-    assert data["output"] == ("cannot load the solution: s.py:3:5: SyntaxError: invalid syntax\nx =\n    ^\n"
-                              "Isolation: process (below the full boundary: install bubblewrap, scripts/setup.sh)\n"
-                              "Limits: per process (no cgroup here)")
+    data = _gradescope(result)
+    assert data["score"] == 0 and data["tests"] and all(test["score"] == 0 for test in data["tests"])
+    assert "s.py:3:5: SyntaxError: invalid syntax\nx =\n    ^" in data["output"]
+    assert "Isolation: process" in data["output"] and "Limits: per process (no cgroup here)" in data["output"]
 
 
 def test_the_committed_schema_is_the_one_generated_from_the_report_model() -> None:

@@ -1,101 +1,147 @@
-"""examples/github-classroom: the workflow's check step, run locally, fails on failed tests and
-writes the score to the job summary."""
+"""GitHub Classroom: `check --format classroom` and the workflow `attnquiz autograder classroom` writes.
+
+The workflow's command step is run locally, as the runner would run it (bash, GITHUB_OUTPUT,
+RUNNER_TEMP, a fresh Python environment standing in for actions/setup-python), and its
+``result`` output is decoded the way classroom-resources/autograding-grading-reporter does:
+``Buffer.from(env[RUNNER.toUpperCase() + "_RESULTS"], "base64")``, JSON; the points sent to
+Classroom are the sum of the tests' ``score`` out of ``max_score``, and the job fails when the
+status is "fail" or "error".
+"""
 
 from __future__ import annotations
 
+import base64
+import json
 import os
-import shutil
 import subprocess
 import sys
+import venv
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import REPO, subprocess_env
+from quiz import __version__
+from tests.conftest import ATTNQUIZ, REPO, subprocess_env
+from tests.grade.test_gradescope import fake_wheel
 
-EXAMPLE = REPO / "examples" / "github-classroom"
-WORKFLOW = EXAMPLE / ".github" / "workflows" / "classroom.yml"
 SOLUTION = REPO / "solutions" / "attention.py"
 GALLERY = REPO / "tests" / "check_gallery"
+QUICK = ["--exercise", "softmax", "--exercise", "causal_mask"]
+SOFTMAX_ONLY = """import numpy as np
 
 
-def workflow() -> dict:
-    return yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+def softmax(x, axis=-1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+"""
 
 
-def check_step() -> dict:
-    return next(step for step in workflow()["jobs"]["check"]["steps"] if step.get("name") == "Check the solution")
+def write_workflow(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*ATTNQUIZ, "autograder", "classroom", *args], cwd=repo, capture_output=True, text=True,
+                          env=subprocess_env(), timeout=600)
 
 
-def test_the_workflow_installs_attnquiz_and_runs_on_push() -> None:
-    flow = workflow()
-    assert "push" in flow[True]  # PyYAML reads the key `on` as True
-    job = flow["jobs"]["check"]
-    uses = [step.get("uses", "") for step in job["steps"]]
-    assert uses[:2] == ["actions/checkout@v4", "actions/setup-python@v5"]
-    install = next(step for step in job["steps"] if step.get("name") == "Install attnquiz")
-    assert install["run"] == 'python -m pip install "$ATTNQUIZ_SPEC"'
-    assert job["env"]["SOLUTION"] == "solution.py"
-    assert check_step()["shell"] == "bash"
+def reporter(result_output: str) -> tuple[float, float, bool, dict]:
+    """What the reporter does with a runner's output: (points, max points, job fails, the decoded JSON)."""
+    results = json.loads(base64.b64decode(result_output).decode("utf-8"))
+    total = sum(test["score"] for test in results["tests"])  # NotifyClassroom
+    return total, results["max_score"], results["status"] in ("fail", "error"), results
 
 
-def run_check_step(tmp_path: Path, solution: str | None) -> tuple[int, str, str]:
-    """Run the workflow's check step in a copy of a student repository, as the runner would."""
-    repo = tmp_path / "repo"
-    shutil.copytree(EXAMPLE / ".github", repo / ".github")
-    if solution is not None:
-        (repo / "solution.py").write_text(solution, encoding="utf-8")
-    summary = tmp_path / "summary.md"
-    env = subprocess_env(**{k: str(v) for k, v in workflow()["jobs"]["check"]["env"].items()})
-    env.update(GITHUB_STEP_SUMMARY=str(summary), CHECK_ARGS="--exercise softmax --exercise causal_mask --seed 3",
-               PATH=os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]]))
-    result = subprocess.run(["bash", "-e", "-c", check_step()["run"]], cwd=repo, env=env, capture_output=True,
-                            text=True, timeout=120)
-    return result.returncode, summary.read_text(encoding="utf-8") if summary.exists() else "", result.stdout
-
-
-def test_a_good_solution_passes_with_the_score_in_the_summary(tmp_path: Path) -> None:
-    status, summary, log = run_check_step(tmp_path, SOLUTION.read_text(encoding="utf-8"))
-    assert status == 0
-    lines = summary.splitlines()
-    assert lines[0] == "## attnquiz: 20 / 20 points (100%)"
-    assert lines[2] == "✅ Every attempted test passed."
-    assert "| Numerically stable softmax (`softmax`) | ✅ passed | 10/10 |" in lines
-    assert "What to fix" not in summary
-    assert log == summary  # the same text is in the job's log
-
-
-def test_a_wrong_solution_fails_the_job_and_says_what_to_fix(tmp_path: Path) -> None:
-    status, summary, _ = run_check_step(tmp_path, (GALLERY / "mask_strict.py").read_text(encoding="utf-8"))
-    assert status == 1
-    lines = summary.splitlines()
-    assert lines[0].startswith("## attnquiz: ") and not lines[0].startswith("## attnquiz: 20 / 20")
-    assert lines[2].startswith("❌ ") and lines[2].endswith(" test(s) did not pass.")
-    fixes = [line for line in lines if line.startswith("- ❌ **causal_mask")]
-    assert "Likely mistake: *the diagonal is masked*. A token may attend itself: use &lt;=, not &lt;." in fixes[0]
+def test_the_workflow_has_classrooms_shape(tmp_path: Path) -> None:
+    done = write_workflow(tmp_path, *QUICK, "--min-score", "15", "--wheel", str(fake_wheel(tmp_path)))
+    assert done.returncode == 0, done.stderr
+    assert "the job passes at 15/20 points" in done.stdout
+    flow = yaml.safe_load((tmp_path / ".github" / "workflows" / "classroom.yml").read_text(encoding="utf-8"))
+    assert flow["name"] == "Autograding Tests"
+    assert flow["on"] == ["push", "workflow_dispatch", "repository_dispatch"]
+    assert flow["permissions"] == {"checks": "write", "actions": "read", "contents": "read"}
+    (job,) = flow["jobs"].values()
+    assert job["if"] == "github.actor != 'github-classroom[bot]'" and job["runs-on"] == "ubuntu-latest"
+    uses = [step.get("uses") for step in job["steps"]]
+    assert uses == ["actions/checkout@v4", "actions/setup-python@v5", None,
+                    "classroom-resources/autograding-grading-reporter@v1"]
+    check, report = job["steps"][2], job["steps"][3]
+    assert report["with"]["runners"] == check["id"] == "attnquiz"
+    assert report["env"] == {"ATTNQUIZ_RESULTS": "${{steps.attnquiz.outputs.result}}"}
+    assert "apt-get install -y --no-install-recommends bubblewrap" in check["run"]
+    assert "attnquiz check --format classroom --min-score 15 --exercise softmax --exercise causal_mask -- " \
+           "solution.py" in check["run"]
+    assert (tmp_path / ".github" / "attnquiz" / f"attnquiz-{__version__}-py3-none-any.whl").is_file()
+    assert (tmp_path / ".github" / "attnquiz" / "constraints.txt").read_text(encoding="utf-8").count("==") > 5
 
 
 @pytest.mark.parametrize(
-    ("solution", "status", "expected"),
+    ("args", "message"),
     [
-        ("def softmax(x axis=-1):\n    return x\n", 2, "SyntaxError: invalid syntax"),
-        (None, 2, "solution.py"),
+        (["-o", "classroom.yml"], "write the workflow into a repository's workflows folder"),
+        (["--min-score", "25"], "--min-score 25 is outside 0..20"),
+        (["--bank", "nope.yaml"], "bank nope.yaml not found"),
     ],
-    ids=["syntax-error", "no-file"],
+    ids=["not-a-workflows-folder", "min-score-too-high", "missing-bank"],
 )
-def test_a_solution_that_cannot_be_checked_fails_with_the_reason(tmp_path: Path, solution: str | None,
-                                                                 status: int, expected: str) -> None:
-    got, summary, _ = run_check_step(tmp_path, solution)
-    assert got == status
-    assert summary.startswith("## attnquiz: the solution could not be checked\n")
-    assert expected in summary
+def test_bad_input_is_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    done = write_workflow(tmp_path, *QUICK, *args, "--wheel", str(fake_wheel(tmp_path)))
+    assert done.returncode == 2 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / ".github").exists()
 
 
-def test_table_cells_cannot_break_the_markdown() -> None:
-    sys.path.insert(0, str(EXAMPLE / ".github"))
-    try:
-        from attnquiz_summary import cell
-    finally:
-        sys.path.pop(0)
-    assert cell("a | b\n<script>") == "a \\| b &lt;script>"
+@pytest.mark.parametrize(
+    ("solution", "status", "points", "fails"),
+    [
+        (SOLUTION.read_text(encoding="utf-8"), "pass", 20, False),
+        ((GALLERY / "mask_inverted.py").read_text(encoding="utf-8"), "fail", 0, True),
+        (SOFTMAX_ONLY, "fail", 10, True),  # unattempted counts as failed: never green at 10/20
+        ("def softmax(x axis=-1):\n    return x\n", "error", 0, True),
+    ],
+    ids=["good", "wrong", "partial", "unloadable"],
+)
+def test_check_format_classroom_is_what_the_reporter_reads(tmp_path: Path, solution: str, status: str, points: int,
+                                                           fails: bool) -> None:
+    path = tmp_path / "solution.py"
+    path.write_text(solution, encoding="utf-8")
+    done = subprocess.run([*ATTNQUIZ, "check", "--format", "classroom", *QUICK, str(path)], capture_output=True,
+                          text=True, env=subprocess_env(), timeout=300)
+    total, max_score, job_fails, results = reporter(base64.b64encode(done.stdout.encode()).decode())
+    assert (results["status"], total, max_score, job_fails) == (status, points, 20, fails)
+    assert done.returncode == {"pass": 0, "fail": 1, "error": 2}[status]
+    assert all({"name", "status", "score", "message", "line_no"} <= set(test) for test in results["tests"])
+
+
+def test_min_score_lets_a_partial_solution_pass(tmp_path: Path) -> None:
+    path = tmp_path / "solution.py"
+    path.write_text(SOFTMAX_ONLY, encoding="utf-8")
+    done = subprocess.run([*ATTNQUIZ, "check", "--format", "classroom", "--min-score", "10", *QUICK, str(path)],
+                          capture_output=True, text=True, env=subprocess_env(), timeout=300)
+    assert json.loads(done.stdout)["status"] == "pass" and done.returncode == 0
+
+
+@pytest.mark.slow
+def test_the_workflows_command_steps_run_locally(tmp_path: Path) -> None:
+    repo = tmp_path / "student-repo"
+    repo.mkdir()
+    done = write_workflow(repo, *QUICK)  # builds the real wheel from this checkout
+    assert done.returncode == 0, done.stderr
+    flow = yaml.safe_load((repo / ".github" / "workflows" / "classroom.yml").read_text(encoding="utf-8"))
+    (job,) = flow["jobs"].values()
+    step = next(step for step in job["steps"] if step.get("id") == "attnquiz")
+    python = tmp_path / "setup-python"  # what actions/setup-python leaves: a python and pip first on PATH
+    venv.create(python, with_pip=True)
+    path = os.pathsep.join([str(python / "bin"), os.environ["PATH"]])
+    for solution, expected in ((SOLUTION, (20, False)), (GALLERY / "mask_inverted.py", (0, True)),
+                               (None, (0, True))):
+        target = repo / "solution.py"
+        target.unlink(missing_ok=True)
+        if solution is not None:
+            target.write_text(solution.read_text(encoding="utf-8"), encoding="utf-8")
+        output = tmp_path / "github_output"
+        output.write_text("", encoding="utf-8")
+        env = subprocess_env(PATH=path, GITHUB_OUTPUT=str(output), RUNNER_TEMP=str(tmp_path))
+        ran = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=repo, env=env, capture_output=True, text=True,
+                             timeout=900)
+        assert ran.returncode == 0, ran.stdout[-2000:] + ran.stderr[-2000:]
+        (line,) = [x for x in output.read_text(encoding="utf-8").splitlines() if x.startswith("result=")]
+        total, max_score, fails, results = reporter(line.removeprefix("result="))
+        assert (total, fails) == expected and max_score == 20, results
+    assert sys.executable not in ran.stdout  # the step used the environment it installed, not this one

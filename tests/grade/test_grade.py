@@ -254,7 +254,8 @@ def test_summary_distribution_and_most_common_mistakes() -> None:
     assert "     0-9%     2  ##############################" in text
     assert "   50-59%     1  ###############" in text
     assert "  sdpa: no 1/sqrt(d) (2), mask inverted (1)" in text
-    assert text.endswith("Results: grades/results.csv, totals.csv, results.json\n")
+    assert text.endswith("Results: grades/gradebook.csv, results.csv, totals.csv, results.json; "
+                         "feedback for each student in grades/feedback/\n")
 
 
 def test_record_round_trips_through_json() -> None:

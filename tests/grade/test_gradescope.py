@@ -1,153 +1,266 @@
-"""examples/gradescope: run_autograder in a temporary /autograder layout writes a valid results.json."""
+"""`attnquiz autograder gradescope`: the zip, unpacked into a temporary /autograder, installs and grades.
+
+The end-to-end test builds the zip with the command (the real wheel), unpacks it as Gradescope
+does, runs its setup.sh (a virtual environment, the wheel with its pinned dependencies) and
+then run_autograder on a good, a wrong, a partial and an unloadable submission, validating
+results.json against Gradescope's specification each time.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
-import sys
+import zipfile
 from pathlib import Path
 
 import jsonschema
 import pytest
 
-from tests.conftest import REPO, subprocess_env
+from quiz import __version__
+from tests.conftest import ATTNQUIZ, REPO, subprocess_env
 
-EXAMPLE = REPO / "examples" / "gradescope"
+COURSE = REPO / "examples" / "course"
 SOLUTION = REPO / "solutions" / "attention.py"
 GALLERY = REPO / "tests" / "check_gallery"
-QUICK = "--exercise softmax --exercise causal_mask --seed 7"
 
-# Gradescope's results.json, as its autograder specification describes it (the fields we write).
+# Gradescope's results.json (its autograder specification), the fields we write.
 VISIBILITY = {"enum": ["hidden", "after_due_date", "after_published", "visible"]}
+FORMAT = {"enum": ["text", "html", "simple_format", "md", "ansi"]}
 RESULTS_SCHEMA = {
     "type": "object",
-    "required": ["score", "execution_time", "output", "stdout_visibility", "tests"],
+    "required": ["score", "execution_time", "output", "output_format", "stdout_visibility", "tests", "leaderboard"],
+    "additionalProperties": False,
     "properties": {
         "score": {"type": "number", "minimum": 0},
         "execution_time": {"type": "number", "minimum": 0},
         "output": {"type": "string"},
+        "output_format": FORMAT,
+        "test_output_format": FORMAT,
+        "test_name_format": FORMAT,
         "visibility": VISIBILITY,
         "stdout_visibility": VISIBILITY,
+        "extra_data": {"type": "object"},
         "tests": {"type": "array", "items": {
             "type": "object",
             "required": ["name", "score", "max_score", "status", "output", "visibility"],
+            "additionalProperties": False,
             "properties": {
                 "name": {"type": "string", "minLength": 1},
+                "name_format": FORMAT,
+                "number": {"type": "string"},
                 "score": {"type": "number", "minimum": 0},
                 "max_score": {"type": "number", "minimum": 0},
                 "status": {"enum": ["passed", "failed"]},
                 "output": {"type": "string"},
-                "visibility": VISIBILITY,
-                "number": {"type": "string"},
+                "output_format": FORMAT,
                 "tags": {"type": "array", "items": {"type": "string"}},
+                "visibility": VISIBILITY,
                 "extra_data": {"type": "object"},
             },
+        }},
+        "leaderboard": {"type": "array", "items": {
+            "type": "object", "required": ["name", "value"], "additionalProperties": False,
+            "properties": {"name": {"type": "string"}, "value": {"type": ["number", "string"]},
+                           "order": {"enum": ["asc", "desc"]}},
         }},
     },
 }
 
-
-def autograde(tmp_path: Path, files: dict[str, str | bytes], check_args: str = QUICK, course_bank: str = "",
-              **settings: str) -> dict:
-    """Lay out /autograder under tmp_path as Gradescope does, run run_autograder, read results.json."""
-    root = tmp_path / "autograder"
-    shutil.copytree(EXAMPLE, root / "source")
-    if course_bank:  # the bank and its reference file go into the autograder zip
-        (root / "source" / "course.yaml").write_text(course_bank, encoding="utf-8")
-        shutil.copy(REPO / "examples" / "course" / "course_reference.py", root / "source")
-        settings["COURSE_BANK"] = "course.yaml"
-    (root / "submission").mkdir()
-    for name, content in files.items():
-        path = root / "submission" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content if isinstance(content, bytes) else content.encode())
-    env = subprocess_env(AUTOGRADER_ROOT=str(root), ATTNQUIZ_PYTHON=sys.executable, CHECK_ARGS=check_args, **settings)
-    result = subprocess.run([str(root / "source" / "run_autograder")], cwd=root, env=env, capture_output=True,
-                            text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
-    jsonschema.validate(results, RESULTS_SCHEMA)
-    return results
-
-
-def test_a_good_submission_gets_full_marks_visible(tmp_path: Path) -> None:
-    results = autograde(tmp_path, {"solution.py": SOLUTION.read_text(encoding="utf-8")})
-    tests = results["tests"]
-    assert results["score"] == sum(test["max_score"] for test in tests) == 20
-    assert {test["status"] for test in tests} == {"passed"}
-    assert {test["visibility"] for test in tests} == {"visible"}
-    assert results["stdout_visibility"] == "hidden"
-    assert tests[0]["name"] == "softmax: random float64"
-    assert results["output"].startswith("Score 20/20. Seed 7")
-
-
-def test_a_wrong_submission_scores_less_and_says_why(tmp_path: Path) -> None:
-    results = autograde(tmp_path, {"solution.py": (GALLERY / "mask_inverted.py").read_text(encoding="utf-8")})
-    failed = [test for test in results["tests"] if test["status"] == "failed"]
-    assert results["score"] == sum(test["score"] for test in results["tests"]) < 20
-    assert {test["name"].split(":")[0] for test in failed} == {"softmax", "causal_mask"}
-    mask = next(test for test in failed if test["name"].startswith("causal_mask"))
-    assert mask["score"] == 0 and "likely mistake: mask inverted" in mask["output"]
-
-
-@pytest.mark.parametrize(
-    ("files", "expected"),
-    [
-        ({"solution.py": "def softmax(x axis=-1):\n    return x\n"},
-         ["SyntaxError: invalid syntax", "def softmax(x axis=-1):", "              ^^^^"]),
-        ({"notes.txt": "I forgot the code"}, ["Submit your solution as solution.py (found: no .py file)."]),
-        ({"a.py": "x = 1\n", "b.py": "y = 2\n"}, ["Submit your solution as solution.py (found: a.py, b.py)."]),
-        ({"solution.py": b"\x7fELF\x02\x01\x01\0\0\0"}, ["not a Python source file (it contains binary data)"]),
-    ],
-    ids=["syntax-error", "no-python-file", "two-python-files", "binary"],
-)
-def test_a_submission_that_cannot_be_checked_scores_zero_with_the_reason(
-        tmp_path: Path, files: dict[str, str | bytes], expected: list[str]) -> None:
-    results = autograde(tmp_path, files)
-    assert results["score"] == 0 and results["tests"] == []
-    for part in expected:
-        assert part in results["output"], results["output"]
-
-
-def test_a_lone_python_file_with_another_name_is_checked(tmp_path: Path) -> None:
-    results = autograde(tmp_path, {"hw3/my_attention.py": SOLUTION.read_text(encoding="utf-8")})
-    assert results["score"] == 20
-
-
-COURSE_SOLUTION = (REPO / "examples" / "course" / "solution.py").read_text(encoding="utf-8").split(
-    "\n\n\ndef alibi_bias")[0] + """
+COURSE_PART = (COURSE / "solution.py").read_text(encoding="utf-8")  # rms_norm and alibi_bias
+SOFTMAX = """import numpy as np
 
 
 def softmax(x, axis=-1):
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 """
+# A two-file solution: the course's functions live in a helper module the solution imports.
+GOOD = {"solution.py": SOFTMAX + "\nfrom course_part import alibi_bias, rms_norm  # noqa: E402,F401\n",
+        "course_part.py": COURSE_PART}
+WRONG = {"solution.py": SOFTMAX + COURSE_PART.replace(  # LayerNorm's centring: the bank's "subtracts the mean"
+    "    rms = np.sqrt(", "    x = x - np.mean(x, axis=-1, keepdims=True)\n    rms = np.sqrt(")}
+PARTIAL = {"solution.py": SOFTMAX}
+UNLOADABLE = {"solution.py": "def softmax(x axis=-1):\n    return x\n"}
+BUILD_ARGS = ["--bank", str(COURSE / "course.yaml"), "--exercise", "softmax", "--exercise", "rms_norm",
+              "--exercise", "alibi_bias"]
 
 
-@pytest.mark.parametrize("visibility", ["after_due_date", "hidden"])
-def test_a_course_banks_own_exercises_are_hidden_as_configured(tmp_path: Path, visibility: str) -> None:
-    bank = (REPO / "examples" / "course" / "course.yaml").read_text(encoding="utf-8") + """
-  - id: w2-softmax
-    type: code
-    topic: week2
-    difficulty: 1
-    prompt: {en: "Softmax again.", zh: "再写一次 softmax。"}
-    explanation: {en: "See week 1.", zh: "见第一周。"}
-    exercise: softmax
-"""
-    results = autograde(tmp_path, {"solution.py": COURSE_SOLUTION}, "--seed 3", course_bank=bank,
-                        HIDDEN_VISIBILITY=visibility)
-    shown = {test["extra_data"]["exercise"]: test["visibility"] for test in results["tests"]}
-    # built-in exercises can be checked by anyone with attnquiz: visible; the course's own follow the setting
-    assert shown == {"softmax": "visible", "rms_norm": visibility, "alibi_bias": visibility}
-    passed = {test["extra_data"]["exercise"] for test in results["tests"] if test["status"] == "passed"}
-    assert passed == {"softmax", "rms_norm"} and results["score"] == 10 + 5
+def fake_wheel(folder: Path) -> Path:
+    """Stands in for the wheel where only the zip's layout is under test."""
+    wheel = folder / f"attnquiz-{__version__}-py3-none-any.whl"
+    wheel.write_bytes(b"PK\x05\x06" + b"\0" * 18)
+    return wheel
 
 
-@pytest.mark.parametrize("script", ["setup.sh", "run_autograder"])
-def test_the_scripts_are_executable_bash(script: str) -> None:
-    path = EXAMPLE / script
-    assert path.stat().st_mode & 0o111
-    assert path.read_text(encoding="utf-8").startswith("#!/usr/bin/env bash\n")
-    subprocess.run(["bash", "-n", str(path)], check=True)
+def build(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*ATTNQUIZ, "autograder", "gradescope", *args], capture_output=True, text=True,
+                          env=subprocess_env(), cwd=tmp_path, timeout=600)
+
+
+def run_autograder(root: Path, files: dict[str, str]) -> dict:
+    """One submission, as Gradescope runs it: fresh submission/ and results/, then run_autograder."""
+    for folder in ("submission", "results"):
+        shutil.rmtree(root / folder, ignore_errors=True)
+        (root / folder).mkdir()
+    for name, content in files.items():
+        (root / "submission" / name).write_text(content, encoding="utf-8")
+    done = subprocess.run([str(root / "run_autograder")], cwd=root, capture_output=True, text=True, timeout=600,
+                          env=subprocess_env(AUTOGRADER_ROOT=str(root)))
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+    jsonschema.validate(results, RESULTS_SCHEMA)
+    return results
+
+
+@pytest.mark.slow
+def test_the_zip_installs_and_grades_in_a_fresh_autograder_layout(tmp_path: Path) -> None:
+    from quiz.grade.gradescope import unpack
+
+    zip_path = tmp_path / "autograder.zip"
+    built = build(tmp_path, *BUILD_ARGS, "--visibility", "after_published", "-o", str(zip_path))
+    assert built.returncode == 0, built.stderr
+    assert "3 exercises, 18 points, 5 hidden tests (after_published)" in built.stdout
+    root = tmp_path / "autograder"
+    unpack(zip_path, root)
+    setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], cwd=root, capture_output=True, text=True,
+                           env=subprocess_env(AUTOGRADER_ROOT=str(root)), timeout=900)
+    assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
+    assert setup.stdout.strip().endswith(f"attnquiz, version {__version__}")
+    pins = (root / "source" / "constraints.txt").read_text(encoding="utf-8")
+    freeze = subprocess.run([str(root / "venv" / "bin" / "python"), "-m", "pip", "freeze"], capture_output=True,
+                            text=True, check=True).stdout
+    for line in pins.splitlines()[1:]:  # every pinned dependency is installed at exactly that version
+        assert line.lower().replace("_", "-") in freeze.lower().replace("_", "-"), line
+
+    good = run_autograder(root, GOOD)
+    assert good["score"] == 18 == sum(test["max_score"] for test in good["tests"])
+    shown = {test["extra_data"]["exercise"]: test["visibility"] for test in good["tests"]}
+    assert shown == {"softmax": "visible", "rms_norm": "after_published", "alibi_bias": "after_published"}
+    assert good["stdout_visibility"] == "hidden" and good["output_format"] == "md"
+    seed = good["extra_data"]["seed"]
+    assert f"attnquiz check --seed {seed} --exercise softmax --exercise rms_norm --exercise alibi_bias " \
+           f"--bank course.yaml solution.py" in good["output"]
+    assert [entry["name"] for entry in good["leaderboard"]] == ["KV-cache speedup", "Score"]
+    assert good["leaderboard"][1]["value"] == 18
+
+    wrong = run_autograder(root, WRONG)
+    failed = [test for test in wrong["tests"] if test["status"] == "failed"]
+    assert {test["extra_data"]["exercise"] for test in failed} == {"rms_norm"}
+    assert any("**Likely mistake: subtracts the mean" in test["output"] for test in failed), failed
+
+    partial = run_autograder(root, PARTIAL)
+    assert partial["score"] == 10 and len(partial["tests"]) == len(good["tests"])
+    assert {test["extra_data"]["status"] for test in partial["tests"] if test["status"] == "failed"} \
+        == {"not_attempted"}  # an unattempted exercise counts as failed, 0 of its points
+
+    broken = run_autograder(root, UNLOADABLE)
+    assert broken["score"] == 0 and sum(test["max_score"] for test in broken["tests"]) == 18
+    assert "SyntaxError: invalid syntax" in broken["output"] and "^" in broken["output"]
+
+
+def test_the_zip_holds_the_scripts_the_wheel_its_pins_and_the_course(tmp_path: Path) -> None:
+    zip_path = tmp_path / "autograder.zip"
+    done = build(tmp_path, *BUILD_ARGS, "--wheel", str(fake_wheel(tmp_path)), "-o", str(zip_path))
+    assert done.returncode == 0, done.stderr
+    with zipfile.ZipFile(zip_path) as archive:
+        names = set(archive.namelist())
+        modes = {info.filename: (info.external_attr >> 16) & 0o777 for info in archive.infolist()}
+        config = json.loads(archive.read("autograder.json"))
+        setup = archive.read("setup.sh").decode()
+        pins = archive.read("constraints.txt").decode()
+    assert names == {"setup.sh", "run_autograder", "autograde.py", "autograder.json", "constraints.txt",
+                     f"attnquiz-{__version__}-py3-none-any.whl", "banks/1-course/course.yaml",
+                     "banks/1-course/course_reference.py"}
+    assert modes["setup.sh"] == modes["run_autograder"] == 0o755
+    assert config["banks"] == ["banks/1-course/course.yaml"] and config["visibility"] == "after_due_date"
+    assert [(e["id"], e["course"]) for e in config["plan"]] == [("softmax", False), ("rms_norm", True),
+                                                               ("alibi_bias", True)]
+    assert "apt_install bubblewrap" in setup and '--constraint "$SOURCE/constraints.txt"' in setup
+    import numpy
+
+    assert f"numpy=={numpy.__version__}\n" in pins and "pydantic==" in pins and not any(line.startswith("attnquiz==") for line in pins.splitlines())
+    subprocess.run(["bash", "-n", "-c", setup], check=True)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--bank", "missing.yaml"], "Error: bank missing.yaml not found"),
+        (["--exercise", "sofmax"], "unknown exercise 'sofmax'"),
+        (["-o", "no/such/folder/autograder.zip"], "the folder no/such/folder does not exist"),
+        (["-o", "."], "is a folder; give the file to write"),
+        (["--wheel", "numpy-2.0-py3-none-any.whl"], "is not an attnquiz wheel"),
+    ],
+    ids=["missing-bank", "unknown-exercise", "no-folder", "out-is-folder", "not-attnquiz"],
+)
+def test_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, args: list[str], message: str) -> None:
+    if "--wheel" not in args:
+        args = [*args, "--wheel", str(fake_wheel(tmp_path))]
+    Path(tmp_path / "numpy-2.0-py3-none-any.whl").write_bytes(b"x")
+    if "-o" not in args:
+        args = [*args, "-o", "autograder.zip"]
+    done = build(tmp_path, *args)
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    assert not list(tmp_path.glob("*.zip")) and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_missing_reference_file_is_named_and_an_old_zip_is_kept(tmp_path: Path) -> None:
+    bank = tmp_path / "course.yaml"
+    bank.write_text((COURSE / "course.yaml").read_text(encoding="utf-8"), encoding="utf-8")  # no reference next to it
+    old = tmp_path / "autograder.zip"
+    old.write_bytes(b"the zip of last week")
+    done = build(tmp_path, "--bank", str(bank), "--wheel", str(fake_wheel(tmp_path)), "-o", str(old))
+    assert done.returncode == 2 and "course_reference.py" in done.stderr and "not found" in done.stderr
+    assert old.read_bytes() == b"the zip of last week"  # never half written, never lost
+
+
+def test_an_unwritable_place_is_one_line(tmp_path: Path) -> None:
+    done = build(tmp_path, "--wheel", str(fake_wheel(tmp_path)), "-o", "/proc/autograder.zip")  # even root cannot
+    assert done.returncode == 2 and done.stderr.startswith("Error: cannot write /proc/autograder.zip: ")
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("files", "found", "problem"),
+    [
+        ({"solution.py": "", "helper.py": ""}, "solution.py", ""),
+        ({"hw3/solution.py": "", "solution.py": ""}, "solution.py", ""),
+        ({"hw3/my_attention.py": ""}, "hw3/my_attention.py", ""),
+        ({"notes.txt": ""}, None, "Submit your solution as solution.py (found: no .py file)."),
+        ({"a.py": "", "b.py": ""}, None, "Submit your solution as solution.py (found: a.py, b.py)."),
+        ({"a/solution.py": "", "b/solution.py": ""}, None,
+         "two candidate solution files: a/solution.py, b/solution.py; submit only one solution.py"),
+    ],
+    ids=["with-helper", "shallowest", "lone-file", "no-python", "two-files", "two-candidates"],
+)
+def test_the_solution_in_a_submission(tmp_path: Path, files: dict[str, str], found: str | None,
+                                      problem: str) -> None:
+    from quiz.grade.gradescope import find_solution
+
+    for name, content in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(content, encoding="utf-8")
+    path, why = find_solution(tmp_path, "solution.py")
+    assert (path.relative_to(tmp_path).as_posix() if path else None, why) == (found, problem)
+
+
+def test_check_format_gradescope_measures_the_kv_cache_speedup_for_the_leaderboard() -> None:
+    done = subprocess.run([*ATTNQUIZ, "check", "--format", "gradescope", "--exercise", "decode_step", "--seed", "5",
+                           str(SOLUTION)], capture_output=True, text=True, env=subprocess_env(), timeout=600)
+    results = json.loads(done.stdout)
+    jsonschema.validate(results, RESULTS_SCHEMA)
+    speed = next(test for test in results["tests"] if test["extra_data"]["test"] == "speed")
+    board = dict((entry["name"], entry["value"]) for entry in results["leaderboard"])
+    assert board["KV-cache speedup"] > 1 and board["Score"] == results["score"]
+    assert f"KV-cache speedup {board['KV-cache speedup']:.1f}x" in speed["output"] or speed["status"] == "failed"
+
+
+def test_solution_text_cannot_inject_markdown() -> None:
+    from quiz.grade.feedback import code_block, md_escape
+
+    assert md_escape("[click](http://x) <img src=x> **b** # h | t") == \
+        r"\[click\](http://x) &lt;img src=x&gt; \*\*b\*\* \# h \| t"
+    assert code_block("a ``` b").startswith("````text\n") and code_block("a ``` b").endswith("\n````")
