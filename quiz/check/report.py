@@ -69,7 +69,10 @@ def speed_chart(speed: SpeedResult) -> list[str]:
     for name, series, speedup in rows:
         bars = "".join(BARS[max(1, min(8, round(8 * us / top)))] for _, us in series)
         lines.append(f"  {name:<{width}}  {bars}  {series[0][1]:.0f} -> {series[-1][1]:.0f} µs  {speedup}")
-    if speed.passed and speed.overhead_per_step_us > 0 and speed.user_seconds > 1.5 * speed.cache_seconds:
+    if speed.passed and speed.grows:
+        lines.append(t("check.speed_grows", early=speed.user_step_us[0], late=speed.user_step_us[1],
+                       ratio=speed.naive_slope_ns / speed.user_slope_ns))
+    elif speed.passed and speed.overhead_per_step_us > 0 and speed.user_seconds > 1.5 * speed.cache_seconds:
         lines.append(t("check.speed_overhead", overhead=speed.overhead_per_step_us,
                        ratio=speed.user_seconds / speed.cache_seconds))
     return lines

@@ -24,7 +24,9 @@ to a few slow chunks), compared with the naive run's and the reference cache's; 
 the total time between two lengths, the second one random and read from the first positions of
 the same runs (the solution, fed a token at a time in requests of one size, cannot tell where it
 falls, so it cannot pad its early steps to flatten its curve: padding shows in the totals). A
-cache with a constant overhead per step passes, and the overhead is said with its figure.
+cache with a constant overhead per step passes, and the overhead is said with its figure; so does a
+cache whose time per step grows far slower than recomputing's (it copies the cache every step, as
+``np.concatenate`` does), and the report says that it grows, and how much slower than recomputing.
 """
 
 from __future__ import annotations
@@ -58,6 +60,9 @@ MIN_CHUNK, MAX_CHUNK = 32, 64  # past the empty round trip, a request costs a wa
 # many times the reference cache's.
 RECOMPUTE_SHARE = 0.18
 RECOMPUTE_FACTOR = 6
+# A passing cache's time per step "grows" (it copies the cache every step) when its slope, past the reference
+# cache's, adds over the run more than this share of its first steps' time.
+GROWS_SHARE = 0.5
 BUDGET = 90.0  # seconds for the whole test; only a badly overloaded machine gets near it
 SLOWER = 2  # a run of yours stops once it has cost this many times the whole recomputing run
 WALL_SLACK = 2  # ... on CPU time, when it can be read; wall time, noisier on a busy machine, gets this much more
@@ -235,6 +240,13 @@ def recomputes(user: float, cache: float, naive: float) -> bool:
     return user > RECOMPUTE_SHARE * naive and user > RECOMPUTE_FACTOR * max(cache, 0.0)
 
 
+def grows(user: float, cache: float, steps: int, early: float) -> bool:
+    """Whether a slope of time per step (seconds per position), past the reference cache's, makes a step late in
+    the run clearly dearer than an early one (`early` seconds): by more than GROWS_SHARE of `early` over `steps`
+    positions. Not a failure by itself: `recomputes` is."""
+    return (user - max(cache, 0.0)) * steps > GROWS_SHARE * early
+
+
 def late_extra(long_total: float, short_total: float, long_steps: int, short_steps: int) -> float:
     """Seconds per step that the steps after the short length cost over the steps before it, from totals:
     (T(long) - T(short)) / (long - short) - T(short) / short. About 0 for a cache, large for recomputation."""
@@ -352,6 +364,7 @@ def _result(runs: dict[str, list[_Run]], naive: _Run, short: int, chunk: int, ov
         user_series=user_series, cache_series=cache_series, naive_series=naive_series,
         user_step_us=(user_series[0][1], user_series[-1][1]), cache_step_us=(cache_series[0][1], cache_series[-1][1]),
         naive_step_us=(naive_series[0][1], naive_series[-1][1]), recomputes=recomputed,
+        grows=recomputed or grows(slopes["user"], slopes["cache"], STEPS, user_series[0][1] * 1e-6),
     )
 
 

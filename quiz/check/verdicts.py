@@ -73,6 +73,7 @@ class SpeedResult:
     cache_step_us: tuple[float, float]
     naive_step_us: tuple[float, float]
     recomputes: bool  # time per step grows with the prefix the way recomputing it does
+    grows: bool = False  # time per step grows clearly more than the reference cache's (speed.grows), if slower
 
     @property
     def user_speedup(self) -> float:
@@ -84,7 +85,8 @@ class SpeedResult:
 
     @property
     def overhead_per_step_us(self) -> float:
-        """How much slower a step of yours is than the reference cache's, on average (constant overhead)."""
+        """How much slower a step of yours is than the reference cache's, on average (a constant overhead
+        when its time per step does not grow)."""
         return (self.user_seconds - self.cache_seconds) / self.steps * 1e6
 
     @property

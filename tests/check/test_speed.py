@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from quiz.check import speed
+from quiz.check.report import speed_chart
 from quiz.check.sandbox import Limits, Sandbox
 from quiz.check.runner import CheckOptions, run_check
 from quiz.check.verdicts import Status
@@ -34,6 +35,7 @@ def test_the_worked_cache_passes_with_figures_from_one_run() -> None:
     chunks = -(-speed.STEPS // figures.chunk)
     assert len(figures.user_series) == len(figures.cache_series) == len(figures.naive_series) == chunks
     assert figures.cpu == hasattr(Sandbox, "pid")
+    assert not figures.grows and "grows with the length" not in "\n".join(speed_chart(figures))
 
 
 def test_the_cpu_clock_reads_another_process_and_never_its_reports() -> None:
@@ -77,6 +79,22 @@ def test_recomputing_is_recognised_by_the_slope_of_time_per_step(user, cache, na
     assert speed.recomputes(user, cache, naive) is recomputes
 
 
+@pytest.mark.parametrize(
+    ("user", "cache", "early", "grows"),
+    [
+        (607e-9, 25e-9, 124e-6, True),  # np.concatenate every step (figures of a real run): 124 -> 1409 µs
+        (219e-9, 39e-9, 60e-6, True),  # the same on a quieter run: 60 -> 201 µs
+        (25e-9, 25e-9, 20e-6, False),  # the reference cache
+        (60e-9, 30e-9, 60e-6, False),  # ... a noisy run of it
+        (30e-9, 25e-9, 250e-6, False),  # a constant overhead per step
+        (200e-9, 20e-9, 500e-6, False),  # grows, but adds a tenth of a slow step's time over the run
+    ],
+    ids=["concatenating-cache", "concatenating-cache-quiet", "cache", "cache-noisy", "constant-overhead", "slight-growth"],
+)
+def test_growth_of_time_per_step_is_told_from_a_constant_overhead(user, cache, early, grows: bool) -> None:
+    assert speed.grows(user, cache, speed.STEPS, early) is grows
+
+
 def test_the_late_steps_extra_cost_is_read_from_the_totals_at_two_lengths() -> None:
     # a cache: 100 us a step whatever the position; recomputing: 10 us per position
     assert speed.late_extra(256 * 100e-6, 128 * 100e-6, 256, 128) == pytest.approx(0.0, abs=1e-12)
@@ -96,7 +114,12 @@ def test_a_cache_that_recomputes_fails_and_a_copying_cache_passes() -> None:
     timed = fake.tests[-1]
     assert timed.status is Status.FAILED and timed.diagnosis == "recomputes_prefix" and timed.speed is not None
     good = run_check(REPO / "tests" / "check_gallery" / "good_concat_cache.py", CheckOptions(seed=3, exercises=("decode_step",)))
-    assert good.tests[-1].status is Status.PASSED, good.tests[-1].message
+    timed = good.tests[-1]
+    assert timed.status is Status.PASSED and timed.speed is not None, timed.message
+    # it copies the cache every step: the report says its time per step grows, never "a constant overhead"
+    assert timed.speed.grows and timed.speed.user_slope_ns > timed.speed.cache_slope_ns
+    text = "\n".join(speed_chart(timed.speed))
+    assert "grows with the length" in text and "np.concatenate" in text and "constant overhead" not in text, text
 
 
 def test_the_speed_figure_is_reported_even_when_only_the_dtype_is_wrong(tmp_path) -> None:
