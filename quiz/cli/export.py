@@ -81,7 +81,8 @@ def _report(catalog: object) -> None:
 @_force
 @lang_option
 def progress(output: Path, force: bool) -> None:
-    """Write your progress (every answer, card and session) to a JSON file for `attnquiz import progress`."""
+    """Write your progress (every answer, card, session, exercise check, hint read and give-up) to a JSON file
+    for `attnquiz import progress`."""
     from quiz.cli.options import settings
     from quiz.cli.practice import open_store
     from quiz.i18n import t
@@ -91,7 +92,7 @@ def progress(output: Path, force: bool) -> None:
     with open_store() as store:
         result = transfer.export_progress(store, output, utcnow(), force=force)
     click.echo(t("export.progress_done", path=result.path, answers=result.answers, cards=result.cards,
-                 sessions=result.sessions))
+                 sessions=result.sessions, checks=result.checks, events=result.events))
 
 
 @export.command()
@@ -123,7 +124,8 @@ def import_() -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @lang_option
 def import_progress(file: Path) -> None:
-    """Merge a progress file into yours: new answers are added, newer cards kept; running it twice changes nothing."""
+    """Merge a progress file into yours: new answers and exercise records are added, newer cards kept; running it
+    twice changes nothing."""
     from quiz.cli.options import settings
     from quiz.cli.practice import open_store
     from quiz.i18n import t
@@ -132,4 +134,5 @@ def import_progress(file: Path) -> None:
     checked = transfer.read_progress(file)  # a bad file is reported before the store is opened
     with open_store() as store:
         merged = transfer.merge(store, checked)
-    click.echo(t("import.done", path=file, answers=merged.answers, cards=merged.cards, sessions=merged.sessions))
+    click.echo(t("import.done", path=file, answers=merged.answers, cards=merged.cards, sessions=merged.sessions,
+                 checks=merged.checks, events=merged.events))

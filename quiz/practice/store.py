@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from quiz.practice.scheduler import CardState
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from quiz.check.verdicts import CheckResult
     from quiz.practice.session import History, Key, Result
@@ -179,15 +179,19 @@ ANSWER_FIELDS = ("bank_id", "question_id", "topic", "qtype", "mode", "answered_a
                  "rating", "seconds")
 CARD_FIELDS = ("bank_id", "question_id", "topic", "state", "step", "stability", "difficulty", "due", "last_review",
                "reps", "lapses")
+CHECK_FIELDS = ("exercise", "solution", "status", "score", "max_score", "speedup", "seconds", "checked_at")
+EVENT_FIELDS = ("exercise", "kind", "level", "at")
 
 
 @dataclass
 class Merged:
-    """What a merge added: sessions, answers, and cards that were new or newer."""
+    """What a merge added: sessions, answers, cards that were new or newer, exercise checks and events."""
 
     sessions: int = 0
     answers: int = 0
     cards: int = 0
+    checks: int = 0
+    events: int = 0
 
 
 @dataclass(frozen=True)
@@ -392,7 +396,8 @@ class Store:
             "SELECT bank_id, question_id, answered_at, rating, seconds FROM answers ORDER BY answered_at, id")]
 
     def dump(self) -> dict[str, list[dict[str, object]]]:
-        """Every session, answer and card as plain rows (times as stored), for a progress file."""
+        """Every session, answer, card, exercise check and exercise event as plain rows (times as stored),
+        for a progress file."""
         def rows(sql: str) -> list[dict[str, object]]:
             cursor = self.conn.execute(sql)
             names = [column[0] for column in cursor.description]
@@ -403,12 +408,16 @@ class Store:
             "answers": rows(f"SELECT {', '.join('a.' + f for f in ANSWER_FIELDS)}, s.started_at AS session"
                             " FROM answers a LEFT JOIN sessions s ON s.id = a.session_id ORDER BY a.answered_at, a.id"),
             "cards": rows(f"SELECT {', '.join(CARD_FIELDS)} FROM cards ORDER BY bank_id, question_id"),
+            "exercise_checks": rows(f"SELECT {', '.join(CHECK_FIELDS)} FROM exercise_checks ORDER BY checked_at, id"),
+            "exercise_events": rows(f"SELECT {', '.join(EVENT_FIELDS)} FROM exercise_events ORDER BY at, id"),
         }
 
     def merge(self, sessions: list[dict[str, object]], answers: list[dict[str, object]],
-              cards: list[dict[str, object]]) -> Merged:
+              cards: list[dict[str, object]], checks: Sequence[Mapping[str, object]] = (),
+              events: Sequence[Mapping[str, object]] = ()) -> Merged:
         """Add what the store lacks, in one transaction: sessions (by start), answers (by question and
-        time: never twice), and each card unless the store's own was reviewed at the same time or later."""
+        time: never twice), each card unless the store's own was reviewed at the same time or later, and
+        exercise checks and events (whole rows: never twice; the store keeps every one, so none is lost)."""
         added = Merged()
         self.conn.execute("BEGIN IMMEDIATE")
         try:
@@ -440,10 +449,26 @@ class Store:
                     f"INSERT OR REPLACE INTO cards ({', '.join(CARD_FIELDS)}) VALUES ({', '.join('?' * len(CARD_FIELDS))})",
                     [card[f] for f in CARD_FIELDS])
                 added.cards += 1
+            added.checks = self._add_missing("exercise_checks", CHECK_FIELDS, checks)
+            added.events = self._add_missing("exercise_events", EVENT_FIELDS, events)
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
+        return added
+
+    def _add_missing(self, table: str, fields: tuple[str, ...], rows: Sequence[Mapping[str, object]]) -> int:
+        """Insert each row of `rows` that `table` does not hold already (all of `fields` equal); how many."""
+        columns = ", ".join(fields)
+        known = set(self.conn.execute(f"SELECT {columns} FROM {table}"))
+        added = 0
+        for row in rows:
+            values = tuple(row[f] for f in fields)
+            if values in known:
+                continue
+            known.add(values)
+            self.conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(fields))})", values)
+            added += 1
         return added
 
     def stats(self, now: datetime, today: date | None = None,

@@ -1,10 +1,13 @@
 """Progress that moves: a JSON progress file out of one store and into another, and the review log as CSV.
 
 A progress file (``attnquiz export progress``) holds every session, answer and card, keyed by
-bank id + question id, with times exactly as stored. ``import progress`` merges one into the
+bank id + question id, and every code-exercise check and event (hint read, give-up, solution
+shown), keyed by exercise id, with times exactly as stored. Format version 1 had no exercise
+records; its files still import (as having none). ``import progress`` merges one into the
 store (quiz.practice.store ``Store.merge``): an answer already there (same question, same
 time) is never added twice, a card replaces the store's own only when it was reviewed later,
-so importing the same file twice changes nothing, and importing into a fresh home gives the
+an exercise check or event is added unless the store holds the same record already (the store
+keeps every one, so a newer record is never lost), so importing the same file twice changes nothing, and importing into a fresh home gives the
 same stats as where it came from. The whole file is checked before anything is written, and
 the merge is one transaction: a bad file changes nothing.
 
@@ -35,7 +38,7 @@ if TYPE_CHECKING:
     from quiz.practice.store import Merged, Store
 
 FORMAT = "attnquiz-progress"
-VERSION = 1
+VERSION = 2
 REVIEW_COLUMNS = ("card_id", "review_time", "review_rating", "review_state", "review_duration", "bank_id",
                   "question_id")
 STATE_CODES = {"learning": 1, "review": 2, "relearning": 3}
@@ -90,8 +93,26 @@ class CardRow(_Row):
     lapses: Annotated[int, Field(ge=0)]
 
 
-class ProgressFile(_Row):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class CheckRow(_Row):
+    exercise: Identifier
+    solution: str
+    status: Literal["passed", "failing"]
+    score: Annotated[float, Field(ge=0)]
+    max_score: Annotated[float, Field(ge=0)]
+    speedup: Annotated[float, Field(ge=0)] | None
+    seconds: Annotated[float, Field(ge=0)]
+    checked_at: Time
+
+
+class EventRow(_Row):
+    exercise: Identifier
+    kind: Literal["hint", "gave_up", "solution"]
+    level: Annotated[int, Field(ge=1)] | None
+    at: Time
+
+
+class ProgressFileV1(_Row):
+    """Format 1: sessions, answers and cards only."""
 
     format: Literal["attnquiz-progress"]
     version: Literal[1]
@@ -99,6 +120,17 @@ class ProgressFile(_Row):
     sessions: list[SessionRow]
     answers: list[AnswerRow]
     cards: list[CardRow]
+
+
+class ProgressFile(_Row):
+    format: Literal["attnquiz-progress"]
+    version: Literal[2]
+    exported_at: Time
+    sessions: list[SessionRow]
+    answers: list[AnswerRow]
+    cards: list[CardRow]
+    exercise_checks: list[CheckRow]
+    exercise_events: list[EventRow]
 
 
 def _check_writable(path: Path, force: bool, example: str) -> None:
@@ -134,13 +166,16 @@ class Exported:
     sessions: int
     answers: int
     cards: int
+    checks: int
+    events: int
 
 
 def export_progress(store: Store, path: Path, now: datetime, force: bool = False) -> Exported:
     text = progress_json(store, now)
     write_text(path, text, force, "attnquiz-progress.json")
     data = json.loads(text)
-    return Exported(path, len(data["sessions"]), len(data["answers"]), len(data["cards"]))
+    return Exported(path, len(data["sessions"]), len(data["answers"]), len(data["cards"]),
+                    len(data["exercise_checks"]), len(data["exercise_events"]))
 
 
 def _location(loc: tuple[Any, ...]) -> str:
@@ -168,6 +203,10 @@ def read_progress(path: Path) -> ProgressFile:
     if isinstance(data.get("version"), int) and data["version"] > VERSION:
         raise AttnquizError(t("import.newer", path=path, version=data["version"], supported=VERSION))
     try:
+        if data.get("version") == 1:
+            old = ProgressFileV1.model_validate_json(text)
+            return ProgressFile.model_construct(**{**dict(old), "version": VERSION}, exercise_checks=[],
+                                                exercise_events=[])
         return ProgressFile.model_validate_json(text)
     except ValidationError as exc:
         error = exc.errors()[0]
@@ -188,7 +227,9 @@ def merge(store: Store, progress: ProgressFile) -> Merged:
         answer = row.model_dump()
         answer["response"] = _encode(answer["response"])
         answers.append(answer)
-    return store.merge([s.model_dump() for s in progress.sessions], answers, [c.model_dump() for c in progress.cards])
+    return store.merge([s.model_dump() for s in progress.sessions], answers, [c.model_dump() for c in progress.cards],
+                       [c.model_dump() for c in progress.exercise_checks],
+                       [e.model_dump() for e in progress.exercise_events])
 
 
 def card_id(bank_id: str, question_id: str) -> int:

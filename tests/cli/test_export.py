@@ -79,6 +79,43 @@ def test_progress_moves_to_a_fresh_home_with_identical_stats(tmp_path: Path) -> 
     assert json.loads(run("stats", "--format", "json", ATTNQUIZ_HOME=str(fresh)).stdout) == json.loads(before.stdout)
 
 
+SOFTMAX = "import numpy as np\n\ndef softmax(x, axis=-1):\n    e = np.exp(x - x.max(axis=axis, keepdims=True))\n" \
+          "    return e / e.sum(axis=axis, keepdims=True)\n"
+
+
+def test_exercise_progress_moves_too_and_importing_twice_adds_nothing(tmp_path: Path) -> None:
+    practised(30)
+    wrong, right = tmp_path / "wrong.py", tmp_path / "right.py"
+    wrong.write_text(SOFTMAX.replace("x - x.max(axis=axis, keepdims=True)", "x"), encoding="utf-8")
+    right.write_text(SOFTMAX, encoding="utf-8")
+    assert run("check", "--seed", "1", "--exercise", "softmax", str(wrong)).returncode == 1
+    assert run("check", "--seed", "1", "--exercise", "softmax", str(right)).returncode == 0
+    worked = REPO / "solutions" / "attention.py"
+    assert run("check", "--seed", "1", "--exercise", "decode_step", str(worked)).returncode == 0
+    assert run("hint", "causal_mask").returncode == 0 and run("hint", "causal_mask").returncode == 0
+    assert run("solution", "rope", "--yes").returncode == 0  # a give-up and a solution shown
+    listed, stats = run("exercises", "--format", "json").stdout, run("stats", "--format", "json").stdout
+    exported = run("export", "progress", "-o", str(tmp_path / "p.json"))
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.startswith(f"Wrote {tmp_path / 'p.json'}: 30 answers, ")
+    assert exported.stdout.endswith(", 3 exercise checks, 4 exercise events (hints, give-ups)\n")
+    assert len(json.loads((tmp_path / "p.json").read_text(encoding="utf-8"))["exercise_checks"]) == 3
+    fresh = {"ATTNQUIZ_HOME": str(tmp_path / "second-machine")}
+    assert "Your check has not passed 'softmax' yet" in run("solution", "softmax", **fresh).stdout  # before
+    imported = run("import", "progress", str(tmp_path / "p.json"), **fresh)
+    assert imported.returncode == 0, imported.stderr
+    assert "30 new answers" in imported.stdout and ", 3 exercise checks, 4 exercise events" in imported.stdout
+    assert json.loads(run("exercises", "--format", "json", **fresh).stdout) == json.loads(listed)
+    assert json.loads(run("stats", "--format", "json", **fresh).stdout) == json.loads(stats)
+    shown = run("solution", "softmax", **fresh)  # passed at home: shown without asking to give up
+    assert shown.returncode == 0 and "def softmax(x, axis=-1):" in shown.stdout and "anyway" not in shown.stdout
+    again = run("import", "progress", str(tmp_path / "p.json"), **fresh)
+    assert "0 new answers, 0 cards updated, 0 sessions, 0 exercise checks, 0 exercise events" in again.stdout
+    assert json.loads(run("exercises", "--format", "json", **fresh).stdout) == json.loads(listed)
+    home = run("import", "progress", str(tmp_path / "p.json"))  # into the store it came from: nothing either
+    assert "0 exercise checks, 0 exercise events" in home.stdout
+
+
 def test_import_of_a_broken_file_is_one_line_and_loses_nothing(tmp_path: Path) -> None:
     practised(20)
     before = run("stats", "--format", "json").stdout

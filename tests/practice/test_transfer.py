@@ -176,3 +176,56 @@ def test_the_review_log_has_the_optimizer_s_columns(tmp_path: Path, questions: l
         firsts.add(row["card_id"])
     assert {row["review_state"] for row in table} <= {"0", "1", "2", "3"} and "2" in {r["review_state"] for r in table}
     assert [int(r["review_time"]) for r in table] == sorted(int(r["review_time"]) for r in table)
+
+
+def test_exercise_events_merge_from_two_machines_once_each(tmp_path: Path, questions: list) -> None:
+    laptop, desktop = tmp_path / "laptop.sqlite3", tmp_path / "desktop.sqlite3"
+    with Store(laptop) as store:
+        store.record_event("softmax", "hint", NOW - timedelta(days=2), 1)
+        store.record_event("softmax", "hint", NOW - timedelta(days=2, minutes=-5), 2)
+        store.record_event("causal_mask", "gave_up", NOW - timedelta(days=1))
+        transfer.export_progress(store, tmp_path / "laptop.json", NOW)
+    with Store(desktop) as store:
+        store.record_event("softmax", "hint", NOW, 3)  # newer, on the other machine: kept
+        first = transfer.import_progress(store, tmp_path / "laptop.json")
+        again = transfer.import_progress(store, tmp_path / "laptop.json")
+        assert (first.events, again.events) == (3, 0)
+        progress = store.exercise_progress()
+        assert store.conn.execute("SELECT COUNT(*) FROM exercise_events").fetchone()[0] == 4
+    assert progress["softmax"].hints_read == 3 and progress["causal_mask"].gave_up
+    data = json.loads((tmp_path / "laptop.json").read_text(encoding="utf-8"))
+    assert data["version"] == 2 and data["exercise_checks"] == []
+    assert [(e["exercise"], e["kind"], e["level"]) for e in data["exercise_events"]] == [
+        ("softmax", "hint", 1), ("softmax", "hint", 2), ("causal_mask", "gave_up", None)]
+
+
+def test_a_version_1_file_still_imports(tmp_path: Path, questions: list) -> None:
+    source = filled(tmp_path / "s.sqlite3", questions, 20)
+    with Store(source) as store:
+        data = json.loads(transfer.progress_json(store, NOW))
+    del data["exercise_checks"], data["exercise_events"]
+    (tmp_path / "v1.json").write_text(json.dumps({**data, "version": 1}), encoding="utf-8")
+    with Store(tmp_path / "fresh.sqlite3") as store:
+        merged = transfer.import_progress(store, tmp_path / "v1.json")
+        assert (merged.answers, merged.checks, merged.events) == (20, 0, 0)
+    assert snapshot(tmp_path / "fresh.sqlite3") == snapshot(source)
+    (tmp_path / "v2.json").write_text(json.dumps(data), encoding="utf-8")  # version 2 without them: refused
+    with Store(tmp_path / "other.sqlite3") as store, pytest.raises(AttnquizError, match=r"exercise_checks: Field required"):
+        transfer.import_progress(store, tmp_path / "v2.json")
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (lambda d: d["exercise_events"][0].update(kind="peeked"), r"exercise_events\[0\]\.kind: Input should be 'hint'"),
+    (lambda d: d["exercise_events"][0].update(at="2026-01-01T10:00:00"), r"exercise_events\[0\]\.at: .*timezone"),
+    (lambda d: d["exercise_events"][0].update(exercise=""), r"exercise_events\[0\]\.exercise: String should have"),
+], ids=["kind", "naive-time", "empty-id"])
+def test_a_bad_exercise_record_names_its_place_and_imports_nothing(tmp_path: Path, change, expected: str) -> None:  # noqa: ANN001
+    with Store(tmp_path / "s.sqlite3") as store:
+        store.record_event("softmax", "hint", NOW, 1)
+        data = json.loads(transfer.progress_json(store, NOW))
+    change(data)
+    (tmp_path / "p.json").write_text(json.dumps(data), encoding="utf-8")
+    with Store(tmp_path / "fresh.sqlite3") as store:
+        with pytest.raises(AttnquizError, match=expected):
+            transfer.import_progress(store, tmp_path / "p.json")
+        assert store.exercise_progress() == {}
