@@ -29,7 +29,7 @@ def export() -> None:
               help="Language of the cards (default: the interface language; both: English, then Chinese).")
 @_force
 def anki(output: Path, banks: tuple[str, ...], card_lang: str | None, force: bool) -> None:
-    """Write the banks as an Anki package (.apkg): a deck per bank, a sub-deck per topic.
+    """Write the banks as an Anki package (.apkg): a deck per bank, a sub-deck per topic when it has several.
 
     \b
     Each question keeps its note when you import an updated export: notes are matched by

@@ -1,6 +1,7 @@
 """Anki export: banks as an .apkg deck package, written with genanki.
 
-Layout: a deck per bank under ``attnquiz::<bank title>``, a sub-deck per topic. Each question
+Layout: a deck per bank under ``attnquiz::<bank title>``, a sub-deck per topic; a bank with one
+topic holds its notes itself, as does the bank's deck for a topic named as the bank. Each question
 is one note whose GUID comes from its bank id and question id only, so importing the package
 again after the bank was edited (or exported in the other language) updates the notes in
 place instead of adding copies. Note types, one per kind of question, with stable ids:
@@ -242,7 +243,7 @@ class Exported:
 
 
 def build(banks: Sequence[models.Bank], lang: str) -> tuple[list[genanki.Deck], int]:
-    """The decks (a parent per bank, a sub-deck per topic) and the number of notes."""
+    """The decks (a parent per bank, a sub-deck per topic when it has several) and the number of notes."""
     import genanki
 
     decks: list[genanki.Deck] = []
@@ -250,14 +251,19 @@ def build(banks: Sequence[models.Bank], lang: str) -> tuple[list[genanki.Deck], 
     display = "en" if lang == "both" else lang
     for bank in banks:
         title = _deck_name(models.localize(bank.title, display))
-        decks.append(genanki.Deck(stable_id("attnquiz", "deck", bank.id), f"{ROOT_DECK}::{title}"))
+        bank_deck = genanki.Deck(stable_id("attnquiz", "deck", bank.id), f"{ROOT_DECK}::{title}")
+        decks.append(bank_deck)
+        single = len({question.topic for question in bank.questions}) == 1
         topics: dict[str, genanki.Deck] = {}
         for question in bank.questions:
             if question.topic not in topics:
-                name = models.localize(bank.topics.get(question.topic, question.topic), display)
-                topics[question.topic] = genanki.Deck(stable_id("attnquiz", "deck", bank.id, question.topic),
-                                                      f"{ROOT_DECK}::{title}::{_deck_name(name)}")
-                decks.append(topics[question.topic])
+                name = _deck_name(models.localize(bank.topics.get(question.topic, question.topic), display))
+                if single or name.casefold() == title.casefold():  # no sub-deck repeating the bank's deck
+                    topics[question.topic] = bank_deck
+                else:
+                    topics[question.topic] = genanki.Deck(stable_id("attnquiz", "deck", bank.id, question.topic),
+                                                          f"{ROOT_DECK}::{title}::{name}")
+                    decks.append(topics[question.topic])
             topic_name = models.localize(bank.topics.get(question.topic, question.topic), display)
             topics[question.topic].add_note(genanki.Note(
                 model=note_model(KIND_OF[question.type]),

@@ -53,7 +53,7 @@ def field(conn: sqlite3.Connection, guid: str, name: str) -> str:
     return flds.split("\x1f")[order.index(name)]
 
 
-def test_every_builtin_question_is_one_note_in_its_bank_and_topic_deck(tmp_path: Path) -> None:
+def test_every_builtin_question_is_one_note_in_its_bank_s_deck(tmp_path: Path) -> None:
     banks = builtin_banks()
     result = anki.export(banks, tmp_path / "all.apkg", "en")
     conn = collection(tmp_path / "all.apkg", tmp_path)
@@ -63,15 +63,46 @@ def test_every_builtin_question_is_one_note_in_its_bank_and_topic_deck(tmp_path:
     for bank in banks:
         title = bank.title["en"] if isinstance(bank.title, dict) else bank.title
         assert f"attnquiz::{title}" in decks
-    # every card sits in its question's topic deck
+    # each built-in bank has one topic: its cards sit in the bank's deck, with no sub-deck of the same subject
+    assert all(len({q.topic for q in bank.questions}) == 1 for bank in banks)
+    assert result.decks == len(banks) and not [name for name in decks if name.count("::") > 1]
     by_id = {int(i): d["name"] for i, d in json.loads(conn.execute("SELECT decks FROM col").fetchone()[0]).items()}
     rows = conn.execute("SELECT n.tags, c.did FROM cards c JOIN notes n ON n.id = c.nid").fetchall()
     assert len(rows) == len(expected)
     for tags, did in rows:
         bank_tag = next(tag for tag in tags.split() if tag.startswith("attnquiz::"))
-        assert by_id[did].count("::") == 2, by_id[did]
         bank = next(b for b in banks if f"attnquiz::{b.id}" == bank_tag)
-        assert by_id[did].startswith(f"attnquiz::{bank.title['en'] if isinstance(bank.title, dict) else bank.title}::")
+        assert by_id[did] == f"attnquiz::{bank.title['en'] if isinstance(bank.title, dict) else bank.title}"
+
+
+def _card_decks(conn: sqlite3.Connection) -> dict[str, str]:
+    """guid -> the name of the deck its card is in."""
+    names = {int(i): d["name"] for i, d in json.loads(conn.execute("SELECT decks FROM col").fetchone()[0]).items()}
+    return {guid: names[did] for guid, did in conn.execute("SELECT n.guid, c.did FROM cards c JOIN notes n"
+                                                           " ON n.id = c.nid")}
+
+
+def test_a_sub_deck_per_topic_only_when_a_bank_has_several_and_guids_do_not_move(tmp_path: Path) -> None:
+    two = anki.export(load(FIXTURE), tmp_path / "two.apkg", "en")
+    placed = _card_decks(collection(tmp_path / "two.apkg", tmp_path / "a"))
+    assert placed[anki.note_guid("fixture-basics", "fx-scale")] == "attnquiz::Fixture basics::Attention"
+    assert placed[anki.note_guid("fixture-basics", "fx-shrink")] == "attnquiz::Fixture basics::KV cache"
+    assert two.decks == 3
+    text = FIXTURE.read_text(encoding="utf-8")
+    one = tmp_path / "one" / "bank.yaml"
+    one.parent.mkdir()
+    one.write_text(text.replace("topic: kvcache", "topic: attention"), encoding="utf-8")
+    single = anki.export(load(one), tmp_path / "one.apkg", "en")
+    flat = _card_decks(collection(tmp_path / "one.apkg", tmp_path / "b"))
+    assert set(flat.values()) == {"attnquiz::Fixture basics"} and single.decks == 1
+    assert set(flat) == set(placed)  # the same notes: a deck change never changes a GUID
+    named = tmp_path / "named" / "bank.yaml"  # two topics, one named as the bank: its notes sit in the bank's deck
+    named.parent.mkdir()
+    named.write_text(text.replace("kvcache: {en: KV cache,", "kvcache: {en: fixture Basics,"), encoding="utf-8")
+    anki.export(load(named), tmp_path / "named.apkg", "en")
+    mixed = _card_decks(collection(tmp_path / "named.apkg", tmp_path / "c"))
+    assert mixed[anki.note_guid("fixture-basics", "fx-shrink")] == "attnquiz::Fixture basics"
+    assert mixed[anki.note_guid("fixture-basics", "fx-scale")] == "attnquiz::Fixture basics::Attention"
 
 
 def test_note_types_fields_and_tags_of_each_kind(tmp_path: Path) -> None:
