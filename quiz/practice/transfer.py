@@ -7,8 +7,9 @@ records; its files still import (as having none). ``import progress`` merges one
 store (quiz.practice.store ``Store.merge``): an answer already there (same question, same
 time) is never added twice, a card replaces the store's own only when it was reviewed later,
 an exercise check or event is added unless the store holds the same record already (the store
-keeps every one, so a newer record is never lost), so importing the same file twice changes nothing, and importing into a fresh home gives the
-same stats as where it came from. The whole file is checked before anything is written, and
+keeps every one, so a newer record is never lost), so importing the same file twice changes
+nothing, and importing into a fresh home gives the same stats and exercise progress as where it
+came from. The whole file is checked before anything is written, and
 the merge is one transaction: a bad file changes nothing.
 
 The review log (``export reviews``) has the columns of the FSRS optimizer's review-log schema:
