@@ -5,8 +5,8 @@ starter file (``attnquiz_<exercise>.py`` in the current folder) and runs the che
 in this process (quiz.check.runner.run_check, as `attnquiz check` does; the solution
 itself runs in the checker's sandbox, never here). After a check the learner may check again
 (having edited the file in another window), read a hint (one level at a time), see the
-failing test's details (the report `attnquiz check` prints), skip, or give up (the worked
-solution is shown and the question counts as Again). A file that is still the starter, that
+failing test's details (the report `attnquiz check` prints), give up (after a yes to 'are you sure?', as
+`attnquiz solution` asks: the worked solution is shown and the question counts as Again), or skip. A file that is still the starter, that
 implements nothing yet, or that is unchanged since the last check costs no attempt. Every
 check is saved in the exercise progress, as `attnquiz check` saves it.
 
@@ -138,9 +138,9 @@ def solve(inputs: Inputs, console: Console, item: Item, check: CodeCheck, plain:
             actions.append(("hint", t("code.hint", level=read + 1, count=len(hints))))
         if last is not None and not last.passed and not exam:
             actions.append(("details", t("code.details")))
-        actions.append(("skip", t("code.skip")))
-        if not exam:
+        if not exam:  # not last: Up from the default wraps around to the last entry
             actions.append(("give_up", t("code.give_up")))
+        actions.append(("skip", t("code.skip")))
         action = actions[inputs.select([label for _, label in actions], t("code.action"))][0]
         if action == "skip":
             return None
@@ -155,8 +155,11 @@ def solve(inputs: Inputs, console: Console, item: Item, check: CodeCheck, plain:
             _report(console, last, plain)
             continue
         if action == "give_up":
-            check.event(exercise, "gave_up")
             shown = check.solution(exercise, custom)
+            if not inputs.confirm(t("code.give_up_confirm" if shown is not None else "code.give_up_confirm_hidden",
+                                    exercise=exercise)):
+                continue
+            check.event(exercise, "gave_up")
             if shown is None:
                 render.line(console, t("code.reference_hidden"))
             else:

@@ -74,6 +74,10 @@ class _QuizUI:
     def truefalse(self) -> bool:
         raise NotImplementedError
 
+    def confirm(self, message: str) -> bool:
+        """Yes or no to `message`; Enter alone is no."""
+        raise NotImplementedError
+
     def line(self, hint: str, plain_prompt: str, validate: Validator) -> str:
         """One line of text; `hint` is shown by interactive prompts, `plain_prompt` by plain ones."""
         raise NotImplementedError
@@ -218,6 +222,11 @@ class QuestionaryUI(_QuizUI):
             raise HintWanted
         return picked
 
+    def confirm(self, message: str) -> bool:
+        import questionary
+
+        return bool(self._ask(questionary.confirm(self._message(message), default=False, **self._extra(), **self.io)))
+
     def line(self, hint: str, plain_prompt: str, validate: Validator) -> str:
         import questionary
 
@@ -315,6 +324,15 @@ class PlainUI(_QuizUI):
             return True if word in yes else False if word in no else None
 
         return self._until_valid(t("plain.truefalse"), parse, t("plain.bad_truefalse"))
+
+    def confirm(self, message: str) -> bool:
+        yes, no = set(t("plain.yes_words").split()), set(t("plain.no_words").split())
+
+        def parse(text: str) -> bool | None:
+            word = text.casefold()
+            return False if not word or word in no else True if word in yes else None
+
+        return self._until_valid(f"{message} [y/N] ", parse, t("plain.bad_yes_no"), hint=False)
 
     def line(self, hint: str, plain_prompt: str, validate: Validator) -> str:
         while True:

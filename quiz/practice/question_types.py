@@ -57,6 +57,9 @@ class Inputs(Protocol):
 
     def truefalse(self) -> bool: ...
 
+    def confirm(self, message: str) -> bool:
+        """A yes/no question whose default (Enter) is no."""
+
     def line(self, hint: str, plain_prompt: str, validate: Validator) -> str: ...
 
     def lines(self) -> str: ...

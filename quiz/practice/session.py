@@ -131,6 +131,8 @@ class Outcome:
     interrupted: bool = False
     timed_out: bool = False
     seconds: float = 0.0
+    repeats_left: int = 0
+    """Repeats of missed questions still queued when the session stopped early."""
 
     @property
     def first_answers(self) -> list[Result]:
@@ -271,8 +273,8 @@ def run(
     again: dict[Key, int] = {}
     started = clock()
     deadline = started + time_limit if time_limit and mode == "exam" else None
+    position = done = 0  # done: the queue's entries answered or skipped
     try:
-        position = 0
         while position < len(queue):
             item = queue[position]
             position += 1
@@ -284,6 +286,7 @@ def run(
             seconds = clock() - asked
             if answer is None:
                 outcome.skipped += int(item.group != "again")
+                done = position
                 continue
             if deadline is not None and clock() > deadline:
                 outcome.timed_out = True
@@ -292,6 +295,7 @@ def run(
             result = _result(item, answer, seconds, mode, ui, cards.get(item.key), lang, now(), stopped, schedule)
             record(result)
             outcome.results.append(result)
+            done = position
             cards[item.key] = result.card
             if stopped:  # Ctrl-C at the self-rating: the answer is kept, rated by its key points
                 raise stopped[0]
@@ -304,6 +308,7 @@ def run(
         outcome.timed_out = True
     except (KeyboardInterrupt, EOFError):
         outcome.interrupted = True
+        outcome.repeats_left = sum(entry.group == "again" for entry in queue[done:])
     outcome.seconds = clock() - started
     return outcome
 

@@ -44,6 +44,8 @@ class Summary:
     timed_out: bool
     relearned: tuple[int, int] = (0, 0)
     """(missed questions answered right later in the session, missed questions), when relearning."""
+    repeats_left: int = 0
+    """Repeats of missed questions not asked when the session stopped early."""
 
     @property
     def percent(self) -> int:
@@ -72,6 +74,7 @@ def summarize(outcome: Outcome, next_due: datetime | None, lang: str) -> Summary
         interrupted=outcome.interrupted,
         timed_out=outcome.timed_out,
         relearned=outcome.relearned if any(r.relearning for r in outcome.results) else (0, 0),
+        repeats_left=outcome.repeats_left,
     )
 
 
@@ -123,8 +126,11 @@ def _table(console: Console, headers: list[str], rows: list[list[str]], plain: b
 def render_summary(console: Console, summary: Summary, now: datetime, plain: bool) -> None:
     console.print()
     render.line(console, t("summary.title"), "bold")
-    if summary.interrupted:
+    if summary.interrupted and summary.answered + summary.skipped < summary.planned:
         render.line(console, t("summary.interrupted", answered=summary.answered, planned=summary.planned), "yellow")
+    elif summary.interrupted and summary.repeats_left:  # every planned question was asked: not 'stopped early'
+        render.line(console, t("summary.interrupted_repeats", planned=summary.planned, left=summary.repeats_left),
+                    "yellow")
     elif summary.timed_out:
         render.line(console, t("summary.timed_out", answered=summary.answered, planned=summary.planned), "yellow")
     if summary.answered:

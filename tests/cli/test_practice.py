@@ -112,9 +112,11 @@ def test_exam_gives_feedback_only_at_the_end() -> None:
 
 def test_code_question_runs_the_real_checker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    # write the starter file, check it untouched (no attempt), then give up: [check, hint 1/3, skip, give up]
-    first = _start(["--tag", "code", "--no-relearn"], "1\n1\n4\n")
+    # write the starter file, check it untouched (no attempt), then give up: [check, hint 1/3, give up, skip],
+    # say no (Enter) to 'are you sure?', give up again and say yes
+    first = _start(["--tag", "code", "--no-relearn"], "1\n1\n3\n\n3\ny\n")
     assert first.exit_code == 0, first.output
+    assert first.output.count("Show the worked solution anyway? (It counts as giving up: rated Again.) [y/N]") == 2
     starter = tmp_path / "attnquiz_softmax.py"
     assert f"Wrote {starter}" in first.output and "is still the starter" in first.output
     assert "Given up: the worked solution was shown." in first.output and "def softmax(x, axis=-1):" in first.output

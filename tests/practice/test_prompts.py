@@ -108,14 +108,18 @@ def test_the_code_loop_with_the_real_checker(items: dict[str, Item], tmp_path: P
     store = Store(tmp_path / "progress.sqlite3")
     check = CodeCheck(tmp_path, store=store)
     starter = tmp_path / "attnquiz_softmax.py"
-    # write the starter, check it untouched (no attempt), then skip: [check, hint 1/3, skip, give up]
-    answer, shown = _ask(items["fx-softmax-code"], ENTER + ENTER + DOWN + DOWN + ENTER, code=check)
+    # write the starter, check it untouched (no attempt), then skip: [check, hint 1/3, give up, skip]
+    answer, shown = _ask(items["fx-softmax-code"], ENTER + ENTER + DOWN * 3 + ENTER, code=check)
     assert answer is None
     assert f"Wrote {starter}" in shown and "is still the starter" in shown and "costs no attempt" in shown
     assert "def softmax(x, axis=-1):" in starter.read_text(encoding="utf-8")
-    # a wrong file: check (attempt 1), check unchanged (no attempt), hint 1, details, give up
+    # a wrong file: check, then give up but say no (Enter) to 'are you sure?', and skip
     starter.write_text(NO_SHIFT, encoding="utf-8")
-    keys = ENTER + ENTER + DOWN + ENTER + DOWN + DOWN + ENTER + DOWN * 4 + ENTER
+    answer, shown = _ask(items["fx-softmax-code"], ENTER + DOWN * 3 + ENTER + ENTER + DOWN * 4 + ENTER, code=check)
+    assert answer is None and "The worked solution:" not in shown
+    assert not store.exercise_progress()["softmax"].gave_up
+    # check (attempt 1), check unchanged (no attempt), hint 1, details, give up with a yes
+    keys = ENTER + ENTER + DOWN + ENTER + DOWN + DOWN + ENTER + DOWN * 3 + ENTER + "y"
     answer, shown = _ask(items["fx-softmax-code"], keys, code=check)
     assert answer is not None and answer.value is False and answer.gave_up and answer.attempts == 1
     assert answer.hints == 1 and answer.check is not None and not answer.check.passed
@@ -130,7 +134,7 @@ def test_the_code_loop_with_the_real_checker(items: dict[str, Item], tmp_path: P
     assert answer is not None and answer.value is True and answer.attempts == 1 and answer.hints == 0
     assert answer.check.score == answer.check.max_score == 10 and "Check 1: 10/10 points" in shown
     progress = store.exercise_progress()["softmax"]
-    assert progress.status == "passed" and progress.checks == 2 and progress.best_score == 10
+    assert progress.status == "passed" and progress.checks == 3 and progress.best_score == 10
     assert progress.hints_read == 1 and progress.gave_up
     store.close()
 

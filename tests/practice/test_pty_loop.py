@@ -183,3 +183,43 @@ def test_a_built_in_numeric_question_offers_its_hint_and_reads_a_unit_the_learne
     child.close()
     assert child.exitstatus == 0
     assert _rows(tmp_path) == [("kv-llama2-7b-per-token", '"0.5 MiB"', 1, 2)]
+
+
+UP = "\x1b[A"
+
+
+def test_give_up_in_the_code_loop_asks_first_and_ctrl_c_at_its_repeat_is_not_stopped_early(tmp_path: Path) -> None:
+    """Up from the default wraps to Skip, not Give up; Give up asks 'are you sure?' as `attnquiz solution`
+    does (Enter is no); after a yes, Ctrl-C at the relearning repeat says what was left: the repeat."""
+    work = tmp_path / "work"
+    work.mkdir()
+    env = subprocess_env(ATTNQUIZ_HOME=str(tmp_path / "home"), TERM="xterm-256color", PROMPT_TOOLKIT_NO_CPR="1",
+                         NO_COLOR="1")
+    child = pexpect.spawn(sys.executable, ["-m", "quiz", "start", "--no-builtin", "--bank", str(BASICS / "basics.yaml"),
+                                           "--question", "fx-softmax-code", "--no-pause"],
+                          env=env, encoding="utf-8", timeout=30, dimensions=(40, 100), cwd=str(work))
+    child.expect("Write a starter file")
+    child.send("\r")
+    child.expect("Wrote ")
+    child.expect("Skip this question")
+    entries = [line.strip(" »") for line in ANSI.sub("", child.before).splitlines() if line.strip()]
+    assert entries[-1].startswith("Give up")  # then Skip: Up from the default wraps to Skip, not to Give up
+    child.send(UP + UP + "\r")  # Up wraps to Skip, Up again: Give up
+    child.expect(r"Your check has not passed 'softmax' yet. Show the worked solution anyway\?")
+    child.expect(r"\(y/N\)")
+    child.send("\r")  # Enter: no
+    child.expect("What now")
+    child.expect("Skip this question")
+    child.send(UP + UP + "\r")
+    child.expect(r"\(y/N\)")
+    child.send("y")
+    child.expect("The worked solution:")
+    child.expect("again: missed earlier")
+    child.expect("Skip this question")
+    child.send(CTRL_C)
+    child.expect(r"Stopped at the repeats: the 1 planned question answered; 1 missed question not repeated yet\.")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert "Stopped early" not in ANSI.sub("", child.before)
+    assert child.exitstatus == 130
+    assert _rows(tmp_path / "home") == [("fx-softmax-code", "false", 0, 1)]
