@@ -280,6 +280,22 @@ class Guard:
             raise PermissionError(f"the sandbox does not allow {event} outside its own processes")
 
 
+def warm_blas(shape: list[int] | None) -> None:
+    """Run the products a tiled flash attention runs, (L, d) @ (d, block) and (L, block) @ (block, d),
+    in float32 and float64, before any limit: BLAS maps its work buffers (OpenBLAS some 32 MiB, the
+    first time a product has more than ~128 rows) now, outside what the memory test measures and
+    allows. Both of that test's children do it (the trusted one, whose address space is the
+    baseline, and the solution's), so a correct key-tiled solution that multiplies all queries at
+    once is not taken for one that builds the L x L matrix, and a solution that does build it meets
+    MemoryError at its own allocation, not BLAS failing to map its buffer afterwards."""
+    if not shape:
+        return
+    length, head_dim, block = shape
+    for dtype in (np.float32, np.float64):
+        scores = np.ones((length, head_dim), dtype=dtype) @ np.ones((head_dim, block), dtype=dtype)  # (L, block)
+        scores @ np.ones((block, head_dim), dtype=dtype)  # (L, d)
+
+
 def set_limits(limits: dict) -> None:
     import resource
 
@@ -550,6 +566,7 @@ def serve(channel: Channel, names: dict, filename: str, max_array_bytes: int) ->
 def main() -> None:
     channel = Channel(int(sys.argv[1]), int(sys.argv[2]))
     config, _ = channel.receive()
+    warm_blas(config["limits"].get("warm_blas"))
     set_limits(config["limits"])
     if config.get("uid") is not None:
         become(config["uid"])

@@ -2,7 +2,9 @@
 
 The solution runs in a child of its own whose address space (RLIMIT_AS) is capped at what a
 clean child uses (the trusted child that loaded ``references.py``, measured as soon as it started,
-before the speed test made it grow) plus HEADROOM. At LENGTH one L x L score matrix in the input dtype is larger than
+before the speed test made it grow) plus HEADROOM. Both children run BLAS's products once before
+their limits (WARM_BLAS), so BLAS's own work buffers are in the baseline and never count against
+a solution. At LENGTH one L x L score matrix in the input dtype is larger than
 HEADROOM, while a tiled solution needs a few megabytes. The limit is set from the trusted
 child, not from the solution's own child, so memory a solution reserves while loading and
 frees inside the call does not buy it room.
@@ -24,6 +26,7 @@ HEAD_DIM = 32
 DTYPE = np.float32
 BLOCK_SIZE = 128
 HEADROOM = 48 << 20  # one (4096, 4096) float32 matrix is 64 MiB
+WARM_BLAS = (LENGTH, HEAD_DIM, BLOCK_SIZE)  # both children map BLAS's buffers before their limits (_child.warm_blas)
 CHECKED_ROWS = 512  # of the LENGTH output rows, when they are right (see _rows)
 
 
@@ -36,7 +39,7 @@ def memory_test(ctx: Context) -> dict[str, Any]:
                          allowed_bytes=HEADROOM)
     q, k, v = (ctx.normal((1, LENGTH, HEAD_DIM), DTYPE) for _ in range(3))  # (1, L, d)
     too_big = t("check.memory_full", length=LENGTH, matrix=found.matrix_bytes >> 20, allowed=HEADROOM >> 20)
-    limits = Limits(timeout=ctx.timeout, memory_bytes=baseline + HEADROOM)
+    limits = Limits(timeout=ctx.timeout, memory_bytes=baseline + HEADROOM, warm_blas=WARM_BLAS)
     try:
         with Sandbox(ctx.source, limits, ctx.sandbox.level, protected=ctx.protected) as box:  # the solution's level
             got = box.call("flash_attention", q, k, v, block_size=BLOCK_SIZE)

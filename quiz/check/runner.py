@@ -65,7 +65,9 @@ class TrustedChild:
             folder = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="attnquiz-ref-")))
             copy = folder / "reference_solution.py"
             copy.write_text(self._text, encoding="utf-8")
-            self._box = open_sandbox(self._stack, copy, self._level, timeout=self._timeout)
+            from quiz.check.memory import WARM_BLAS
+
+            self._box = open_sandbox(self._stack, copy, self._level, timeout=self._timeout, warm_blas=WARM_BLAS)
             self.clean_address_space = self._box.call("address_space_bytes")
         return self._box
 

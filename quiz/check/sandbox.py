@@ -135,6 +135,7 @@ class Limits:
     max_array_bytes: int = 256 << 20  # largest array accepted back (a reply holds at most twice this)
     tmp_bytes: int = 64 << 20  # size of the private /tmp and /dev/shm (strict level)
     processes: int = 64  # pids.max of its cgroup; RLIMIT_NPROC where that counts the sandbox alone (_own_count)
+    warm_blas: tuple[int, int, int] | None = None  # (L, d, block): products run before the limits (_child.warm_blas)
 
 
 @dataclass(frozen=True)
