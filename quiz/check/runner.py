@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from quiz.check import CALL_TIMEOUT, ISOLATION
 from quiz.check.verdicts import CheckResult, LoadProblem, Status, Verdict
-from quiz.i18n import t
+from quiz.i18n import current_language, t
 
 if TYPE_CHECKING:
     from quiz.check.catalog import Tolerance
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from quiz.check.sandbox import Sandbox
     from quiz.check.unit import Exercise
 
+RESTARTS = 1  # restarts of the solution's child after a crash or timeout that still run the rest of an exercise
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,8 @@ def _rng_for(seed: int, exercise: str, test: str) -> Any:
 def run_exercise(exercise: Exercise, sandbox: Sandbox, seed: int, source: Path, timeout: float,
                  trusted: Callable[[], Sandbox], tolerance: Mapping[str, Tolerance],
                  protected: tuple[Path, ...] = ()) -> list[Verdict]:
-    """Run every test of one exercise; a crash or timeout skips the exercise's remaining tests."""
+    """Run every test of one exercise. After a crash or timeout the child is restarted and the remaining tests
+    run; a second one in the same exercise (at most RESTARTS restarts for the rest of it) skips what is left."""
     from quiz.check.sandbox import CallError, SandboxFailure, SolutionLoadError
     from quiz.check.unit import SOFT_MISTAKES, Context, OutOfTime, Wrong
 
@@ -162,6 +164,7 @@ def run_exercise(exercise: Exercise, sandbox: Sandbox, seed: int, source: Path, 
         return [verdict(test.id, Status.NOT_ATTEMPTED, message) for test in spec.tests]
     verdicts: list[Verdict] = []
     blocked = ""  # why the remaining tests are skipped
+    failures = 0  # of the solution's process in this exercise
     for test in spec.tests:
         if blocked:
             verdicts.append(verdict(test.id, Status.SKIPPED, blocked))
@@ -203,9 +206,11 @@ def run_exercise(exercise: Exercise, sandbox: Sandbox, seed: int, source: Path, 
         except SandboxFailure as failure:
             status = Status.TIMEOUT if failure.kind == "timeout" else Status.ERROR
             found = verdict(test.id, status, failure.message)
-            blocked = t("check.blocked", test=test.id)
+            failures += 1
+            if failures > RESTARTS:
+                blocked = t("check.blocked", test=test.label(current_language()), failures=failures)
             try:
-                sandbox.restart()
+                sandbox.restart()  # for the rest of this exercise, or else for the next one
             except (SandboxFailure, SolutionLoadError) as again:
                 blocked = t("check.no_restart", message=getattr(again, "message", str(again)))
         verdicts.append(replace(found, seconds=time.perf_counter() - start))

@@ -89,3 +89,34 @@ def test_an_unknown_exercise_is_a_usage_error_with_a_suggestion() -> None:
     with pytest.raises(AttnquizError, match="unknown exercise 'sofmax'; did you mean 'softmax'"):
         builtin().select(("sofmax",))
     assert [exercise.id for exercise in builtin().select(("flash_attention", "softmax"))] == ["softmax", "flash_attention"]
+
+
+SOFTMAX = ("import os\nimport numpy as np\n\n\ndef softmax(x, axis=-1):\n{trap}"
+           "    e = np.exp(x - np.max(x, axis=axis, keepdims=True))\n    return e / e.sum(axis=axis, keepdims=True)\n")
+
+
+def test_after_a_timeout_the_child_is_restarted_and_the_rest_of_the_exercise_runs(tmp_path: Path) -> None:
+    path = tmp_path / "edge_loop.py"  # hangs only on the logits of magnitude 1e4
+    path.write_text(SOFTMAX.format(trap="    while x.ndim == 2 and np.all(x[:, 0] == 1e4):\n        pass\n"),
+                    encoding="utf-8")
+    verdicts = {v.test: v for v in run_check(path, CheckOptions(seed=1, timeout=1.0, exercises=("softmax",))).tests}
+    assert verdicts.pop("large_logits").status is Status.TIMEOUT
+    assert {test: v.status for test, v in verdicts.items()} == dict.fromkeys(verdicts, Status.PASSED)
+    assert {"row_magnitudes", "neg_inf", "length_1"} <= set(verdicts)
+
+
+def test_a_second_crash_in_one_exercise_skips_the_rest_naming_the_tests_label(tmp_path: Path) -> None:
+    path = tmp_path / "exits.py"  # ends its process on every float32 input
+    path.write_text(SOFTMAX.format(trap="    if x.dtype == np.float32:\n        os._exit(0)\n")
+                    + "\n\ndef causal_mask(lq, lk=None):\n    lk = lq if lk is None else lk\n"
+                    "    return np.tri(lq, lk, lk - lq, dtype=bool)\n", encoding="utf-8")
+    result = run_check(path, CheckOptions(seed=1, exercises=("softmax", "causal_mask")))
+    tests = [test.id for test in builtin().specs()["softmax"].tests]
+    statuses = {v.test: v.status for v in result.for_exercise("softmax")}
+    assert statuses["random_f64"] is Status.PASSED and statuses["random_f32"] is Status.ERROR
+    second = next(v for v in result.for_exercise("softmax")[2:] if v.status is Status.ERROR)  # the restart ran it
+    rest = result.for_exercise("softmax")[tests.index(second.test) + 1:]
+    assert rest and {v.status for v in rest} == {Status.SKIPPED}
+    label = builtin().specs()["softmax"].test(second.test).label("en")
+    assert rest[0].message == f"not run: the solution's process failed 2 times in this exercise, last in test '{label}'"
+    assert {v.status for v in result.for_exercise("causal_mask")} == {Status.PASSED}
