@@ -127,8 +127,13 @@ def run_quiz(options: QuizOptions) -> ExitStatus:
         new_limit = _new_left(store, loaded.settings.new_per_day) if options.mode == "practice" else None
         items = session.plan(questions, history, filters, options.mode, count, options.seed, utcnow(),  # type: ignore[arg-type]
                              new_limit=new_limit)
+        wanted = len(session.plan(questions, history, filters, options.mode, count, options.seed,  # type: ignore[arg-type]
+                                  utcnow())) if new_limit is not None else len(items)
         if new_limit == 0:
             render.line(console, t("start.new_limit", limit=loaded.settings.new_per_day))
+        elif items and wanted > len(items):  # the day's allowance cut the session short: say so first
+            render.line(console, t("start.new_limit_cut", planned=len(items), wanted=wanted, left=new_limit,
+                                   limit=loaded.settings.new_per_day), "yellow")
         if not items:
             render.line(console, t("session.nothing_due", next=summary.next_review_line(store.next_due(), utcnow())))
             return ExitStatus.OK

@@ -123,6 +123,9 @@ def test_practice_uses_the_new_question_limit_and_the_learning_steps() -> None:
     first = CliRunner().invoke(cli, ["start", *BANK, "--seed", "1", "--tag", "pty"],
                                input=_typed(items[0], right=False) + "\n")
     assert "Practice · 1 question ·" in first.output, first.output
+    assert first.output.splitlines()[0] == ("1 of 3 questions: new questions are limited to 1 a day (the new_per_day "
+                                           "setting; 1 left today). For more: `attnquiz config set new_per_day N`, "
+                                           "or ATTNQUIZ_NEW_PER_DAY=N for one run.")
     conn = sqlite3.connect(data_path("database"))
     try:
         due, last = conn.execute("SELECT due, last_review FROM cards").fetchone()
