@@ -25,9 +25,10 @@ def _function(signature: str, doc: str, indent: str) -> str:
     return f"{indent}{signature}\n" + _docstring(doc, indent + INDENT) + f"{indent}{INDENT}raise NotImplementedError\n"
 
 
-def exercise_text(spec: ExerciseSpec, lang: str) -> str:
-    """The starter code of one exercise."""
-    more = textwrap.fill(t("new.hints", count=len(spec.hints), id=spec.id), width=88, break_long_words=False)
+def exercise_text(spec: ExerciseSpec, lang: str, banks: Sequence[str] = ()) -> str:
+    """The starter code of one exercise; `banks`: the --bank options its hint command repeats."""
+    more = textwrap.fill(t("new.hints", count=len(spec.hints), command=command("hint", spec.id, banks=banks)),
+                         width=88, break_long_words=False)
     doc = f"{spec.doc(lang)}\n\n{more}" if spec.hints else spec.doc(lang)
     if spec.kind == "function":
         others = [_function(function.signature, function.doc(lang), "") for function in spec.functions]
@@ -36,22 +37,30 @@ def exercise_text(spec: ExerciseSpec, lang: str) -> str:
     return f"{spec.signature}\n" + _docstring(doc, INDENT) + "\n" + methods
 
 
+def command(*argv: str, banks: Sequence[str] = ()) -> str:
+    """An `attnquiz` command line to suggest, shell-quoted, repeating the --bank options the user gave
+    (a bank's exercise is unknown without them)."""
+    import shlex
+
+    return shlex.join(["attnquiz", *argv, *(part for bank in banks for part in ("--bank", str(bank)))])
+
+
 def check_command(filename: str, banks: Sequence[str] = (), exercises: Sequence[str] = ()) -> str:
     """The `attnquiz check` command that checks a starter: with every --bank that defines its exercises."""
     import shlex
 
-    argv = ["attnquiz", "check"]
+    argv = ["check"]
     for name in exercises:
         argv += ["--exercise", name]
-    for bank in banks:
-        argv += ["--bank", str(bank)]
-    return shlex.join([*argv, filename])
+    return f"{command(*argv, banks=banks)} {shlex.quote(filename)}"
 
 
-def starter_text(chosen: Sequence[ExerciseSpec], filename: str = "solution.py", command: str | None = None) -> str:
-    """A complete starter file with these exercises, in this order; `command` is the check it tells you to run."""
+def starter_text(chosen: Sequence[ExerciseSpec], filename: str = "solution.py", check: str | None = None,
+                 banks: Sequence[str] = ()) -> str:
+    """A complete starter file with these exercises, in this order; `check` is the check it tells you to run,
+    `banks` the --bank options its hint commands repeat."""
     lang = current_language()
-    header = t("new.header", command=command or check_command(filename)).rstrip()
+    header = t("new.header", command=check or check_command(filename, banks)).rstrip()
     parts = [f'"""{header}\n"""\n\nimport numpy as np\n']
-    parts += [exercise_text(spec, lang) for spec in chosen]
+    parts += [exercise_text(spec, lang, banks) for spec in chosen]
     return "\n\n".join(parts)

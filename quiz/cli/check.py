@@ -159,7 +159,7 @@ def new(names: tuple[str, ...], output: str, force: bool, exercise_names: tuple[
     names = (*names, *exercise_names)
     chosen = [exercise.spec for exercise in registry.select(names or registry.named)]
     if output == "-":
-        click.echo(starter_text(chosen, command=check_command("solution.py", banks, names)), nl=False)
+        click.echo(starter_text(chosen, check=check_command("solution.py", banks, names), banks=banks), nl=False)
         return
     path = Path(output)
     command = check_command(str(path), banks, names)
@@ -168,7 +168,7 @@ def new(names: tuple[str, ...], output: str, force: bool, exercise_names: tuple[
     from quiz import files
 
     try:
-        files.write_text(path, starter_text(chosen, path.name, check_command(path.name, banks, names)))
+        files.write_text(path, starter_text(chosen, path.name, check_command(path.name, banks, names), banks))
     except OSError as exc:
         raise AttnquizError(t("new.cannot_write", path=path, reason=files.os_reason(exc, path))) from None
     click.echo(t("new.written", path=path, count=len(chosen), command=command))

@@ -34,4 +34,5 @@ def exercises(output_format: str, banks: tuple[str, ...]) -> None:
         return
     catalog = load_catalog(banks, known_exercises=exercise_names())  # for the topics' names
     names = {topic: topic_name(bank, topic, run.lang) for bank in catalog.banks for topic in bank.topics}
-    click.echo(progress.render_exercises(rows, known, run.width, lambda topic: names.get(topic, topic)), nl=False)
+    click.echo(progress.render_exercises(rows, known, run.width, lambda topic: names.get(topic, topic), banks),
+               nl=False)

@@ -24,12 +24,15 @@ def hint(exercise: str, level: int | None, banks: tuple[str, ...]) -> None:
     """Show a hint for a code exercise, one level at a time (the next unread one by default)."""
     from quiz.check.registry import for_banks
 
-    show_hint(for_banks(banks), exercise, level)
+    show_hint(for_banks(banks), exercise, level, banks=banks)
 
 
-def show_hint(registry: Registry, exercise: str, level: int | None = None, more: str = "hint.more") -> None:
+def show_hint(registry: Registry, exercise: str, level: int | None = None, more: str = "hint.more",
+              banks: tuple[str, ...] = ()) -> None:
     """Print one hint level of `exercise` (the next unread one by default) and remember it was read;
-    `more` is the line saying how to get the next level (`attnquiz hint`, or h in watch mode)."""
+    `more` is the line saying how to get the next level (`attnquiz hint`, with the `banks` given, or h in
+    watch mode)."""
+    from quiz.check.starter import command
     from quiz.cli.practice import open_store
     from quiz.i18n import t
     from quiz.practice import exercises as progress
@@ -50,7 +53,7 @@ def show_hint(registry: Registry, exercise: str, level: int | None = None, more:
     click.echo(t("hint.header", level=chosen, count=len(spec.hints), exercise=exercise))
     click.echo(wrap(spec.hints[chosen - 1](run.lang), run.width, 0))
     if chosen < len(spec.hints):
-        click.echo(t(more, exercise=exercise))
+        click.echo(t(more, command=command("hint", exercise, banks=banks)))
 
 
 @click.command()
@@ -61,6 +64,7 @@ def show_hint(registry: Registry, exercise: str, level: int | None = None, more:
 def solution(exercise: str, yes: bool, banks: tuple[str, ...]) -> None:
     """Show the worked solution of an exercise once your check has passed it (before that, asks first)."""
     from quiz.check.registry import builtin, for_banks
+    from quiz.check.starter import command
     from quiz.cli.practice import open_store
     from quiz.i18n import t
     from quiz.practice import exercises as progress
@@ -75,7 +79,7 @@ def solution(exercise: str, yes: bool, banks: tuple[str, ...]) -> None:
         known = store.exercise_progress().get(exercise)
         if not (known and known.status == "passed") and not yes:
             if not click.confirm(t("solution.confirm", exercise=exercise), default=False):
-                click.echo(t("solution.not_shown", exercise=exercise))
+                click.echo(t("solution.not_shown", command=command("hint", exercise, banks=banks)))
                 return
         if not (known and known.status == "passed"):
             store.record_event(exercise, "gave_up", utcnow())

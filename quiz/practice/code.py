@@ -62,8 +62,9 @@ class CodeCheck:
     def starter(self, exercise: str, path: Path, custom: bool = False) -> str:
         from quiz.check.starter import check_command, starter_text
 
-        command = check_command(path.name, self.banks if custom else (), (exercise,))
-        return starter_text([self.registry(custom)[exercise].spec], path.name, command)
+        banks = self.banks if custom else ()
+        return starter_text([self.registry(custom)[exercise].spec], path.name,
+                            check_command(path.name, banks, (exercise,)), banks)
 
     def write_starter(self, exercise: str, path: Path, custom: bool = False) -> bool:
         from quiz import files

@@ -119,16 +119,23 @@ def status_of(exercise: str, progress: Mapping[str, ExerciseProgress]) -> str:
     return known.status if known else "not_started"
 
 
-def summary_lines(counts: Tally) -> list[str]:
-    """Two lines for `attnquiz exercises` and `stats`: the counts, then what to do next."""
+def summary_lines(counts: Tally, banks: Sequence[str] = ()) -> list[str]:
+    """Two lines for `attnquiz exercises` and `stats`: the counts, then what to do next (its commands with
+    the --bank options given, `banks`)."""
+    from quiz.check.starter import check_command, command
+
     lines = [t("exercises.tally", total=counts.total, passed=counts.passed, failing=counts.failing,
                not_started=counts.not_started)]
     if counts.next is None:
         lines.append(t("exercises.all_passed", count=counts.total))
     elif counts.next_progress is not None and counts.next_progress.status == "failing":
-        lines.append(t("exercises.next_failing", exercise=counts.next, score=_score(counts.next_progress)))
+        lines.append(t("exercises.next_failing", exercise=counts.next, score=_score(counts.next_progress),
+                       hint=command("hint", counts.next, banks=banks)))
     else:
-        lines.append(t("exercises.next_new", exercise=counts.next))
+        file = f"{counts.next}.py"
+        lines.append(t("exercises.next_new", exercise=counts.next,
+                       new=command("new", "--exercise", counts.next, "-o", file, banks=banks),
+                       check=check_command(file, banks, (counts.next,))))
     return lines
 
 
@@ -143,9 +150,11 @@ def render_summary(console: Console, counts: Tally) -> None:
 
 
 def render_exercises(rows: Sequence[ExerciseRow], progress: Mapping[str, ExerciseProgress], width: int,
-                     topic_name: Callable[[str], str]) -> str:
+                     topic_name: Callable[[str], str], banks: Sequence[str] = ()) -> str:
     """The exercises grouped by topic (topics in order of their first exercise), each with its difficulty,
-    status, best score and best speedup; the title too when the width leaves room; then the summary."""
+    status, best score and best speedup; the title too when the width leaves room; then the summary, whose
+    commands repeat the --bank options given (`banks`)."""
+    from quiz.check.starter import command
     from rich.cells import cell_len
     from rich.console import Console
     from rich.markup import escape
@@ -175,7 +184,8 @@ def render_exercises(rows: Sequence[ExerciseRow], progress: Mapping[str, Exercis
                       highlight=False)
     console.print(table)
     console.print()
-    for line in [*summary_lines(tally([row.id for row in rows], progress)), t("exercises.footer")]:
+    bank_args = command(banks=banks).removeprefix("attnquiz")
+    for line in [*summary_lines(tally([row.id for row in rows], progress), banks), t("exercises.footer", banks=bank_args)]:
         console.print(escape(line))
     return "".join(line.rstrip() + "\n" for line in console.export_text().splitlines())
 

@@ -49,11 +49,16 @@ def test_bad_hint_requests_are_one_line_each() -> None:
     assert unknown.exit_code == 2 and "unknown exercise 'softmx'; did you mean 'softmax'?" in unknown.output
     bank = _run("hint", "--bank", str(COURSE), "rms_norm")
     assert bank.exit_code == 0 and "RMSNorm only rescales" in bank.output
+    suggested = f"attnquiz hint rms_norm --bank {COURSE}"  # the --bank repeated: without it rms_norm is unknown
+    assert f"Still stuck? Run `{suggested}` again for the next level." in bank.output
+    following = _run(*suggested.split()[1:])
+    assert following.exit_code == 0 and following.output.startswith("Hint 2 of 2 for rms_norm:")
 
 
 def test_a_solution_before_a_pass_asks_and_a_yes_records_a_give_up() -> None:
-    declined = _run("solution", "softmax", typed="n\n")
-    assert declined.exit_code == 0 and "Not shown." in declined.output and "def softmax" not in declined.output
+    declined = _run("solution", "softmax", "--bank", str(COURSE), typed="n\n")
+    assert declined.exit_code == 0 and "def softmax" not in declined.output
+    assert f"Not shown. `attnquiz hint softmax --bank {COURSE}` gives a hint instead." in declined.output
     assert "softmax" not in _progress()
     shown = _run("solution", "softmax", typed="y\n")
     assert shown.exit_code == 0 and "def softmax(x, axis=-1):" in shown.output
@@ -131,6 +136,10 @@ def test_exercises_shows_status_best_score_speedup_and_what_is_next(tmp_path: Pa
 
 
 def test_exercises_lists_a_banks_own_with_its_questions_topic() -> None:
+    table = " ".join(_run("exercises", "--bank", str(COURSE)).output.split())  # (lines joined)
+    assert (f"Next: softmax (`attnquiz new --exercise softmax -o softmax.py --bank {COURSE}`, then "
+            f"`attnquiz check --exercise softmax --bank {COURSE} softmax.py`)." in table)
+    assert f"`attnquiz hint NAME --bank {COURSE}` gives a hint." in table
     listed = json.loads(_run("exercises", "--bank", str(COURSE), "--format", "json").output)
     own = [exercise for exercise in listed["exercises"] if exercise["id"] == "rms_norm"]
     assert len(listed["exercises"]) > 16 and own[0]["status"] == "not_started"
