@@ -46,12 +46,17 @@ class YamlProblem:
     fields: dict[str, Any] = field(default_factory=dict)
 
 
+MIN_BUDGET = 10_000
+"""Values a document may always expand to, however short its text (see _parse)."""
+
+
 @dataclass
 class Document:
     data: Any
     value_marks: dict[Path_, Mark]
     key_marks: dict[Path_, Mark]
     problems: list[YamlProblem]
+    budget: int = 0  # values still allowed to be built (aliases can repeat a node; see _parse)
 
     def mark_for(self, path: Path_, *, key: bool = False) -> Mark:
         """The mark of the deepest node of `path` that exists in the document."""
@@ -129,7 +134,10 @@ def _parse(text: str) -> Document:
         raise YamlReadError(YamlProblem(Mark(1, 1), "yaml.syntax", {"problem": str(exc)})) from None
     if root is None:
         raise YamlReadError(YamlProblem(Mark(1, 1), "yaml.empty"))
-    doc = Document(None, {}, {}, [])
+    # Every value needs at least a character of text unless an alias repeats it: a document that
+    # expands to more values than it has characters is an alias bomb ("billion laughs"), refused
+    # before it takes the memory and the time its expansion would.
+    doc = Document(None, {}, {}, [], budget=max(MIN_BUDGET, len(text)))
     doc.data = _build(root, (), doc)
     return doc
 
@@ -145,6 +153,9 @@ def _leading_tab(text: str, line: int) -> int | None:
 
 
 def _build(node: yaml.Node, path: Path_, doc: Document) -> Any:
+    doc.budget -= 1
+    if doc.budget < 0:
+        raise YamlReadError(YamlProblem(_mark(node.start_mark), "yaml.alias_bomb"))
     doc.value_marks[path] = _mark(node.start_mark)
     if isinstance(node, yaml.MappingNode):
         if node.tag != _STD + "map":

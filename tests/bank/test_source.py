@@ -43,3 +43,35 @@ def test_unreadable_yaml_raises_with_position(text: str, key: str, mark: Mark) -
     with pytest.raises(YamlReadError) as info:
         parse(text)
     assert (info.value.problem.key, info.value.problem.mark) == (key, mark)
+
+
+def _alias_bomb(levels: int) -> str:
+    """The "billion laughs": each level an anchored list of nine aliases of the one before."""
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"a{i}: &a{i} [{','.join([f'*a{i - 1}'] * 9)}]" for i in range(1, levels)]
+    return "\n".join(lines + [f"questions: *a{levels - 1}", ""])
+
+
+def test_an_alias_bomb_is_refused_where_it_explodes() -> None:
+    with pytest.raises(YamlReadError) as info:
+        parse(_alias_bomb(10))  # 9**10 values from 700 characters
+    assert info.value.problem.key == "yaml.alias_bomb"
+    assert info.value.problem.mark.line in range(1, 12)  # an anchored value of the file (aliases share its node)
+
+
+def test_ordinary_aliases_still_work() -> None:
+    doc = parse(_alias_bomb(3))  # 729 values from under 10,000: an ordinary use of anchors
+    assert len(doc.data["questions"]) == 9 and doc.data["questions"][0][0][0] == "lol"
+
+
+def test_validate_refuses_an_alias_bomb_in_one_line(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from quiz.cli import cli
+
+    bank = tmp_path / "bomb.yaml"
+    bank.write_text("format_version: 1\nid: bomb\ntitle: b\nlanguages: [en]\n" + _alias_bomb(10), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["validate", str(bank)])
+    assert result.exit_code == 1, result.output
+    assert f"{bank}:" in result.output and "alias bomb" in result.output
+    assert "Traceback" not in result.output
