@@ -52,6 +52,8 @@ def grade(submissions: Path, out: Path, jobs: int | None, timeout: float | None,
                           on_start=display.start, on_record=display.record, similarity=similarity)
     finally:
         display.close()
+    if run.untrusted:
+        click.echo(t("grade.untrusted", count=run.untrusted), err=True)
     click.echo(t("grade.summary_run", graded=run.graded, resumed=run.resumed))
     click.echo(render_summary(run.summary, out), nl=False)
     weak = sorted({record.isolation for record in run.records if record.isolation not in ("", "strict")})

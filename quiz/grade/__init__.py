@@ -34,7 +34,8 @@ from quiz.errors import AttnquizError, ExitStatus
 from quiz.grade.outputs import Outputs
 from quiz.grade.records import Record, Settings
 from quiz.grade.runner import Runner, preflight
-from quiz.grade.submissions import Submission, file_sha256, find_submissions
+from quiz.grade.snapshot import current_digest
+from quiz.grade.submissions import Submission, find_submissions
 from quiz.grade.summary import ClassSummary, summarize, with_class_max
 from quiz.i18n import t
 
@@ -49,6 +50,7 @@ class GradeRun:
     resumed: int  # reused from an earlier run
     interrupted: bool = False
     closest: Any = None  # with --similarity: the most similar pair (quiz.grade.similarity.Pair), if any share code
+    untrusted: int = 0  # journal lines that did not verify (edited outside the grader): checked again
 
     @property
     def exit_status(self) -> ExitStatus:
@@ -63,7 +65,7 @@ Progress = Callable[[Record, bool], None]  # (record, reused from an earlier run
 
 def _reusable(old: Record | None, sub: Submission, sha256: str, key: dict[str, Any]) -> bool:
     """Whether an earlier result still stands: same file, same place, same grading settings."""
-    return old is not None and old.sha256 == sha256 and old.settings == key and old.source == sub.source
+    return old is not None and bool(sha256) and old.sha256 == sha256 and old.settings == key and old.source == sub.source
 
 
 def grade_class(
@@ -86,6 +88,7 @@ def grade_class(
     outputs = Outputs(out)
     preflight(settings)
     previous = outputs.previous()
+    untrusted = outputs.untrusted
     key = settings.key()
     final: dict[str, Record] = {}  # by source ("alice.py", "alice/"): unique in the folder
     todo: list[tuple[Submission, str]] = []
@@ -93,7 +96,10 @@ def grade_class(
         if sub.path is None:
             final[sub.source] = Record(sub.student, sub.source, "rejected", message=sub.problem)
             continue
-        sha = file_sha256(sub.path)
+        try:
+            sha = current_digest(sub)
+        except OSError:
+            sha = ""  # unreadable now: its check says why
         if _reusable(previous.get(sub.student), sub, sha, key):
             final[sub.source] = previous[sub.student]
         else:
@@ -150,4 +156,4 @@ def grade_class(
             closest = write_similarity(out, submissions, settings, outputs.replace)
     except OSError as exc:
         raise AttnquizError(t("grade.write_failed", path=out, reason=exc.strerror or str(exc))) from None
-    return GradeRun(records, summary, graded, resumed, interrupted, closest)
+    return GradeRun(records, summary, graded, resumed, interrupted, closest, untrusted)

@@ -228,7 +228,7 @@ def find_solution(submission: Path, name: str) -> tuple[Path | None, str]:
 def grade_submission(root: Path, config: AutograderConfig) -> Any:
     """Check the submission in root/submission with the config's settings: a quiz.grade Record."""
     from quiz.grade.records import Record, Settings
-    from quiz.grade.submissions import Submission, file_sha256
+    from quiz.grade.submissions import Submission
     from quiz.grade.runner import Runner
 
     solution, problem = find_solution(root / "submission", config.solution_file)
@@ -239,7 +239,7 @@ def grade_submission(root: Path, config: AutograderConfig) -> Any:
                         banks=tuple(str(source / bank) for bank in config.banks),
                         submission_timeout=config.submission_timeout)
     sub = Submission("submission", "submission/", solution)  # a folder: helper modules next to the solution count
-    record = Runner(settings, settings.key()).check(sub, file_sha256(solution))
+    record = Runner(settings, settings.key()).check(sub)  # returns once the check's every process is gone
     assert record is not None, "a runner that was never stopped returns a record"
     return record
 
@@ -272,9 +272,9 @@ def run_autograder(root: Path) -> int:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    from quiz import files
+
+    files.write_text(path, json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n", newline="")
 
 
 # ----------------------------------------------------------------------------------------------

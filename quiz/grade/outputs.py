@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
+import io
 import json
 import os
+import secrets
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from pathlib import Path
@@ -20,6 +25,7 @@ TOTALS_CSV = "totals.csv"
 REPORT_JSON = "results.json"
 TEST_FIELDS = ("student", "exercise", "test", "label", "status", "score", "max_score", "mistake", "mistake_id",
                "message", "hint")
+KEY_FILE = "grade-journal.key"  # in ATTNQUIZ_HOME: never in --out, never visible to a sandbox
 TOTAL_FIELDS = ("student", "submission", "status", "score", "max_score", "percent", "tests_passed", "tests_total",
                 "seconds", "sha256", "message", "complete", "seed", "isolation", "limits")
 
@@ -54,29 +60,78 @@ def _number(value: float) -> float | int:
     return int(value) if float(value).is_integer() else round(value, 4)
 
 
+def journal_key() -> bytes | None:
+    """The grader's key for signing journal lines, made once (0600) in ATTNQUIZ_HOME; None when the home
+    cannot hold one (then no line verifies and every submission is checked again)."""
+    from quiz.paths import data_path
+
+    path = data_path("home") / KEY_FILE
+    for _ in range(3):
+        try:
+            key = bytes.fromhex(path.read_text(encoding="ascii").strip())
+            return key if len(key) == 32 else None
+        except FileNotFoundError:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{KEY_FILE}.")  # mode 0600
+                with open(descriptor, "w", encoding="ascii") as handle:
+                    handle.write(secrets.token_hex(32) + "\n")
+                try:
+                    os.link(name, path)  # all of the key or nothing; a run that made one first wins
+                except FileExistsError:
+                    pass
+                finally:
+                    os.unlink(name)
+            except OSError:
+                return None
+        except (OSError, ValueError):
+            return None
+    return None
+
+
+def _signature(key: bytes, data: dict[str, Any]) -> str:
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
 class Outputs:
-    """The --out folder: the journal and the CSV files, written so that nothing is lost."""
+    """The --out folder: the journal and the CSV files, written so that nothing is lost.
+
+    Each journal line is signed (HMAC-SHA256, the grader's key in ATTNQUIZ_HOME): resuming trusts
+    only lines this grader wrote; a line edited or added by anything else counts in `untrusted`
+    and its submission is checked again."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.key = journal_key()
+        self.untrusted = 0  # journal lines that did not verify, at the last previous()
         try:
             folder.mkdir(parents=True, exist_ok=True)
             with open(folder / JOURNAL, "a", encoding="utf-8"):
                 pass
-            probe = folder / f".write-test-{os.getpid()}"
-            probe.write_bytes(b"")
-            probe.unlink()
+            descriptor, probe = tempfile.mkstemp(dir=folder, prefix=".write-test-")
+            os.close(descriptor)
+            os.unlink(probe)
         except OSError as exc:
             raise AttnquizError(t("grade.out_unwritable", path=folder, reason=exc.strerror or str(exc))) from None
 
     def previous(self) -> dict[str, Record]:
-        """The last journal entry of each student (a torn last line from a kill is ignored)."""
+        """The last trusted journal entry of each student (a torn last line from a kill is ignored; a line
+        whose signature does not verify is not trusted and counted in `untrusted`)."""
         latest: dict[str, Record] = {}
+        self.untrusted = 0
         with open(self.folder / JOURNAL, encoding="utf-8", errors="replace") as f:
             for line in f:
                 try:
-                    record = Record.from_json(json.loads(line))
-                except (ValueError, TypeError, KeyError):
+                    data = json.loads(line)
+                    signature = data.pop("mac", None)
+                    record = Record.from_json(data)
+                except (ValueError, TypeError, KeyError, AttributeError):
+                    continue
+                if self.key is None or not isinstance(signature, str) or \
+                        not hmac.compare_digest(signature, _signature(self.key, data)):
+                    self.untrusted += 1
+                    latest.pop(record.student, None)  # an older entry is not the last word either
                     continue
                 latest[record.student] = record
         return latest
@@ -87,7 +142,10 @@ class Outputs:
         with open(journal, "a+b") as f:
             if f.tell() and (f.seek(-1, os.SEEK_END), f.read(1))[1] != b"\n":
                 f.write(b"\n")  # a line torn by an earlier kill stays on its own line
-            f.write(json.dumps(record.to_json(), ensure_ascii=False).encode("utf-8") + b"\n")
+            data = record.to_json()
+            if self.key is not None:
+                data["mac"] = _signature(self.key, data)
+            f.write(json.dumps(data, ensure_ascii=False).encode("utf-8") + b"\n")
             f.flush()
             os.fsync(f.fileno())
         self._append_csv(TESTS_CSV, TEST_FIELDS, per_test_rows(record))
@@ -120,13 +178,12 @@ class Outputs:
             writer.writerows({k: _csv_cell(v) for k, v in row.items()} for row in rows)
 
     def replace(self, name: str, write: Callable[[Any], Any]) -> None:
-        target = self.folder / name
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        with open(tmp, "w", encoding="utf-8", newline="") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
+        """Replace one output file atomically (quiz.files: a unique temporary name beside it)."""
+        from quiz import files
+
+        text = io.StringIO(newline="")
+        write(text)
+        files.write_text(self.folder / name, text.getvalue(), newline="")
 
 
 def _write_csv(f: Any, fields: tuple[str, ...], rows: list[dict[str, Any]]) -> None:

@@ -157,6 +157,9 @@ def record_from_check(
         tests, score, max_score = parse_check_report(report)
     except (KeyError, TypeError, ValueError) as exc:
         return Record(status="error", message=t("grade.bad_report", detail=repr(exc)), **base)
+    if report.get("exit_status") != returncode:  # a report is taken only with the exit status it states
+        return Record(status="error", message=t("grade.bad_report", detail=t("grade.status_mismatch",
+                      code=returncode, stated=report.get("exit_status"))), **base)
     return Record(status="checked", score=score, max_score=max_score, tests=tests, **base)
 
 

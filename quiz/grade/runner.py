@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -12,6 +14,7 @@ from typing import Any
 
 from quiz import processes
 from quiz.errors import AttnquizError, ExitStatus
+from quiz.grade import snapshot
 from quiz.grade.records import Record, Settings, _last_line, _shown, record_from_check
 from quiz.grade.submissions import Submission
 from quiz.i18n import current_language, t
@@ -30,8 +33,8 @@ def check_argv(path: Path, settings: Settings, single_file: bool = False) -> lis
         argv.append("--single-file")
     for name in settings.exercises:
         argv += ["--exercise", name]
-    for bank in settings.banks:
-        argv += ["--bank", bank]
+    for bank in settings.banks:  # absolute: the check runs from inside the submission's private copy
+        argv += ["--bank", os.path.abspath(bank)]
     if settings.timeout is not None:
         argv += ["--timeout", _shown(settings.timeout)]
     if settings.seed is not None:
@@ -72,8 +75,20 @@ def preflight(settings: Settings) -> None:
 
 
 def kill_tree(proc: subprocess.Popen[Any]) -> None:
-    """Kill a check process started in its own session, and everything it started (quiz.processes)."""
-    processes.kill_tree(proc.pid)
+    """Kill a check process started in its own session, and everything it started (quiz.processes),
+    and wait until they are gone."""
+    processes.wait_gone(processes.kill_tree(proc.pid), 5.0)
+
+
+def sweep_session(session: int) -> None:
+    """Kill what is left in a finished check's session (its pid, reaped: never that pid itself), and wait
+    until it is gone: nothing a check started outlives it, so results are written after every sandbox."""
+    left = {pid for pid, (_, group, sid) in processes.read_proc().items()
+            if session in (group, sid) and pid not in (session, os.getpid())}
+    for sig in (signal.SIGSTOP, signal.SIGKILL):
+        for pid in left:
+            processes.send(pid, sig)
+    processes.wait_gone(left, 5.0)
 
 
 def _drain(proc: subprocess.Popen[str]) -> tuple[str, str]:
@@ -98,25 +113,48 @@ class Runner:
         self._running: set[subprocess.Popen[str]] = set()
         self.stopped = False
 
-    def check(self, sub: Submission, sha256: str) -> Record | None:
-        """Check one submission; None when the run was stopped before it finished."""
+    def check(self, sub: Submission, sha256: str = "") -> Record | None:
+        """Check one submission's private copy (quiz.grade.snapshot); None when the run was stopped first.
+
+        The record carries the digest of the text actually checked (`sha256`, taken before, is only
+        what resuming compared); a copy that changed while it was checked is an error with no digest."""
         assert sub.path is not None, f"{sub.student} cannot be checked: {sub.problem}"
         start = time.perf_counter()
+        try:
+            contents = snapshot.read_submission(sub)
+        except OSError as exc:  # the student's file: this submission's problem
+            return record_from_check(sub, "", self.settings, self.key, -1, "", str(exc), 0.0)
+        try:
+            copy = snapshot.take(contents)
+        except OSError as exc:  # the grader's temporary folder: every submission's problem
+            raise AttnquizError(t("grade.copy_failed", folder=tempfile.gettempdir(),
+                                  reason=exc.strerror or str(exc))) from None
+        try:
+            found = self._run(sub, copy, start)
+            if found is not None and snapshot.digest_now(copy) != copy.digest:
+                found = Record(sub.student, sub.source, "error", settings=self.key, file=found.file,
+                               seconds=found.seconds, graded_at=found.graded_at, message=t("grade.changed"))
+            return found
+        finally:
+            processes.remove_tree(copy.folder)
+
+    def _run(self, sub: Submission, copy: snapshot.Snapshot, start: float) -> Record | None:
         with self._lock:
             if self.stopped:
                 return None
-            argv = check_argv(sub.path, self.settings, single_file=not sub.source.endswith("/"))
+            argv = check_argv(Path(copy.solution), self.settings, single_file=not sub.source.endswith("/"))
             try:
-                proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, cwd=copy.folder,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                         encoding="utf-8", errors="replace", env=_child_env(),
                                         start_new_session=True)
             except OSError as exc:
-                return record_from_check(sub, sha256, self.settings, self.key, -1, "", str(exc), 0.0)
+                return record_from_check(sub, copy.digest, self.settings, self.key, -1, "", str(exc), 0.0)
             self._running.add(proc)
         try:
             out, err = proc.communicate(timeout=self.settings.submission_timeout)
             returncode: int | None = proc.returncode
+            sweep_session(proc.pid)
         except subprocess.TimeoutExpired:
             kill_tree(proc)
             out, err = _drain(proc)
@@ -126,7 +164,8 @@ class Runner:
                 self._running.discard(proc)
         if self.stopped:
             return None
-        return record_from_check(sub, sha256, self.settings, self.key, returncode, out, err, time.perf_counter() - start)
+        return record_from_check(sub, copy.digest, self.settings, self.key, returncode, out, err,
+                                 time.perf_counter() - start)
 
     def stop(self) -> None:
         with self._lock:
