@@ -13,13 +13,17 @@ submissions per second and the ratio between the job counts:
 
 Every figure is measured in this one run; quote ratios, not absolute times.
 
-    python bench/bench_grade.py [--students 200] [--timeout 1] [--jobs 1 2] [--classes complete mixed]
+A cost breakdown of one check comes first (start-up, an empty check, a full check).
+
+    python bench/bench_grade.py [--students 200] [--timeout 1] [--jobs 1 2] [--classes complete mixed] [--no-profile]
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -98,34 +102,66 @@ def make_complete_class(folder: Path, students: int) -> Counter[str]:
 
 
 def grade(folder: Path, out: Path, jobs: int, timeout: float | None,
-          exercises: tuple[str, ...] = EXERCISES) -> tuple[float, int]:
+          exercises: tuple[str, ...] = EXERCISES) -> tuple[float, int, float]:
     argv = [sys.executable, "-m", "quiz", "grade", str(folder), "--out", str(out), "--jobs", str(jobs),
             "--seed", "1"]
     if timeout is not None:
         argv += ["--timeout", str(timeout)]
     for name in exercises:
         argv += ["--exercise", name]
+    env = {**os.environ, "ATTNQUIZ_HOME": str(out.parent / "home")}  # the grader's journal key stays out of yours
     start = time.perf_counter()
-    proc = subprocess.run(argv, capture_output=True, text=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if proc.returncode not in (0, 1):
         sys.exit(f"attnquiz grade failed (exit {proc.returncode}):\n{proc.stderr}")
     with open(out / "totals.csv", encoding="utf-8", newline="") as f:
         graded = sum(1 for row in csv.DictReader(f) if row["status"] != "rejected")
-    return seconds, graded
+    return seconds, graded, cpu
 
 
 def run_class(name: str, folder: Path, tmp: Path, jobs_list: list[int], timeout: float | None,
               exercises: tuple[str, ...]) -> dict[int, float]:
     rates = {}
     for jobs in jobs_list:
-        seconds, graded = grade(folder, tmp / f"out-{name}-{jobs}", jobs, timeout, exercises)
+        seconds, graded, cpu = grade(folder, tmp / f"out-{name}-{jobs}", jobs, timeout, exercises)
         rates[jobs] = graded / seconds
-        print(f"  --jobs {jobs}: {graded} graded in {seconds:.1f} s = {rates[jobs]:.2f} submissions/s")
+        print(f"  --jobs {jobs}: {graded} graded in {seconds:.1f} s = {rates[jobs]:.2f} submissions/s "
+              f"({cpu / max(graded, 1):.2f} s CPU per submission, all processes)")
     first, *rest = jobs_list
     for jobs in rest:
         print(f"  speedup --jobs {jobs} vs --jobs {first}: {rates[jobs] / rates[first]:.2f}x")
     return rates
+
+
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of every process it started) of one command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(argv, capture_output=True, text=True, env=env)
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return seconds, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+def profile_one(tmp: Path, rounds: int = 3) -> None:
+    """Where one complete check's cost goes: the check process's start-up, a sandbox that runs no
+    test (an empty file), the whole check. Medians of `rounds`."""
+    env = {**os.environ, "ATTNQUIZ_HOME": str(tmp / "home")}
+    empty = tmp / "empty.py"
+    empty.write_text("", encoding="utf-8")
+    check = [sys.executable, "-m", "quiz", "check", "--no-record", "--format", "json", "--seed", "1"]
+    parts = [("interpreter + attnquiz import (--version)", [sys.executable, "-m", "quiz", "--version"]),
+             ("check of an empty file (start-up, sandbox, no test)", [*check, str(empty)]),
+             ("full check of solutions/attention.py", [*check, str(REPO / "solutions" / "attention.py")])]
+    print(f"one check, medians of {rounds}:")
+    for label, argv in parts:
+        runs = sorted(timed(argv, env) for _ in range(rounds))
+        wall, cpu = runs[len(runs) // 2]
+        print(f"  {label}: {wall:.2f} s wall, {cpu:.2f} s CPU")
 
 
 def main() -> None:
@@ -134,8 +170,11 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=1.0, help="--timeout of the mixed class")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--classes", nargs="+", choices=["complete", "mixed"], default=["complete", "mixed"])
+    parser.add_argument("--no-profile", action="store_true", help="skip the cost breakdown of one check")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="attnquiz-bench-") as tmp:
+        if not args.no_profile:
+            profile_one(Path(tmp))
         for name in args.classes:
             folder = Path(tmp) / name
             folder.mkdir()
