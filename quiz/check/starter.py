@@ -28,7 +28,7 @@ def _function(signature: str, doc: str, indent: str) -> str:
 def exercise_text(spec: ExerciseSpec, lang: str, banks: Sequence[str] = ()) -> str:
     """The starter code of one exercise; `banks`: the --bank options its hint command repeats."""
     more = textwrap.fill(t("new.hints", count=len(spec.hints), command=command("hint", spec.id, banks=banks)),
-                         width=88, break_long_words=False)
+                         width=88, break_long_words=False, break_on_hyphens=False)  # (a command: never cut)
     doc = f"{spec.doc(lang)}\n\n{more}" if spec.hints else spec.doc(lang)
     if spec.kind == "function":
         others = [_function(function.signature, function.doc(lang), "") for function in spec.functions]

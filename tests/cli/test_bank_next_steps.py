@@ -35,6 +35,7 @@ def test_new_with_banks_prints_and_writes_a_next_step_with_every_bank(tmp_path: 
                                   "--bank extra.yaml hw.py"
     header = (tmp_path / "hw.py").read_text(encoding="utf-8")
     assert "\n    attnquiz check --bank course.yaml --bank extra.yaml hw.py\n" in header
+    assert "`attnquiz hint rms_norm --bank course.yaml --bank extra.yaml` shows a hint" in " ".join(header.split())
     # the step works as printed: it checks the bank's exercises, which the starter leaves not implemented
     checked = run(tmp_path, *shlex.split("attnquiz check --bank course.yaml --bank extra.yaml hw.py")[1:])
     assert checked.returncode == 1 and "rms_norm" in checked.stdout and "alibi_bias" in checked.stdout
@@ -74,5 +75,6 @@ def test_the_quiz_starter_of_a_bank_exercise_names_the_bank(tmp_path: Path) -> N
     check = CodeCheck(folder=tmp_path, banks=(str(bank),))
     path = check.starter_path("rms_norm")
     assert check.write_starter("rms_norm", path, custom=True)
-    assert f"    attnquiz check --exercise rms_norm --bank {bank} attnquiz_rms_norm.py\n" in path.read_text(
-        encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    assert f"    attnquiz check --exercise rms_norm --bank {bank} attnquiz_rms_norm.py\n" in text
+    assert f"`attnquiz hint rms_norm --bank {bank}` shows a hint" in " ".join(text.split())
