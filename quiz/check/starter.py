@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from quiz.check.catalog import ExerciseSpec
 from quiz.i18n import current_language, t
+
+if TYPE_CHECKING:  # the catalogue's models (pydantic) are not loaded for a suggested command
+    from quiz.check.catalog import ExerciseSpec
 
 INDENT = "    "
 

@@ -144,10 +144,16 @@ class Scheduler:
         )
 
     def retrievability(self, card: CardState, now: datetime) -> float:
-        """The chance (0 to 1) that the question is recalled at `now`, as FSRS's memory model predicts."""
+        """The chance (0 to 1) that the question is recalled at `now`, as FSRS's memory model predicts:
+        R = (1 + factor * t / S) ** decay with decay = -w[20], factor = 0.9 ** (1 / decay) - 1, and t the
+        days since the last review counted to the second (fsrs' own get_card_retrievability counts whole
+        days, so every question reviewed today, failed ones too, would read 100%)."""
         if card.last_review is None or card.stability is None:
             return 0.0
-        return float(self._fsrs().get_card_retrievability(_fsrs_card(card), now.astimezone(timezone.utc)))
+        decay = -float(self._fsrs().parameters[20])
+        factor = 0.9 ** (1 / decay) - 1
+        elapsed = max(0.0, (now - card.last_review).total_seconds() / 86400)
+        return float((1 + factor * elapsed / card.stability) ** decay)
 
 
 def default_scheduler() -> Scheduler:

@@ -63,6 +63,25 @@ def test_export_anki_bad_input_is_one_line(tmp_path: Path) -> None:
     assert run("export", "anki", "-o", str(tmp_path / "x.apkg"), "--force", "--lang", "both").returncode == 0
 
 
+def _same_stats(got: object, expected: object, path: str = "stats") -> None:
+    """Equal figures, except that recall, computed to the second, may move by a hair between two runs
+    (and reorder the questions by it): floats within 0.005, the questions in either order."""
+    if isinstance(expected, float) or isinstance(got, float):
+        assert got == pytest.approx(expected, abs=5e-3), path
+    elif isinstance(expected, dict):
+        assert isinstance(got, dict) and got.keys() == expected.keys(), path
+        for key in expected:
+            _same_stats(got[key], expected[key], f"{path}.{key}")
+    elif isinstance(expected, list):
+        assert isinstance(got, list) and len(got) == len(expected), path
+        if path.endswith(".questions"):
+            got, expected = (sorted(items, key=lambda q: (q["bank"], q["question"])) for items in (got, expected))
+        for i, (mine, theirs) in enumerate(zip(got, expected)):
+            _same_stats(mine, theirs, f"{path}[{i}]")
+    else:
+        assert got == expected, path
+
+
 def test_progress_moves_to_a_fresh_home_with_identical_stats(tmp_path: Path) -> None:
     practised()
     before = run("stats", "--format", "json")
@@ -73,10 +92,10 @@ def test_progress_moves_to_a_fresh_home_with_identical_stats(tmp_path: Path) -> 
     assert imported.returncode == 0, imported.stderr
     assert imported.stdout.startswith(f"Imported from {tmp_path / 'p.json'}: 200 new answers")
     after = run("stats", "--format", "json", ATTNQUIZ_HOME=str(fresh))
-    assert json.loads(after.stdout) == json.loads(before.stdout)
+    _same_stats(json.loads(after.stdout), json.loads(before.stdout))
     again = run("import", "progress", str(tmp_path / "p.json"), ATTNQUIZ_HOME=str(fresh))
     assert "0 new answers, 0 cards updated, 0 sessions" in again.stdout
-    assert json.loads(run("stats", "--format", "json", ATTNQUIZ_HOME=str(fresh)).stdout) == json.loads(before.stdout)
+    _same_stats(json.loads(run("stats", "--format", "json", ATTNQUIZ_HOME=str(fresh)).stdout), json.loads(before.stdout))
 
 
 SOFTMAX = "import numpy as np\n\ndef softmax(x, axis=-1):\n    e = np.exp(x - x.max(axis=axis, keepdims=True))\n" \

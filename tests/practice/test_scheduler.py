@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from quiz.practice.scheduler import CardState, Rating, coverage_rating, objective_rating, review
+from quiz.practice.scheduler import CardState, Rating, _fsrs_card, coverage_rating, objective_rating, review
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
 
@@ -157,3 +157,19 @@ def test_retrievability_falls_from_one_and_is_the_desired_retention_when_due() -
     assert at_due == pytest.approx(0.85, abs=0.02)  # whole-day intervals round the wait
     assert scheduler.retrievability(card, card.due + timedelta(days=30)) < at_due
     assert scheduler.retrievability(CardState("learning", 0, None, None, NOW, None), NOW) == 0.0
+
+
+def test_retrievability_falls_within_the_day_of_a_review() -> None:
+    """Counted to the second: a question failed an hour ago is not 'recalled 100%' (fsrs' own
+    get_card_retrievability counts whole days: it says 1.0 until a full day has passed)."""
+    scheduler = _settings()
+    failed = scheduler.review(scheduler.review(None, Rating.GOOD, NOW), Rating.AGAIN, NOW + timedelta(minutes=1))
+    hour_later = failed.last_review + timedelta(hours=1)
+    recall = scheduler.retrievability(failed, hour_later)
+    assert 0 < recall < 0.999
+    import fsrs
+
+    ours = fsrs.Scheduler()
+    assert ours.get_card_retrievability(_fsrs_card(failed), hour_later) == 1.0  # what we no longer show
+    later = scheduler.retrievability(failed, hour_later + timedelta(hours=5))
+    assert later < recall
