@@ -55,6 +55,9 @@ def grade(submissions: Path, out: Path, jobs: int | None, timeout: float | None,
     if run.untrusted:
         click.echo(t("grade.untrusted", count=run.untrusted), err=True)
     click.echo(t("grade.summary_run", graded=run.graded, resumed=run.resumed))
+    if run.interrupted and len(run.records) < run.total:  # the figures below are of part of the class
+        click.echo(t("grade.interrupted_partial", done=len(run.records), total=run.total,
+                     left=run.total - len(run.records)), err=True)
     click.echo(render_summary(run.summary, out), nl=False)
     weak = sorted({record.isolation for record in run.records if record.isolation not in ("", "strict")})
     if weak:  # the instructor-facing warning: these grades were computed below the full boundary

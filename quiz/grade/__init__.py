@@ -51,6 +51,7 @@ class GradeRun:
     interrupted: bool = False
     closest: Any = None  # with --similarity: the most similar pair (quiz.grade.similarity.Pair), if any share code
     untrusted: int = 0  # journal lines that did not verify (edited outside the grader): checked again
+    total: int = 0  # submissions in the folder (an interrupted run has records for fewer)
 
     @property
     def exit_status(self) -> ExitStatus:
@@ -156,4 +157,4 @@ def grade_class(
             closest = write_similarity(out, submissions, settings, outputs.replace)
     except OSError as exc:
         raise AttnquizError(t("grade.write_failed", path=out, reason=exc.strerror or str(exc))) from None
-    return GradeRun(records, summary, graded, resumed, interrupted, closest, untrusted)
+    return GradeRun(records, summary, graded, resumed, interrupted, closest, untrusted, len(submissions))

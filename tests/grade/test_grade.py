@@ -420,6 +420,8 @@ def test_ctrl_c_stops_at_once_keeps_what_was_written_and_resumes(tmp_path: Path)
             proc.kill()
     assert proc.returncode == ExitStatus.INTERRUPTED, stderr
     assert "Traceback" not in stderr and stderr.rstrip().endswith("Interrupted.")
+    assert ("Interrupted: 1 of 2 submissions graded, and the figures below are of those 1 only; run the same "
+            "command again to grade the other 1 submission") in stderr  # not mistaken for a class of one
     assert [row["student"] for row in read_csv(out / TOTALS_CSV)] == ["alice"]
     assert not tagged(tag)
     again = grade_cli(folder, "--out", out, "--timeout", "60", "--submission-timeout", "2", *QUICK)
