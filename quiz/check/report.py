@@ -100,8 +100,9 @@ def _details(verdict: Verdict, exercise: ExerciseSpec) -> list[str]:
 
 
 def render_table(result: CheckResult, width: int = 100, color: bool = False) -> str:
-    """The human report: per exercise a header with its score, one row per test (one row for an
-    exercise nothing of which was attempted) with the details of what went wrong under it, then the score."""
+    """The human report: per exercise a header with its score, one row per test with the details of what went
+    wrong under it (only the header line, with its status, for an exercise nothing of which was attempted), then
+    the score; the counts are of tests in attempted exercises and of exercises in the others."""
     from rich.cells import cell_len
     from rich.console import Console
     from rich.markup import escape
@@ -114,38 +115,49 @@ def render_table(result: CheckResult, width: int = 100, color: bool = False) -> 
                       color_system="standard" if color else None, highlight=False, emoji=False)
     console.print(escape(t("check.header", solution=result.solution, seed=result.seed)))
     status_width = max(cell_len(status_text(status)) for status in Status)
+    grouped = False  # the previous exercise was one line: the next one-line exercise follows it directly
     for name in result.exercise_names():
         spec, verdicts = specs[name], result.for_exercise(name)
         overall = exercise_status(verdicts)
         score = sum(v.points for v in verdicts)
         total = sum(v.max_points for v in verdicts)
+        header = Text.assemble((name, "bold"), f"  {spec.title(lang)}  ",
+                               (f"{_points(score)}/{_points(total)}", _STYLES[overall]))
+        if not overall.attempted:  # one line: its status, and what is missing when it is not even defined
+            if not grouped:
+                console.print()
+            note = f": {verdicts[0].message}" if overall is Status.NOT_ATTEMPTED and verdicts[0].message else ""
+            console.print(Text.assemble(header, "  ", (status_text(overall), _STYLES[overall]), note))
+            grouped = True
+            continue
+        grouped = False
         console.print()
-        console.print(Text.assemble((name, "bold"), f"  {spec.title(lang)}  ",
-                                    (f"{_points(score)}/{_points(total)}", _STYLES[overall])))
+        console.print(header)
         table = Table(box=None, show_header=False, pad_edge=False, show_edge=False, padding=(0, 1, 0, 0))
         table.add_column(no_wrap=True, min_width=status_width + 2)  # result, indented
         table.add_column(justify="right", no_wrap=True, min_width=5)  # points
         table.add_column(overflow="fold")  # the test, then what went wrong
-        collapsed = overall in (Status.NOT_ATTEMPTED, Status.NOT_IMPLEMENTED)  # only when every test is
-        for verdict in verdicts[:1] if collapsed else verdicts:
+        for verdict in verdicts:
             status = Text("  " + status_text(verdict.status), style=_STYLES[verdict.status])
-            if collapsed:
-                table.add_row(status, f"{_points(score)}/{_points(total)}", Text(verdict.message))
-                continue
             table.add_row(status, f"{_points(verdict.points)}/{_points(verdict.max_points)}",
                           Text(spec.test(verdict.test).label(lang)))
             for line in _details(verdict, spec):
                 table.add_row("", "", Text(line, style="dim" if line is not verdict.message else ""))
         console.print(table)
     console.print()
-    counts = {status: sum(v.status is status for v in result.tests) for status in Status}
-    summary = t("check.list_sep").join(t("check.count", n=n, status=status_text(s)) for s, n in counts.items() if n)
+    tried = result.attempted_exercises()
+    counts = {status: sum(v.status is status for v in result.attempted) for status in Status}
+    untried = [exercise_status(result.for_exercise(name)) for name in result.exercise_names() if name not in tried]
+    summary = t("check.list_sep").join(
+        [t("check.count", n=n, status=status_text(s)) for s, n in counts.items() if n]
+        + [t("check.count_exercises", n=untried.count(s), status=status_text(s))
+           for s in (Status.NOT_IMPLEMENTED, Status.NOT_ATTEMPTED) if s in untried])
     console.print(escape(t("check.score", score=_points(result.score), max_score=_points(result.max_score),
                            summary=summary, seconds=result.seconds)), style="bold")
     console.print(escape(isolation_line(result.isolation)), style="dim")
     console.print(escape(t(f"check.limits.{result.limits}")), style="dim")
-    if not result.attempted:
-        console.print(escape(t("check.nothing_attempted")))
+    if not tried and result.exercise_names():
+        console.print(escape(t("check.nothing_attempted", exercise=result.exercise_names()[0])))
     if result.output.strip():
         shown = result.output.rstrip().splitlines()
         console.print(escape(t("check.solution_output", lines=len(shown))), style="dim")

@@ -60,8 +60,7 @@ softmax  Numerically stable softmax  2/6
                           File "s.py", line 3, in softmax
                         ValueError: bad axis
 
-causal_mask  Causal mask  0/6
-  not attempted     0/6 causal_mask is not defined in the file
+causal_mask  Causal mask  0/6  not attempted: causal_mask is not defined in the file
 
 scaled_dot_product_attention  Scaled dot-product attention  0/5
   failed            0/2 random float64, Lq != Lk
@@ -89,7 +88,8 @@ flash_attention  FlashAttention (tiled, online softmax)  6/6
   passed            6/6 memory: no L x L matrix
                         L=4096 ran within 48 MiB; one L x L matrix would need 64 MiB
 
-Score 16/31 (3 passed, 2 failed, 1 error, 1 timeout, 2 not attempted, 1 skipped) in 1.2 s
+Score 16/31 (3 passed, 2 failed, 1 error, 1 timeout, 1 skipped, 1 exercise(s) not attempted) in 1.2
+s
 Isolation: process (below the full boundary: install bubblewrap, scripts/setup.sh)
 Limits: per process (no cgroup here)
 Your solution printed 2 lines; shown for debugging, never used for grading:
@@ -130,7 +130,9 @@ def test_nothing_attempted_is_said() -> None:
     result = CheckResult("s.py", 1, [Verdict("softmax", "random_f64", Status.NOT_IMPLEMENTED, 0, 2,
                                              "still raises NotImplementedError")], specs=builtin().specs())
     text = render_table(result)
-    assert "not implemented" in text and "Nothing attempted yet" in text
+    assert "softmax  Numerically stable softmax  0/2  not implemented\n" in text
+    assert "(1 exercise(s) not implemented)" in text
+    assert "Nothing attempted yet: start with softmax (attnquiz hint softmax gives a hint)" in text
 
 
 def test_json_follows_the_documented_schema() -> None:
