@@ -88,8 +88,7 @@ flash_attention  FlashAttention (tiled, online softmax)  6/6
   passed            6/6 memory: no L x L matrix
                         L=4096 ran within 48 MiB; one L x L matrix would need 64 MiB
 
-Score 16/31 (3 passed, 2 failed, 1 error, 1 timeout, 1 skipped, 1 exercise(s) not attempted) in 1.2
-s
+Score 16/31 (3 passed, 2 failed, 1 error, 1 timeout, 1 skipped, 1 exercise not attempted) in 1.2 s
 Isolation: process (below the full boundary: install bubblewrap, scripts/setup.sh)
 Limits: per process (no cgroup here)
 Your solution printed 2 lines; shown for debugging, never used for grading:
@@ -131,7 +130,7 @@ def test_nothing_attempted_is_said() -> None:
                                              "still raises NotImplementedError")], specs=builtin().specs())
     text = render_table(result)
     assert "softmax  Numerically stable softmax  0/2  not implemented\n" in text
-    assert "(1 exercise(s) not implemented)" in text
+    assert "(1 exercise not implemented)" in text
     assert "Nothing attempted yet: start with softmax (attnquiz hint softmax gives a hint)" in text
 
 

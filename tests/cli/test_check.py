@@ -52,7 +52,7 @@ def test_new_then_check_the_untouched_starter(tmp_path: Path) -> None:
     assert checked.exit_code == 1
     rows = [line for line in checked.output.splitlines() if line.endswith("  not implemented")]  # one line each
     assert len(rows) == 16 and rows[0].startswith("softmax  ") and "NotImplementedError" not in checked.output
-    assert "Score 0/200 (16 exercise(s) not implemented)" in checked.output  # exercises, not their 101 tests
+    assert "Score 0/200 (16 exercises not implemented)" in checked.output  # exercises, not their 101 tests
     assert "start with softmax (attnquiz hint softmax gives a hint)" in checked.output
 
 
@@ -65,7 +65,7 @@ def test_new_writes_only_the_exercises_asked_for(tmp_path: Path) -> None:
     assert defined == ["apply_rope", "rope_attention", "speculative_verify", "crop_kv"]  # catalogue order
     checked = CliRunner().invoke(cli, ["check", str(target), "--exercise", "rope", "--exercise", "speculative_verify",
                                        "--seed", "2"])
-    assert checked.exit_code == 1 and "Score 0/28 (2 exercise(s) not implemented)" in checked.output
+    assert checked.exit_code == 1 and "Score 0/28 (2 exercises not implemented)" in checked.output
     unknown = CliRunner().invoke(cli, ["new", "--exercise", "ropee", "-o", "-"])
     assert unknown.exit_code == 2 and "unknown exercise 'ropee'" in unknown.output and "rope" in unknown.output
 
