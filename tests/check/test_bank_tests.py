@@ -136,7 +136,8 @@ def test_new_writes_a_starter_for_the_banks_exercises_that_checks_as_not_impleme
     text = starter.read_text(encoding="utf-8")
     assert "def rms_norm(x, weight, eps):" in text and "def alibi_bias(n_heads, length):" in text
     assert "np.mean(x * x" not in text  # hints are read on request, not in the starter
-    assert "`attnquiz hint rms_norm` shows a hint, one level at a time (2 levels)." in text
+    flowing = " ".join(text.split())  # the docstring wraps at its width
+    assert f"`attnquiz hint rms_norm --bank {course}` shows a hint, one level at a time (2 levels)." in flowing
     code, report, _ = check(course, text)
     assert code == ExitStatus.FAILURE
     assert {ex["status"] for ex in report["exercises"]} == {"not_implemented"}

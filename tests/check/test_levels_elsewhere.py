@@ -54,12 +54,21 @@ def _in_namespace(inner: list[str], env: dict[str, str]) -> subprocess.Completed
             pytest.skip(f"{tool} (util-linux) is not installed")
     rel = os.path.relpath(prefix, hidden)
     real = tempfile.mkdtemp(prefix="attnquiz-realroot-")
+    # The checkout itself (and its virtual environment) may sit under the covered folder or under /tmp
+    # (a CI clone often does): it is held on the cover while the covers go on, then bound back in place.
+    repo = str(REPO.resolve())
+    covered = any(repo == top or repo.startswith(top + os.sep) for top in (hidden, "/tmp"))
+    source = os.path.join(real, os.path.relpath(repo, hidden)) if repo.startswith(hidden + os.sep) else repo
     script = ('set -e; mount --make-rprivate /; mount --bind "$1" "$2"; '
               'mount -t tmpfs -o mode=0755,size=1m attnquiz-cover "$1"; mkdir -p "$1/$3"; '
               'mount --bind "$2/$3" "$1/$3"; mount -o remount,bind,ro "$1/$3"; '
-              'mount -t tmpfs -o mode=1777,size=512m attnquiz-tmp /tmp; ip link set lo up; shift 3; exec "$@"')
+              'if [ -n "$4" ]; then mkdir "$1/.attnquiz-repo"; mount --bind "$5" "$1/.attnquiz-repo"; fi; '
+              'mount -t tmpfs -o mode=1777,size=512m attnquiz-tmp /tmp; '
+              'if [ -n "$4" ]; then mkdir -p "$4"; mount --bind "$1/.attnquiz-repo" "$4"; fi; '
+              'ip link set lo up; shift 5; exec "$@"')
     try:
-        command = ["unshare", "--mount", "--net", "--", "sh", "-c", script, "sh", hidden, real, rel, *inner]
+        command = ["unshare", "--mount", "--net", "--", "sh", "-c", script, "sh", hidden, real, rel,
+                   repo if covered else "", source, *inner]
         return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=1200)
     finally:
         os.rmdir(real)
