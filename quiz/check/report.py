@@ -23,6 +23,7 @@ from quiz.check.report_model import (
     MemoryFigures,
     Point,
     SpeedFigures,
+    StoppedAt,
     VerdictReport,
 )
 from quiz.check.verdicts import CheckResult, SpeedResult, Status, Verdict, exercise_status
@@ -114,15 +115,18 @@ def render_table(result: CheckResult, width: int = 100, color: bool = False) -> 
     console = Console(width=width, record=True, file=_Null(), force_terminal=color,
                       color_system="standard" if color else None, highlight=False, emoji=False)
     console.print(escape(t("check.header", solution=result.solution, seed=result.seed)))
+    if result.interrupted and not result.tests:  # stopped before any test finished: the interrupt line says where
+        return "".join(line.rstrip() + "\n" for line in console.export_text(styles=color).splitlines())
+    stopped = result.stopped.exercise if result.interrupted and result.stopped else None
     status_width = max(cell_len(status_text(status)) for status in Status)
     grouped = False  # the previous exercise was one line: the next one-line exercise follows it directly
     for name in result.exercise_names():
         spec, verdicts = specs[name], result.for_exercise(name)
         overall = exercise_status(verdicts)
         score = sum(v.points for v in verdicts)
-        total = sum(v.max_points for v in verdicts)
+        total = spec.points if name == stopped else sum(v.max_points for v in verdicts)  # stopped: out of all of it
         header = Text.assemble((name, "bold"), f"  {spec.title(lang)}  ",
-                               (f"{_points(score)}/{_points(total)}", _STYLES[overall]))
+                               (f"{_points(score)}/{_points(total)}", "yellow" if name == stopped else _STYLES[overall]))
         if not overall.attempted:  # one line: its status, and what is missing when it is not even defined
             if not grouped:
                 console.print()
@@ -152,11 +156,12 @@ def render_table(result: CheckResult, width: int = 100, color: bool = False) -> 
         [t("check.count", n=n, status=status_text(s)) for s, n in counts.items() if n]
         + [t("check.count_exercises", n=untried.count(s), status=status_text(s))
            for s in (Status.NOT_IMPLEMENTED, Status.NOT_ATTEMPTED) if s in untried])
-    console.print(escape(t("check.score", score=_points(result.score), max_score=_points(result.max_score),
-                           summary=summary, seconds=result.seconds)), style="bold")
+    console.print(escape(t("check.score_so_far" if result.interrupted else "check.score", score=_points(result.score),
+                           max_score=_points(result.max_score), summary=summary, seconds=result.seconds)),
+                  style="bold")
     console.print(escape(isolation_line(result.isolation)), style="dim")
     console.print(escape(t(f"check.limits.{result.limits}")), style="dim")
-    if not tried and result.exercise_names():
+    if not tried and result.exercise_names() and not result.interrupted:
         console.print(escape(t("check.nothing_attempted", exercise=result.exercise_names()[0])))
     if result.output.strip():
         shown = result.output.rstrip().splitlines()
@@ -205,6 +210,7 @@ def _verdict_report(verdict: Verdict, spec: ExerciseSpec) -> VerdictReport:
             overhead_share=speed.overhead_share, clock="cpu" if speed.cpu else "wall",
             user_seconds=speed.user_seconds, cache_seconds=speed.cache_seconds, naive_seconds=speed.naive_seconds,
             user_speedup=speed.user_speedup, cache_speedup=speed.cache_speedup, recomputes=speed.recomputes,
+            grows=speed.grows,
             user_slope_ns=speed.user_slope_ns, cache_slope_ns=speed.cache_slope_ns, naive_slope_ns=speed.naive_slope_ns,
             user_growth=speed.user_growth, cache_growth=speed.cache_growth, naive_growth=speed.naive_growth,
             overhead_per_step_us=speed.overhead_per_step_us,
@@ -253,12 +259,26 @@ def to_report(result: CheckResult) -> CheckReport:
         output=result.output,
         isolation=result.isolation,
         limits=result.limits,
+        interrupted=result.interrupted,
+        stopped=None if result.stopped is None else StoppedAt(
+            exercise=result.stopped.exercise, test=result.stopped.test, seconds=round(result.stopped.seconds, 3)),
     )
 
 
 def to_json(result: CheckResult) -> dict[str, Any]:
     """The report as JSON data."""
     return to_report(result).model_dump(mode="json")
+
+
+def interrupted_text(result: CheckResult) -> str:
+    """The last line of a check Ctrl-C stopped: the test it stopped, how long that had run, and what had finished."""
+    finished = len(result.tests)
+    if result.stopped is None:
+        return t("check.partial", count=finished) if finished else t("interrupted")
+    spec = result.specs[result.stopped.exercise]
+    return t("check.interrupted_during", exercise=spec.id, test=spec.test(result.stopped.test).label(current_language()),
+             seconds=result.stopped.seconds,
+             finished=t("check.finished_some", count=finished) if finished else t("check.finished_none"))
 
 
 def isolation_line(level: str) -> str:

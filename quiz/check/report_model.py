@@ -78,6 +78,10 @@ class SpeedFigures(_Strict):
     user_speedup: float
     cache_speedup: float
     recomputes: bool
+    grows: bool = Field(default=False, description="time per step grows with the length clearly more than the "
+                                                   "reference cache's: with recomputes false, a cache that passes but "
+                                                   "copies itself every step (np.concatenate); true whenever recomputes "
+                                                   "is; reports before this field: false")
     user_slope_ns: float = Field(description="Theil-Sen slope of time per step over the positions (ns per position)")
     cache_slope_ns: float
     naive_slope_ns: float
@@ -125,6 +129,14 @@ class ExerciseReport(_Strict):
     tests: list[VerdictReport] = Field(min_length=1)
 
 
+class StoppedAt(_Strict):
+    """The test a Ctrl-C stopped."""
+
+    exercise: str
+    test: str
+    seconds: float = Field(ge=0, description="how long it had been running")
+
+
 class CheckReport(_Strict):
     """The machine-readable report of `attnquiz check`. Fields are only ever added within a schema_version;
     messages, titles and hints are in the interface language named by `language`."""
@@ -152,6 +164,11 @@ class CheckReport(_Strict):
         default="rlimits", description="what bounded the solution's processes (docs/checker.md): cgroup (one cgroup "
                                        "for all of them: memory, processes, CPU time together) or rlimits (each "
                                        "process on its own)")
+
+    interrupted: bool = Field(default=False, description="Ctrl-C stopped the check: exercises holds only the tests "
+                                                        "that finished, and passed is false")
+    stopped: StoppedAt | None = Field(default=None, description="when interrupted, the test that was running (null: "
+                                                               "between tests)")
 
     def dump(self) -> str:
         """The JSON text: UTF-8 as is, two-space indent, no NaN."""

@@ -13,14 +13,14 @@ import secrets
 import tempfile
 import time
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from quiz.check import CALL_TIMEOUT, ISOLATION
-from quiz.check.verdicts import CheckResult, LoadProblem, Status, Verdict
+from quiz.check.verdicts import CheckResult, LoadProblem, Status, Stopped, Verdict
 from quiz.i18n import current_language, t
 
 if TYPE_CHECKING:
@@ -106,13 +106,22 @@ def run_check(path: str | Path, options: CheckOptions = CheckOptions(), registry
             return result
         trusted = TrustedChild(stack, trusted_text, level, options.timeout)
 
+        exercise, since = None, time.perf_counter()
         try:
             for exercise in chosen:
                 tolerance = {**registry.tolerance, **exercise.tolerance}
-                result.tests += run_exercise(exercise, sandbox, seed, Path(path), options.timeout, trusted, tolerance,
-                                             registry.protected())
+                since = time.perf_counter()
+                for verdict in run_exercise(exercise, sandbox, seed, Path(path), options.timeout, trusted, tolerance,
+                                            registry.protected()):
+                    result.tests.append(verdict)
+                    since = time.perf_counter()
         except KeyboardInterrupt:  # keep the tests that finished; the caller shows them, then stops
             result.interrupted = True
+            if exercise is not None:  # the tests run in order: the first one without a verdict was running
+                done = {verdict.test for verdict in result.for_exercise(exercise.id)}
+                running = next((test.id for test in exercise.spec.tests if test.id not in done), None)
+                if running is not None:
+                    result.stopped = Stopped(exercise.id, running, time.perf_counter() - since)
         result.output = sandbox.output
     result.seconds = time.perf_counter() - started
     return result
@@ -146,9 +155,10 @@ def _rng_for(seed: int, exercise: str, test: str) -> Any:
 
 def run_exercise(exercise: Exercise, sandbox: Sandbox, seed: int, source: Path, timeout: float,
                  trusted: Callable[[], Sandbox], tolerance: Mapping[str, Tolerance],
-                 protected: tuple[Path, ...] = ()) -> list[Verdict]:
-    """Run every test of one exercise. After a crash or timeout the child is restarted and the remaining tests
-    run; a second one in the same exercise (at most RESTARTS restarts for the rest of it) skips what is left."""
+                 protected: tuple[Path, ...] = ()) -> Iterator[Verdict]:
+    """Run every test of one exercise, in the spec's order, yielding each verdict as it is found (so a Ctrl-C keeps
+    the ones before it). After a crash or timeout the child is restarted and the remaining tests run; a second one
+    in the same exercise (at most RESTARTS restarts for the rest of it) skips what is left."""
     from quiz.check.sandbox import CallError, SandboxFailure, SolutionLoadError
     from quiz.check.unit import SOFT_MISTAKES, Context, OutOfTime, Wrong
 
@@ -161,21 +171,25 @@ def run_exercise(exercise: Exercise, sandbox: Sandbox, seed: int, source: Path, 
 
     if spec.name not in sandbox.info.defined:
         message = t("check.not_defined", name=spec.name)
-        return [verdict(test.id, Status.NOT_ATTEMPTED, message) for test in spec.tests]
+        yield from (verdict(test.id, Status.NOT_ATTEMPTED, message) for test in spec.tests)
+        return
     verdicts: list[Verdict] = []
     blocked = ""  # why the remaining tests are skipped
     failures = 0  # of the solution's process in this exercise
     for test in spec.tests:
         if blocked:
             verdicts.append(verdict(test.id, Status.SKIPPED, blocked))
+            yield verdicts[-1]
             continue
         informational = False
         if test.gated and any(v.status is not Status.PASSED for v in verdicts):
             if all(v.status is Status.NOT_IMPLEMENTED for v in verdicts):
                 verdicts.append(verdict(test.id, Status.NOT_IMPLEMENTED, t("check.not_implemented")))
+                yield verdicts[-1]
                 continue
             if not all(v.status is Status.PASSED or v.diagnosis in SOFT_MISTAKES for v in verdicts):
                 verdicts.append(verdict(test.id, Status.SKIPPED, t("check.gated")))
+                yield verdicts[-1]
                 continue
             informational = True  # only a dtype or precision problem so far: the figures are still worth showing
         ctx = Context(exercise, sandbox, _rng_for(seed, spec.id, test.id), tolerance, source, timeout, trusted,
@@ -192,6 +206,7 @@ def run_exercise(exercise: Exercise, sandbox: Sandbox, seed: int, source: Path, 
                                  speed=wrong.speed, memory=wrong.memory, diagnosis=wrong.diagnosis) if figures
                          else verdict(test.id, Status.SKIPPED, t("check.gated")))
                 verdicts.append(replace(found, seconds=time.perf_counter() - start))
+                yield verdicts[-1]
                 continue
             found = verdict(test.id, Status.FAILED, wrong.message, mismatch=wrong.mismatch,
                             diagnosis=wrong.diagnosis, speed=wrong.speed, memory=wrong.memory)
@@ -214,4 +229,4 @@ def run_exercise(exercise: Exercise, sandbox: Sandbox, seed: int, source: Path, 
             except (SandboxFailure, SolutionLoadError) as again:
                 blocked = t("check.no_restart", message=getattr(again, "message", str(again)))
         verdicts.append(replace(found, seconds=time.perf_counter() - start))
-    return verdicts
+        yield verdicts[-1]

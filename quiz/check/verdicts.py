@@ -128,6 +128,15 @@ class LoadProblem:
     detail: str = ""  # the source line with a caret, when known
 
 
+@dataclass(frozen=True)
+class Stopped:
+    """The test a Ctrl-C stopped: it had not finished, and nothing after it ran."""
+
+    exercise: str
+    test: str
+    seconds: float  # how long it had been running
+
+
 @dataclass
 class CheckResult:
     solution: str
@@ -137,6 +146,7 @@ class CheckResult:
     seconds: float = 0.0
     output: str = ""  # what the solution printed (capped), shown as is, never interpreted
     interrupted: bool = False  # Ctrl-C: `tests` holds the ones that finished before it
+    stopped: Stopped | None = None  # when interrupted, the test that was running (None: between tests)
     specs: dict[str, ExerciseSpec] = field(default_factory=dict)  # the exercises checked: titles, labels, hints
     isolation: str = "process"  # the sandbox's isolation level: strict, uid or process (quiz/check/isolation.py)
     limits: str = "rlimits"  # what bounded the solution's processes: "cgroup" (all together) or "rlimits" (each)
@@ -162,9 +172,10 @@ class CheckResult:
     @property
     def passed(self) -> bool:
         """Every test of every attempted exercise passed (a NotImplementedError in an attempted exercise is
-        not a pass), and at least one exercise was attempted; with require_all, every exercise was."""
+        not a pass), and at least one exercise was attempted; with require_all, every exercise was. An interrupted
+        check did not pass."""
         attempted = self.attempted_exercises()
-        if not attempted or (self.require_all and len(attempted) != len(self.exercise_names())):
+        if self.interrupted or not attempted or (self.require_all and len(attempted) != len(self.exercise_names())):
             return False
         return all(verdict.status is Status.PASSED for verdict in self.attempted)
 

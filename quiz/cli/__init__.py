@@ -9,7 +9,8 @@ The root group is also where a run begins and ends, once for every command:
 - Ctrl-C and end of input end every command the same way: "Interrupted." on stderr and exit
   status 130, never click's "Aborted!" or a traceback. A command that must keep something
   first (the quiz its summary, `check` the tests already run, `grade` its journal) saves it
-  and lets the interrupt go on up to here.
+  and lets the interrupt go on up to here; one that raises ``KeyboardInterrupt(message)`` has
+  that line printed instead of "Interrupted." (`check`: the test it stopped in).
 """
 
 from __future__ import annotations
@@ -111,10 +112,12 @@ class RootGroup(click.Group):
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
             status = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except (KeyboardInterrupt, EOFError, click.exceptions.Abort):
+        except (KeyboardInterrupt, EOFError, click.exceptions.Abort) as stop:
             from quiz.i18n import t
 
-            click.echo(t("interrupted"), err=True)
+            cause = stop.__cause__ if isinstance(stop, click.exceptions.Abort) else stop  # click wraps it in Abort
+            said = str(cause) if isinstance(cause, KeyboardInterrupt) else ""  # a command may say what it stopped
+            click.echo(said or t("interrupted"), err=True)
             sys.exit(ExitStatus.INTERRUPTED)
         except click.ClickException as exc:
             exc.show()

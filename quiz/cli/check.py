@@ -133,9 +133,10 @@ def check_and_print(solution: Path, options: CheckOptions, registry: Registry, o
     else:
         run = run_context()
         click.echo(render_table(result, width=run.width, color=run.color), nl=False)
-    if result.interrupted:  # the tests that finished are shown; the root command ends the run
-        click.echo(t("check.partial", count=len(result.tests)), err=True)
-        raise KeyboardInterrupt
+    if result.interrupted:  # the tests that finished are shown; the root command ends the run with this line
+        from quiz.check.report import interrupted_text
+
+        raise KeyboardInterrupt(interrupted_text(result))
     return result.exit_status
 
 

@@ -146,6 +146,7 @@ def test_json_follows_the_documented_schema() -> None:
     speed = next(e for e in data["exercises"] if e["name"] == "decode_step")["tests"][0]["speed"]
     assert speed["user_speedup"] == pytest.approx(8.0) and speed["chunk"] == 8 and speed["clock"] == "cpu"
     assert len(speed["series"]["naive"]) == len(SERIES) and speed["series"]["user"][0] == {"position": 3.0, "us": 150.0}
+    assert speed["grows"] is False and data["interrupted"] is False and data["stopped"] is None
     assert json.loads(render_json(data)) == data  # strict JSON: no NaN or Infinity
 
 
@@ -212,3 +213,13 @@ def test_the_report_model_refuses_what_the_schema_refuses() -> None:
             CheckReport.model_validate(broken)
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.Draft202012Validator(SCHEMA).validate(broken)
+
+
+def test_json_says_when_a_passing_cache_grows() -> None:
+    from dataclasses import replace
+
+    result = CheckResult("s.py", 1, [Verdict("decode_step", "speed", Status.PASSED, 8, 8,
+                                             speed=replace(SPEED, grows=True))], specs=builtin().specs())
+    data = to_json(result)
+    jsonschema.Draft202012Validator(SCHEMA).validate(data)
+    assert data["exercises"][0]["tests"][0]["speed"]["grows"] is True

@@ -184,8 +184,97 @@ def test_ctrl_c_during_check_shows_the_tests_that_finished_then_exits_130(monkey
     assert result.exit_code == 130
     assert "softmax" in result.stdout and "causal_mask" not in result.stdout  # the finished tests are shown
     assert result.stdout.count("passed ") == 7
-    assert [line for line in result.stderr.splitlines() if line] == ["Stopped early: only the 7 tests above ran; the rest did not.",
-                                                  "Interrupted."]
+    assert "Score so far 10/10 (7 passed)" in result.stdout and "Nothing attempted" not in result.stdout
+    assert [line for line in result.stderr.splitlines() if line] == [
+        "Interrupted during causal_mask, test 'square (lk defaults to lq)', after 0.0 s; only the 7 tests above "
+        "finished."]
+
+
+LOOPS = '''import numpy as np
+
+
+def softmax(x, axis=-1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def causal_mask(lq, lk=None):
+    if lk is not None and lk != lq:  # loops on the test with fewer queries than keys
+        while True:
+            pass
+    return np.tril(np.ones((lq, lq), dtype=bool))
+'''
+
+
+def _cpu_of_descendants(pid: int) -> float:
+    """The most CPU time (s) any one descendant of `pid` has used, read from /proc."""
+    import os
+
+    parents, cpu = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    mine = {pid}
+    for _ in range(10):  # the sandbox's child sits a few generations down (bwrap)
+        mine |= {child for child, parent in parents.items() if parent in mine}
+    return max((cpu[p] for p in mine - {pid} if p in cpu), default=0.0)
+
+
+@pytest.mark.parametrize(("exercises", "watch", "lang", "said", "shown", "not_shown"), [
+    (["softmax"], False, "en", "Interrupted during softmax, test 'random float64', after ", [],
+     ["Score", "Nothing attempted", "()"]),
+    (["softmax", "causal_mask"], False, "en",
+     "Interrupted during causal_mask, test 'fewer queries than keys', after ",
+     ["softmax  Numerically stable softmax  10/10", "causal_mask  Causal mask  3/10",
+      "Score so far 13/13 (8 passed)", "the check did not finish"], ["Nothing attempted"]),
+    (["softmax", "causal_mask"], True, "en",
+     "Interrupted during causal_mask, test 'fewer queries than keys', after ",
+     ["Score so far 13/13 (8 passed)"], ["Nothing attempted"]),
+    (["softmax", "causal_mask"], False, "zh", "在 causal_mask 的测试“查询少于键”运行 ",
+     ["目前得分 13/13（8 个通过）", "检查没有完成"], ["还没有完成任何练习"]),
+], ids=["nothing-finished", "some-finished", "watch", "zh"])
+def test_ctrl_c_in_a_terminal_says_which_test_it_stopped(tmp_path: Path, exercises: list[str], watch: bool,
+                                                        lang: str, said: str, shown: list[str],
+                                                        not_shown: list[str]) -> None:
+    """A real Ctrl-C (SIGINT to the terminal's process group) while the solution loops in a test: the tests that
+    finished are shown, the last line names the test that was running, and the exit status is 130."""
+    import os
+    import signal
+    import time
+
+    import pexpect
+
+    solution = tmp_path / "loops.py"
+    solution.write_text(LOOPS if len(exercises) > 1 else "def softmax(x, axis=-1):\n    while True:\n        pass\n",
+                        encoding="utf-8")
+    args = ["-m", "quiz", "check", str(solution), "--seed", "1", "--timeout", "60", "--no-record", "--lang", lang,
+            *[arg for name in exercises for arg in ("--exercise", name)], *(["--watch"] if watch else [])]
+    child = pexpect.spawn(sys.executable, args, env=subprocess_env(NO_COLOR="1"), encoding="utf-8", timeout=60,
+                          dimensions=(24, 200))
+    try:
+        end = time.monotonic() + 60
+        while _cpu_of_descendants(child.pid) < 1.0:  # the solution is in its endless loop
+            assert time.monotonic() < end and child.isalive(), child.read_nonblocking(10000, timeout=0)
+            time.sleep(0.2)
+        os.killpg(os.getpgid(child.pid), signal.SIGINT)  # what the terminal does on Ctrl-C
+        child.expect(pexpect.EOF)
+        output = child.before
+    finally:
+        child.close()
+    assert child.exitstatus == ExitStatus.INTERRUPTED == 130, output
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert lines[-1].startswith(said) and lines[-1].endswith("finished." if lang == "en" else "。"), lines[-3:]
+    assert "Interrupted." not in output and "已中断。" not in output and "Traceback" not in output
+    for text in shown:
+        assert text in output
+    for text in not_shown:
+        assert text not in output
 
 
 def test_require_all_fails_when_an_exercise_is_not_attempted(tmp_path: Path) -> None:
@@ -195,3 +284,48 @@ def test_require_all_fails_when_an_exercise_is_not_attempted(tmp_path: Path) -> 
     names = ["--exercise", "softmax", "--exercise", "causal_mask"]
     assert _run("check", str(only), *names).returncode == ExitStatus.OK  # causal_mask not attempted: not a failure
     assert _run("check", str(only), *names, "--require-all").returncode == ExitStatus.FAILURE
+
+
+def test_ctrl_c_with_json_says_interrupted_and_which_test_stopped(tmp_path: Path) -> None:
+    """--format json, interrupted for real: the report holds the tests that finished, passed is false,
+    interrupted and stopped say where it stopped (the schema's fields), and the process exits 130."""
+    import os
+    import signal
+    import time
+
+    solution = tmp_path / "loops.py"
+    solution.write_text(LOOPS, encoding="utf-8")
+    with subprocess.Popen([sys.executable, "-m", "quiz", "check", str(solution), "--format", "json", "--no-record",
+                           "--timeout", "60", "--exercise", "softmax", "--exercise", "causal_mask"],
+                          env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          start_new_session=True) as proc:
+        end = time.monotonic() + 60
+        while _cpu_of_descendants(proc.pid) < 1.0:
+            assert time.monotonic() < end and proc.poll() is None, "the solution never started looping"
+            time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    report = json.loads(out)
+    jsonschema.Draft202012Validator(SCHEMA).validate(report)
+    assert report["interrupted"] is True and report["passed"] is False
+    assert report["stopped"]["exercise"] == "causal_mask" and report["stopped"]["test"] == "decode_offset"
+    assert report["stopped"]["seconds"] > 0.5
+    assert [(e["name"], len(e["tests"])) for e in report["exercises"]] == [("softmax", 7), ("causal_mask", 1)]
+    assert err.strip().splitlines()[-1].startswith("Interrupted during causal_mask, test 'fewer queries than keys'")
+
+
+@pytest.mark.slow
+def test_json_of_a_copying_cache_says_it_grows() -> None:
+    """np.concatenate every step: a cache, it passes, and the JSON report says its time per step grows (the
+    table's "grows with the length" line), where the worked cache's does not."""
+    reports = {}
+    for name, path in (("concat", GALLERY / "good_concat_cache.py"), ("worked", REPO / "solutions" / "attention.py")):
+        done = _run("check", str(path), "--exercise", "decode_step", "--seed", "3", "--format", "json", "--no-record")
+        assert done.returncode == 0, done.stdout + done.stderr
+        reports[name] = json.loads(done.stdout)
+        jsonschema.Draft202012Validator(SCHEMA).validate(reports[name])
+    speed = {name: next(t for t in report["exercises"][0]["tests"] if t["name"] == "speed")["speed"]
+             for name, report in reports.items()}
+    assert speed["concat"]["grows"] is True and speed["concat"]["recomputes"] is False
+    assert speed["worked"]["grows"] is False
