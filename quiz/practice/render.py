@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 PLAIN_WIDTH = 160
 RATING_KEYS = {Rating.AGAIN: "rating.again", Rating.HARD: "rating.hard", Rating.GOOD: "rating.good",
                Rating.EASY: "rating.easy"}
+RATING_NAMES = {Rating.AGAIN: "rating_name.again", Rating.HARD: "rating_name.hard", Rating.GOOD: "rating_name.good",
+                Rating.EASY: "rating_name.easy"}
 
 
 def make_console(plain: bool, file: IO[str] | None = None, width: int | None = None) -> Console:

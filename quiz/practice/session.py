@@ -133,6 +133,8 @@ class Outcome:
     seconds: float = 0.0
     repeats_left: int = 0
     """Repeats of missed questions still queued when the session stopped early."""
+    rated_for_you: Result | None = None
+    """The open answer whose self-rating Ctrl-C interrupted: saved, rated by its key points."""
 
     @property
     def first_answers(self) -> list[Result]:
@@ -298,6 +300,7 @@ def run(
             done = position
             cards[item.key] = result.card
             if stopped:  # Ctrl-C at the self-rating: the answer is kept, rated by its key points
+                outcome.rated_for_you = result
                 raise stopped[0]
             if mode != "exam":
                 ui.feedback(result)

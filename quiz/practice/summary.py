@@ -46,6 +46,8 @@ class Summary:
     """(missed questions answered right later in the session, missed questions), when relearning."""
     repeats_left: int = 0
     """Repeats of missed questions not asked when the session stopped early."""
+    rated_for_you: tuple[str, int, int] | None = None
+    """(rating name, key points found, key points) of the open answer whose self-rating Ctrl-C interrupted."""
 
     @property
     def percent(self) -> int:
@@ -75,7 +77,15 @@ def summarize(outcome: Outcome, next_due: datetime | None, lang: str) -> Summary
         timed_out=outcome.timed_out,
         relearned=outcome.relearned if any(r.relearning for r in outcome.results) else (0, 0),
         repeats_left=outcome.repeats_left,
+        rated_for_you=_rated_for_you(outcome),
     )
+
+
+def _rated_for_you(outcome: Outcome) -> tuple[str, int, int] | None:
+    result = outcome.rated_for_you
+    if result is None:
+        return None
+    return t(render.RATING_NAMES[result.rating]), sum(result.grade.covered), len(result.grade.covered)
 
 
 def duration(seconds: float) -> str:
@@ -133,6 +143,9 @@ def render_summary(console: Console, summary: Summary, now: datetime, plain: boo
                     "yellow")
     elif summary.timed_out:
         render.line(console, t("summary.timed_out", answered=summary.answered, planned=summary.planned), "yellow")
+    if summary.rated_for_you is not None:
+        rating, found, total = summary.rated_for_you
+        render.line(console, t("summary.rated_for_you", rating=rating, found=found, total=total), "yellow")
     if summary.answered:
         render.line(console, t("summary.score", correct=summary.correct, answered=summary.answered,
                                percent=summary.percent), "bold")

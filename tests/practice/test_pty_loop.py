@@ -49,6 +49,11 @@ def _right_is_second() -> bool:
     return item.question.choices[item.choice_order[1]].correct
 
 
+def _words(text: str) -> str:
+    """A pattern for `text` however the terminal wrapped it."""
+    return r"\s+".join(re.escape(word) for word in text.split())
+
+
 def _screen_words(text: str) -> list[str]:
     return ANSI.sub("", text).split()
 
@@ -126,11 +131,43 @@ def test_ctrl_c_at_the_self_rating_keeps_the_open_answer(tmp_path: Path) -> None
     child.expect("How well did you know it")
     child.send(CTRL_C)
     child.expect("Stopped early")
+    child.expect(_words("Your last answer is saved, rated Hard by its key points (1 of 2 found): you stopped at its "
+                        "self-rating."))
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 130
     open_rows = [row for row in _rows(tmp_path) if row[0] == "fx-mask"]
     assert open_rows == [("fx-mask", '"no peeking at future tokens"', 1, 2)]  # 1 of 2 key points: Hard
+
+
+def test_ctrl_c_at_the_self_rating_in_chinese_says_the_answer_was_rated_by_its_key_points(tmp_path: Path) -> None:
+    child = _spawn(tmp_path, "--question", "fx-mask", "--lang", "zh", bank=BASICS)
+    child.expect("按 Esc 再按回车")
+    child.send("为了让注意力更快")  # no key point: rated Again by its key points
+    child.send(ESC)
+    child.send("\r")
+    child.expect("你掌握得怎么样")
+    child.send(CTRL_C)
+    child.expect("最后一道问答题的答案已保存：你在自评时结束了，按要点覆盖（找到 0/2 个）评为“重来”。")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert _rows(tmp_path) == [("fx-mask", '"为了让注意力更快"', 0, 1)]
+
+
+def test_a_finished_open_answer_does_not_claim_it_was_rated_for_you(tmp_path: Path) -> None:
+    child = _spawn(tmp_path, "--question", "fx-mask", "--no-pause", bank=BASICS)
+    child.expect("submit with Esc then Enter")
+    child.send("no peeking at future tokens, as in generation")
+    child.send(ESC)
+    child.send("\r")
+    child.expect("How well did you know it")
+    child.send("\r")  # the pointer starts on Good (2 of 2)
+    child.expect("Summary")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert "rated Good by its key points" not in child.before and "by its key points" not in child.before
+    assert _rows(tmp_path) == [("fx-mask", '"no peeking at future tokens, as in generation"', 1, 3)]
 
 
 def _screen(transcript: str, columns: int = 100) -> list[str]:
