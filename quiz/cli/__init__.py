@@ -59,7 +59,7 @@ SHORT_HELP = {
     "check": "Check your NumPy attention and KV-cache code in a sandbox against hidden reference tests.",
     "new": "Write a starter solution file with every function to implement.",
     "exercises": "List every code exercise with its topic, difficulty, your status, best score and speedup, and what is next.",
-    "hint": "Show a hint for a code exercise, one level at a time (the next unread one by default).",
+    "hint": "Show a hint for a code exercise, one level at a time (no EXERCISE: the one your last check stopped at).",
     "solution": "Show the worked solution of an exercise once your check has passed it (before that, asks first).",
     "grade": "Check a folder of submissions (one NAME.py or NAME/ per student) and write the grades to CSV and JSON.",
     "autograder": "Write a course's autograder for Gradescope (a zip) or GitHub Classroom (a workflow).",

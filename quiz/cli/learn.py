@@ -15,16 +15,40 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.argument("exercise", shell_complete=complete.exercises)
+@click.argument("exercise", required=False, shell_complete=complete.exercises)
 @click.option("--level", type=click.IntRange(min=1), metavar="N",
               help="Show this level (default: the next one you have not read).")
 @bank_option
 @lang_option
-def hint(exercise: str, level: int | None, banks: tuple[str, ...]) -> None:
-    """Show a hint for a code exercise, one level at a time (the next unread one by default)."""
+def hint(exercise: str | None, level: int | None, banks: tuple[str, ...]) -> None:
+    """Show a hint for a code exercise, one level at a time (no EXERCISE: the one your last check stopped at)."""
     from quiz.check.registry import for_banks
 
-    show_hint(for_banks(banks), exercise, level, banks=banks)
+    registry = for_banks(banks)
+    if exercise is None:
+        exercise = current_exercise(registry, banks)
+    show_hint(registry, exercise, level, banks=banks)
+
+
+def current_exercise(registry: Registry, banks: tuple[str, ...] = ()) -> str:
+    """The exercise `attnquiz hint` means without a name, as rustlings' hint does: the first the last
+    recorded check did not pass, else what `attnquiz exercises` says is next; says which on a line first."""
+    from quiz.check.listing import exercise_rows
+    from quiz.check.starter import command
+    from quiz.cli.practice import open_store
+    from quiz.i18n import t
+    from quiz.practice import exercises as progress
+
+    run = run_context()
+    order = [row.id for row in exercise_rows(registry, run.lang)]
+    with open_store() as store:
+        last = [name for name, status in store.last_check() if status != "passed" and name in registry]
+        known = store.exercise_progress()
+    chosen, why = (last[0], "hint.chosen_last_check") if last else (progress.next_exercise(order, known), "hint.chosen_next")
+    if chosen is None:
+        raise AttnquizError(t("hint.all_passed", command=command("hint", "EXERCISE", banks=banks)))
+    click.echo(t(why, exercise=chosen, command=command("hint", "EXERCISE", banks=banks)))
+    return chosen
 
 
 def show_hint(registry: Registry, exercise: str, level: int | None = None, more: str = "hint.more",
@@ -32,6 +56,7 @@ def show_hint(registry: Registry, exercise: str, level: int | None = None, more:
     """Print one hint level of `exercise` (the next unread one by default) and remember it was read;
     `more` is the line saying how to get the next level (`attnquiz hint`, with the `banks` given, or h in
     watch mode)."""
+    from quiz.check.registry import builtin
     from quiz.check.starter import command
     from quiz.cli.practice import open_store
     from quiz.i18n import t
@@ -54,6 +79,11 @@ def show_hint(registry: Registry, exercise: str, level: int | None = None, more:
     click.echo(wrap(spec.hints[chosen - 1](run.lang), run.width, 0))
     if chosen < len(spec.hints):
         click.echo(t(more, command=command("hint", exercise, banks=banks)))
+    elif exercise in builtin():  # the last level: what is left is the worked solution
+        click.echo(wrap(t("hint.last", count=len(spec.hints), command=command("solution", exercise, banks=banks)),
+                        run.width, 0))
+    else:
+        click.echo(wrap(t("hint.last_hidden", count=len(spec.hints)), run.width, 0))
 
 
 @click.command()

@@ -333,6 +333,12 @@ class Store:
         self.conn.execute("INSERT INTO exercise_events (exercise, kind, level, at) VALUES (?, ?, ?, ?)",
                           (exercise, kind, level, _iso(now)))
 
+    def last_check(self) -> list[tuple[str, str]]:
+        """(exercise, status) of each exercise the most recent recorded check attempted, in its order."""
+        return [(r[0], r[1]) for r in self.conn.execute(
+            "SELECT exercise, status FROM exercise_checks WHERE checked_at = (SELECT MAX(checked_at)"
+            " FROM exercise_checks) ORDER BY id")]
+
     def exercise_progress(self) -> dict[str, ExerciseProgress]:
         """Every exercise with a check or an event: its status, best score and speedup, hints, give-ups."""
         found: dict[str, ExerciseProgress] = {}

@@ -35,10 +35,40 @@ def test_hints_come_one_level_at_a_time_and_are_remembered() -> None:
     assert _run("hint", "softmax").output.startswith("Hint 3 of 3")
     last = _run("hint", "softmax")
     assert last.output.startswith("Hint 3 of 3") and "again for the next level" not in last.output
+    assert " ".join(last.output.split()).endswith(
+        "That was the last hint (3 levels in all). Still stuck? `attnquiz solution softmax` shows the worked "
+        "solution (before your check passes, that counts as giving up).")
     assert _run("hint", "softmax", "--level", "1").output.startswith("Hint 1 of 3")
     assert _progress()["softmax"].hints_read == 3
     chinese = _run("hint", "causal_mask", "--lang", "zh")
     assert chinese.output.startswith("causal_mask 的提示（第 1/3 级）：\n查询 i 的绝对位置")
+
+
+def test_hint_without_a_name_is_for_the_exercise_the_last_check_did_not_pass(tmp_path: Path) -> None:
+    fresh = _run("hint")
+    assert fresh.exit_code == 0, fresh.output
+    assert fresh.output.startswith("softmax: the next exercise to do (name another: `attnquiz hint EXERCISE`).\n"
+                                   "Hint 1 of 3 for softmax:\n")
+    wrong = tmp_path / "wrong.py"
+    wrong.write_text(SOFTMAX + "\ndef causal_mask(n):\n    return np.ones((n, n), dtype=bool)\n", encoding="utf-8")
+    assert _run("check", "--seed", "1", "--exercise", "softmax", "--exercise", "causal_mask", str(wrong)).exit_code == 1
+    stopped = _run("hint", "--lang", "zh")
+    assert stopped.output.startswith("causal_mask：你上次的检查没有通过它（看别的练习：`attnquiz hint EXERCISE`）。\n"
+                                     "causal_mask 的提示（第 1/3 级）：")
+    last = _run("hint", "--bank", str(COURSE), "rms_norm", "--level", "2")
+    assert " ".join(last.output.split()).endswith(
+        "That was the last hint (2 levels in all). This exercise comes from a bank: its reference is the "
+        "instructor's and is not shown.")
+    with Store(data_path("database")) as store:  # every exercise passed: nothing to guess
+        from quiz.check.registry import builtin
+
+        store.conn.executemany("INSERT INTO exercise_checks (exercise, solution, status, score, max_score, seconds,"
+                               " checked_at) VALUES (?, 's.py', 'passed', 1, 1, 0, '2030-01-01T00:00:00+00:00')",
+                               [(exercise.id,) for exercise in builtin()])
+    done = _run("hint")
+    assert done.exit_code == 2 and done.output == (
+        "Error: every exercise has passed: name the one you want a hint for (`attnquiz hint EXERCISE`; "
+        "`attnquiz exercises` lists them)\n")
 
 
 def test_bad_hint_requests_are_one_line_each() -> None:
