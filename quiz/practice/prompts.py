@@ -29,7 +29,7 @@ from quiz.practice import code, feedback, question_types, render
 from quiz.practice.code import CodeCheck
 from quiz.practice.marking import Grade
 from quiz.practice.question_types import Answer, Validator
-from quiz.practice.scheduler import Rating, coverage_rating
+from quiz.practice.scheduler import Rating, coverage_rating, doubtful_rating
 from quiz.practice.session import Item, Result, TimeUp
 
 if TYPE_CHECKING:
@@ -115,9 +115,20 @@ class _QuizUI:
         return self.hint is not None and text.strip() in ("?", "？")
 
     def rate(self, item: Item, text: str, grade: Grade) -> Rating:
+        """The learner's rating, the menu starting on the key points' one; a rating that contradicts the
+        marking (scheduler.doubtful_rating) is asked about once: no goes back to the menu."""
         render.open_reference(self.console, item, grade, self.lang, self.plain)
-        suggested = RATINGS.index(coverage_rating(sum(grade.covered), len(grade.covered)))
-        return RATINGS[self.select([t(render.RATING_KEYS[r]) for r in RATINGS], t("prompt.rate"), suggested)]
+        found, total = sum(grade.covered), len(grade.covered)
+        suggested = RATINGS.index(coverage_rating(found, total))
+        while True:
+            rating = RATINGS[self.select([t(render.RATING_KEYS[r]) for r in RATINGS], t("prompt.rate"), suggested)]
+            if not doubtful_rating(rating, found, total):
+                return rating
+            name = t(render.RATING_NAMES[rating])
+            doubt = (t("prompt.rate_empty", rating=name) if not text.strip()
+                     else t("prompt.rate_doubtful", rating=name, found=found, total=total))
+            if self.confirm(doubt):
+                return rating
 
     def feedback(self, result: Result) -> None:
         feedback.feedback(self.console, result, self.lang, self.plain)

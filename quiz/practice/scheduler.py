@@ -82,6 +82,18 @@ def coverage_rating(covered: int, total: int) -> Rating:
     return Rating.HARD if share >= 0.5 else Rating.AGAIN
 
 
+DOUBTFUL_STEPS = 2
+"""A self-rating this many steps above the key-point rating is asked about once (see doubtful_rating)."""
+
+
+def doubtful_rating(rating: Rating, covered: int, total: int) -> bool:
+    """Whether a self-rating contradicts the marking: DOUBTFUL_STEPS or more above `coverage_rating`
+    (Good or Easy with under half the key points found, Easy with half or more but not all). Anki trusts
+    the rating alone; attnquiz has marked the answer, so it asks once, and a yes keeps the rating: the
+    key-point marker can miss a right answer put in other words."""
+    return rating - coverage_rating(covered, total) >= DOUBTFUL_STEPS
+
+
 @functools.cache
 def _fsrs_scheduler(parameters: tuple[float, ...], desired_retention: float, maximum_interval: int,
                     learning_steps: tuple[timedelta, ...], relearning_steps: tuple[timedelta, ...]):  # noqa: ANN202

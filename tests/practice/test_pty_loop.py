@@ -260,3 +260,60 @@ def test_give_up_in_the_code_loop_asks_first_and_ctrl_c_at_its_repeat_is_not_sto
     assert "Stopped early" not in ANSI.sub("", child.before)
     assert child.exitstatus == 130
     assert _rows(tmp_path / "home") == [("fx-softmax-code", "false", 0, 1)]
+
+
+def test_easy_for_an_answer_with_no_key_point_is_asked_about_and_no_goes_back_to_the_rating(tmp_path: Path) -> None:
+    child = _spawn(tmp_path, "--question", "fx-mask", "--no-pause", bank=BASICS)
+    child.expect("submit with Esc then Enter")
+    child.send("To make attention faster.")
+    child.send(ESC)
+    child.send("\r")
+    child.expect(r"Key points \(0 of 2 found in your answer\)")
+    child.expect("How well did you know it")
+    child.send(DOWN * 3 + "\r")  # from Again (what 0 of 2 suggests) down to Easy
+    child.expect(_words("0 of 2 key points found in your answer. Rate it Easy anyway?"))
+    child.expect(r"\(y/N\)")
+    child.send("\r")  # Enter: no, back to the menu
+    child.expect("How well did you know it")
+    child.send(DOWN + "\r")  # Hard: one step above the suggestion, taken as given
+    child.expect("You rated it: Hard")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert _rows(tmp_path) == [("fx-mask", '"To make attention faster."', 1, 2)]
+
+
+def test_a_doubtful_rating_confirmed_is_kept_in_plain_chinese_and_an_empty_answer_says_so(tmp_path: Path) -> None:
+    env = subprocess_env(ATTNQUIZ_HOME=str(tmp_path), NO_COLOR="1")
+    child = pexpect.spawn(sys.executable, ["-m", "quiz", "start", "--no-builtin", "--bank", str(BASICS), "--plain",
+                                           "--question", "fx-mask", "--lang", "zh"],
+                          env=env, encoding="utf-8", timeout=30, dimensions=(40, 100))
+    child.expect("以空行或只有一个 '.' 的行结束")
+    child.sendline("为了让注意力更快。")
+    child.sendline("")
+    child.expect("你掌握得怎么样")
+    child.expect("：")
+    child.sendline("4")
+    child.expect(r"你的答案只提到 0/2 个要点。仍然评为“简单”吗？ \[y/N\]")
+    child.sendline("y")
+    child.expect("你的自评：简单")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    child = pexpect.spawn(sys.executable, ["-m", "quiz", "start", "--no-builtin", "--bank", str(BASICS), "--plain",
+                                           "--question", "fx-mask", "--no-relearn"],
+                          env=env, encoding="utf-8", timeout=30, dimensions=(40, 100))
+    child.expect("finish with an empty line")
+    child.sendline("")
+    child.expect("How well did you know it")
+    child.expect(": ")
+    child.sendline("3")
+    child.expect(r"Your answer is empty. Rate it Good anyway\? \[y/N\]")
+    child.sendline("")
+    child.expect("How well did you know it")
+    child.expect(": ")
+    child.sendline("1")
+    child.expect("You rated it: Again")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert [row[3] for row in _rows(tmp_path)] == [4, 1]

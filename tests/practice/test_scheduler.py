@@ -173,3 +173,18 @@ def test_retrievability_falls_within_the_day_of_a_review() -> None:
     assert ours.get_card_retrievability(_fsrs_card(failed), hour_later) == 1.0  # what we no longer show
     later = scheduler.retrievability(failed, hour_later + timedelta(hours=5))
     assert later < recall
+
+
+@pytest.mark.parametrize(
+    ("rating", "covered", "total", "doubtful"),
+    [(Rating.EASY, 0, 4, True), (Rating.GOOD, 0, 4, True), (Rating.HARD, 0, 4, False), (Rating.AGAIN, 0, 4, False),
+     (Rating.EASY, 2, 4, True), (Rating.GOOD, 2, 4, False), (Rating.EASY, 4, 4, False), (Rating.GOOD, 1, 4, True),
+     (Rating.EASY, 0, 0, True)],
+    ids=["easy-0-of-4", "good-0-of-4", "hard-0-of-4", "again-0-of-4", "easy-half", "good-half", "easy-all",
+         "good-1-of-4", "easy-no-points"],
+)
+def test_a_self_rating_two_steps_above_the_key_points_is_doubtful(rating: Rating, covered: int, total: int,
+                                                                   doubtful: bool) -> None:
+    from quiz.practice.scheduler import doubtful_rating
+
+    assert doubtful_rating(rating, covered, total) is doubtful
