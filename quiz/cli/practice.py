@@ -124,18 +124,20 @@ def run_quiz(options: QuizOptions) -> ExitStatus:
     count = options.count or (None if options.mode == "review" else DEFAULT_COUNT)
     with open_store() as store:
         history = store.history()
-        new_limit = _new_left(store, loaded.settings.new_per_day) if options.mode == "practice" else None
+        new_limit = (_new_left(store, loaded.settings.new_per_day, {bank.id for bank, _ in questions})
+                     if options.mode == "practice" else None)
         items = session.plan(questions, history, filters, options.mode, count, options.seed, utcnow(),  # type: ignore[arg-type]
                              new_limit=new_limit)
         wanted = len(session.plan(questions, history, filters, options.mode, count, options.seed,  # type: ignore[arg-type]
                                   utcnow())) if new_limit is not None else len(items)
-        if new_limit == 0:
+        if new_limit == 0 and wanted > len(items):
             render.line(console, t("start.new_limit", limit=loaded.settings.new_per_day))
         elif items and wanted > len(items):  # the day's allowance cut the session short: say so first
             render.line(console, t("start.new_limit_cut", planned=len(items), wanted=wanted, left=new_limit,
                                    limit=loaded.settings.new_per_day), "yellow")
         if not items:
-            render.line(console, t("session.nothing_due", next=summary.next_review_line(store.next_due(), utcnow())))
+            next_due = session.next_due(questions, history, filters)  # of these questions, not of every bank's
+            render.line(console, t("session.nothing_due", next=summary.next_review_line(next_due, utcnow())))
             return ExitStatus.OK
         mode_name = t(f"mode.{options.mode}")  # mode.practice, mode.exam, mode.review
         details = t("quiz.banner_minutes", minutes=render.number(options.time_limit)) if options.time_limit else ""
@@ -155,12 +157,14 @@ def run_quiz(options: QuizOptions) -> ExitStatus:
     return ExitStatus.INTERRUPTED if outcome.interrupted else ExitStatus.OK
 
 
-def _new_left(store: Store, per_day: int) -> int:
-    """How many new questions today's allowance still has (days are local calendar days)."""
+def _new_left(store: Store, per_day: int, banks: set[str]) -> int:
+    """How many new questions today's allowance still has for the session's `banks` (days are local calendar
+    days): the allowance counts the new questions of the banks a session draws from, so a bank of one's own,
+    tried alone (--no-builtin), is not held back by the built-in questions met today."""
     from datetime import datetime
 
     midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
-    return max(0, per_day - store.new_since(midnight))
+    return max(0, per_day - store.new_since(midnight, banks))
 
 
 def _load_questions(banks: tuple[str, ...], builtin: bool) -> list[tuple[models.Bank, models.AnyQuestion]]:

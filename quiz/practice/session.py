@@ -207,6 +207,14 @@ def plan(
             for group, (bank, question) in chosen]
 
 
+def next_due(questions: Sequence[tuple[models.Bank, models.AnyQuestion]], history: dict[Key, History],
+             filters: Filters) -> datetime | None:
+    """When the first of these questions that `filters` accepts comes due (None: none has a card yet)."""
+    dues = [known.card.due for bank, question in questions if filters.accepts(question)
+            and (known := history.get((bank.id, question.id))) is not None and known.card is not None]
+    return min(dues, default=None)
+
+
 def _choice_rng(rng: random.Random, seed: int | None, bank: models.Bank, question: models.AnyQuestion) -> random.Random:
     """With a seed, each question's choices get their own stream: the same order in every session."""
     return random.Random(f"{seed}/{bank.id}/{question.id}") if seed is not None else rng

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from quiz.practice.scheduler import CardState
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Collection, Mapping, Sequence
 
     from quiz.check.verdicts import CheckResult
     from quiz.practice.session import History, Key, Result
@@ -390,10 +390,13 @@ class Store:
         return {date.fromisoformat(day): count for day, count in self.conn.execute(
             "SELECT date(answered_at, 'localtime'), COUNT(*) FROM answers GROUP BY 1")}
 
-    def new_since(self, start: datetime) -> int:
-        """How many questions were answered for the first time at or after `start`."""
-        row = self.conn.execute("SELECT COUNT(*) FROM (SELECT MIN(answered_at) AS first FROM answers"
-                                " GROUP BY bank_id, question_id) WHERE first >= ?", (_iso(start),)).fetchone()
+    def new_since(self, start: datetime, banks: Collection[str] | None = None) -> int:
+        """How many questions (of the banks with these ids, or of any) were answered for the first time at or
+        after `start`."""
+        chosen = "" if banks is None else f" WHERE bank_id IN ({', '.join('?' * len(banks))})"
+        row = self.conn.execute(f"SELECT COUNT(*) FROM (SELECT MIN(answered_at) AS first FROM answers{chosen}"
+                                " GROUP BY bank_id, question_id) WHERE first >= ?",
+                                (*(banks or ()), _iso(start))).fetchone()
         return int(row[0])
 
     def reviews(self) -> list[tuple[str, str, datetime, int, float]]:

@@ -133,7 +133,7 @@ def test_practice_uses_the_new_question_limit_and_the_learning_steps() -> None:
         conn.close()
     assert datetime.fromisoformat(due) - datetime.fromisoformat(last) == timedelta(hours=2)  # the first step
     again = CliRunner().invoke(cli, ["start", *BANK, "--seed", "1", "--tag", "pty"], input="")
-    assert "Today's 1 new question is done (the new_per_day setting)" in again.output
+    assert "Today's 1 new question is done (the new_per_day setting, counted over the banks" in again.output
     with Store(data_path("database")) as store:  # yesterday's new questions do not count against today
         fill(store, questions, 3, datetime.now(timezone.utc) - timedelta(days=2), days=1)
     settings_file().write_text("new_per_day = 3\n", encoding="utf-8")
@@ -186,3 +186,42 @@ def test_pause_comes_from_flag_env_file_default_in_a_real_terminal(file: str | N
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 130
+
+
+def test_the_day_s_new_question_allowance_counts_the_session_s_banks_so_a_new_bank_can_be_tried(
+        tmp_path: Path) -> None:
+    """An author at the limit with the built-in (here: fixture) questions tries a bank of their own alone:
+    it is asked; the exhausted banks say so with how to lift it, and their next review is their own."""
+    from click.testing import CliRunner
+
+    from quiz.cli import cli
+    from tests.cli.test_practice import BANK
+
+    settings_file().write_text('new_per_day = 1\nlearning_steps = ["2h"]\n', encoding="utf-8")
+    first = CliRunner().invoke(cli, ["start", *BANK, "--question", "fx-rows"], input="y\n")
+    assert first.exit_code == 0 and "Score: 1 of 1 right" in first.output, first.output
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("format_version: 1\nid: authors-bank\ntitle: Mine\nlanguages: [en]\ntopics: {masks: Masks}\nquestions:\n"
+                    "  - id: my-rows\n    type: truefalse\n    topic: masks\n    difficulty: 1\n"
+                    "    prompt: A causal mask hides the future.\n    answer: true\n    explanation: Position i sees up to i.\n", encoding="utf-8")
+    tried = CliRunner().invoke(cli, ["start", "--no-builtin", "--bank", str(mine)], input="y\n")
+    assert tried.exit_code == 0, tried.output
+    assert "new_per_day" not in tried.output and "Practice · 1 question" in tried.output
+    assert "Score: 1 of 1 right" in tried.output
+    held = CliRunner().invoke(cli, ["start", *BANK, "--topic", "kvcache", "--lang", "zh"], input="")
+    assert held.exit_code == 0, held.output
+    assert held.output.splitlines()[0] == (
+        "今天的 1 道新题已经做完（new_per_day 设置，按本次所用的题库计算）；明天再来，或用 "
+        "`attnquiz config set new_per_day N` 调整，或只对这一次设置 ATTNQUIZ_NEW_PER_DAY=N。")
+    # the next review of these questions (none answered yet), not fx-rows' in another topic:
+    assert held.output.splitlines()[1] == "现在没有到期要复习的题目。下次复习：暂无安排"
+    again = CliRunner().invoke(cli, ["start", *BANK, "--topic", "kvcache"], input="")
+    assert again.output.splitlines()[0] == (
+        "Today's 1 new question is done (the new_per_day setting, counted over the banks of this session); more "
+        "tomorrow, `attnquiz config set new_per_day N`, or ATTNQUIZ_NEW_PER_DAY=N for one run.")
+    assert again.output.splitlines()[1] == "Nothing is due for review now. Next review: nothing scheduled yet"
+    again_all = CliRunner().invoke(cli, ["start", *BANK, "--question", "fx-rows", "--mode", "review"], input="")
+    assert again_all.output.splitlines()[0].startswith("Nothing is due for review now. Next review: in 8 days")
+    lifted = CliRunner().invoke(cli, ["start", *BANK, "--topic", "kvcache", "-n", "1"], input="",
+                                env={"ATTNQUIZ_NEW_PER_DAY": "5"})
+    assert "Practice · 1 question" in lifted.output and "new_per_day" not in lifted.output
