@@ -10,6 +10,11 @@ failing test's details (the report `attnquiz check` prints), give up (after a ye
 implements nothing yet, or that is unchanged since the last check costs no attempt. Every
 check is saved in the exercise progress, as `attnquiz check` saves it.
 
+A question met again (due for review, or in a new session) offers the file the exercise was last
+checked in, when it still exists elsewhere than the starter path here, before a fresh starter
+(rustlings and exercism keep one workspace per exercise); a file unchanged since that check must
+be edited first, so an old pass is not taken for a new one.
+
 In an exam the first real check is the answer, and its report waits for the walk-through.
 """
 
@@ -85,6 +90,21 @@ class CodeCheck:
             self.store.record_check(result, utcnow())
         return result
 
+    def earlier_file(self, exercise: str) -> tuple[Path, bool] | None:
+        """The file the learner last checked `exercise` in, when it still exists and is not the starter
+        path here, with whether it is unchanged since that check (its modification time is older)."""
+        if self.store is None:
+            return None
+        here = self.starter_path(exercise).absolute()
+        for path, checked_at in self.store.work_files(exercise):
+            if path != here and path.is_file():
+                try:
+                    unchanged = path.stat().st_mtime <= checked_at.timestamp()
+                except OSError:
+                    continue
+                return path, unchanged
+        return None
+
     def hints(self, exercise: str, custom: bool, lang: str) -> list[str]:
         return [hint(lang) for hint in self.registry(custom)[exercise].spec.hints]
 
@@ -127,22 +147,33 @@ def solve(inputs: Inputs, console: Console, item: Item, check: CodeCheck, plain:
     attempts = read = 0
     last: CheckResult | None = None
     checked: str | None = None  # the digest of the file as last checked
+    earlier = None if path.exists() else check.earlier_file(exercise)
     while True:
+        action = ""
         if not path.exists():
-            if inputs.select([t("code.write_starter", path=path), t("code.skip")], t("code.action")) == 1:
+            start = [("write", t("code.write_starter", path=path)), ("skip", t("code.skip"))]
+            if earlier is not None:  # the file worked in last time comes first, as rustlings/exercism keep it
+                start.insert(0, ("earlier", t("code.check_earlier", path=earlier[0])))
+            action = start[inputs.select([label for _, label in start], t("code.action"))][0]
+            if action == "skip":
                 return None
-            written = check.write_starter(exercise, path, custom)
-            render.line(console, t("code.written" if written else "code.write_failed", path=path))
-            continue
-        actions = [("check", t("code.run_check" if last is None else "code.check_again", path=path))]
-        if read < len(hints):
-            actions.append(("hint", t("code.hint", level=read + 1, count=len(hints))))
-        if last is not None and not last.passed and not exam:
-            actions.append(("details", t("code.details")))
-        if not exam:  # not last: Up from the default wraps around to the last entry
-            actions.append(("give_up", t("code.give_up")))
-        actions.append(("skip", t("code.skip")))
-        action = actions[inputs.select([label for _, label in actions], t("code.action"))][0]
+            if action == "write":
+                written = check.write_starter(exercise, path, custom)
+                render.line(console, t("code.written" if written else "code.write_failed", path=path))
+                continue
+            path, unchanged = earlier  # type: ignore[misc]
+            checked = _digest(path) if unchanged else None  # unchanged since it was checked: no free attempt
+            action = "check"
+        if not action:
+            actions = [("check", t("code.run_check" if last is None else "code.check_again", path=path))]
+            if read < len(hints):
+                actions.append(("hint", t("code.hint", level=read + 1, count=len(hints))))
+            if last is not None and not last.passed and not exam:
+                actions.append(("details", t("code.details")))
+            if not exam:  # not last: Up from the default wraps around to the last entry
+                actions.append(("give_up", t("code.give_up")))
+            actions.append(("skip", t("code.skip")))
+            action = actions[inputs.select([label for _, label in actions], t("code.action"))][0]
         if action == "skip":
             return None
         if action == "hint":

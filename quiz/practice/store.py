@@ -318,7 +318,7 @@ class Store:
                 continue  # not started: nothing to remember
             speeds = [verdict.speed.user_speedup for verdict in verdicts if verdict.speed is not None]
             status = "passed" if exercise_status(verdicts) is Status.PASSED else "failing"
-            rows.append((exercise, result.solution, status, sum(v.points for v in verdicts),
+            rows.append((exercise, str(Path(result.solution).absolute()), status, sum(v.points for v in verdicts),
                          sum(v.max_points for v in verdicts), max(speeds) if speeds else None,
                          round(sum(v.seconds for v in verdicts), 3), _iso(now)))
         with self.conn:
@@ -332,6 +332,13 @@ class Store:
         assert kind in EXERCISE_EVENTS, kind
         self.conn.execute("INSERT INTO exercise_events (exercise, kind, level, at) VALUES (?, ?, ?, ?)",
                           (exercise, kind, level, _iso(now)))
+
+    def work_files(self, exercise: str) -> list[tuple[Path, datetime]]:
+        """The files checks of `exercise` ran on (absolute paths; older stores may hold relative ones, left
+        out), each with the time of its last check, most recent first."""
+        rows = self.conn.execute("SELECT solution, MAX(checked_at) FROM exercise_checks WHERE exercise = ?"
+                                 " GROUP BY solution ORDER BY MAX(checked_at) DESC", (exercise,))
+        return [(Path(r[0]), _time(r[1])) for r in rows if Path(r[0]).is_absolute()]  # type: ignore[misc]
 
     def last_check(self) -> list[tuple[str, str]]:
         """(exercise, status) of each exercise the most recent recorded check attempted, in its order."""

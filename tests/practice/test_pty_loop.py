@@ -317,3 +317,50 @@ def test_a_doubtful_rating_confirmed_is_kept_in_plain_chinese_and_an_empty_answe
     child.expect(pexpect.EOF)
     child.close()
     assert [row[3] for row in _rows(tmp_path)] == [4, 1]
+
+
+def test_a_code_question_met_again_offers_the_file_worked_in_last_time(tmp_path: Path) -> None:
+    """First session in one folder: starter written, a wrong softmax checked, Ctrl-C. Later, from another
+    folder (in Chinese): the old file is offered first, unchanged it costs no attempt, fixed it passes;
+    no fresh starter is written there."""
+    first_dir, later_dir = tmp_path / "monday", tmp_path / "later"
+    first_dir.mkdir()
+    later_dir.mkdir()
+    env = subprocess_env(ATTNQUIZ_HOME=str(tmp_path / "home"), TERM="xterm-256color", PROMPT_TOOLKIT_NO_CPR="1",
+                         NO_COLOR="1")
+    argv = ["-m", "quiz", "start", "--no-builtin", "--bank", str(BASICS / "basics.yaml"), "--question",
+            "fx-softmax-code", "--no-pause"]
+    child = pexpect.spawn(sys.executable, argv, env=env, encoding="utf-8", timeout=60, dimensions=(40, 120),
+                          cwd=str(first_dir))
+    child.expect("Write a starter file")
+    assert "your file from last time" not in ANSI.sub("", child.before)
+    child.send("\r")
+    child.expect("Wrote ")
+    work = first_dir / "attnquiz_softmax.py"
+    source = work.read_text(encoding="utf-8")
+    work.write_text(source.replace("raise NotImplementedError", "return np.exp(x)", 1), encoding="utf-8")
+    child.expect("Skip this question")
+    child.send("\r")  # Check
+    child.expect(r"Check 1: \d+/10 points")
+    child.expect("Skip this question")
+    child.send(CTRL_C)
+    child.expect(pexpect.EOF)
+    child.close()
+    child = pexpect.spawn(sys.executable, [*argv, "--lang", "zh"], env=env, encoding="utf-8", timeout=60,
+                          dimensions=(40, 120), cwd=str(later_dir))
+    child.expect(re.escape(f"检查 {work}（你上次用的文件）"))
+    child.expect("跳过本题")
+    child.send("\r")
+    child.expect(re.escape(str(work)) + r"\s*" + "自上次检查后没有改动")  # (the path may be wrapped onto its own line)
+    child.expect("跳过本题")
+    work.write_text(source.replace("raise NotImplementedError",
+                                   "e = np.exp(x - x.max(axis=axis, keepdims=True))\n"
+                                   "    return e / e.sum(axis=axis, keepdims=True)", 1), encoding="utf-8")
+    child.send("\r")  # Check (after editing the old file)
+    child.expect("第 1 次检查：10/10 分")
+    child.expect("检查通过")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert not (later_dir / "attnquiz_softmax.py").exists()
+    assert _rows(tmp_path / "home") == [("fx-softmax-code", "true", 1, 4)]
