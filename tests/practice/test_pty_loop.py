@@ -49,6 +49,22 @@ def _right_is_second() -> bool:
     return item.question.choices[item.choice_order[1]].correct
 
 
+def _open_answer(child: pexpect.spawn, text: str, editor: str = "submit with Esc then Enter") -> None:
+    """Type an open answer in the editor once it is on screen, and submit it (Esc, Enter)."""
+    child.expect(editor)
+    child.send(text)
+    child.send(ESC)
+    child.send("\r")
+
+
+def _ended(child: pexpect.spawn, status: int) -> str:
+    """Wait for the program to end with `status`; what it printed since the last match."""
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == status, child.before
+    return child.before
+
+
 def _words(text: str) -> str:
     """A pattern for `text` however the terminal wrapped it."""
     return r"\s+".join(re.escape(word) for word in text.split())
@@ -142,31 +158,21 @@ def test_ctrl_c_at_the_self_rating_keeps_the_open_answer(tmp_path: Path) -> None
 
 def test_ctrl_c_at_the_self_rating_in_chinese_says_the_answer_was_rated_by_its_key_points(tmp_path: Path) -> None:
     child = _spawn(tmp_path, "--question", "fx-mask", "--lang", "zh", bank=BASICS)
-    child.expect("按 Esc 再按回车")
-    child.send("为了让注意力更快")  # no key point: rated Again by its key points
-    child.send(ESC)
-    child.send("\r")
+    _open_answer(child, "为了让注意力更快", editor="按 Esc 再按回车")  # no key point: rated Again by its key points
     child.expect("你掌握得怎么样")
     child.send(CTRL_C)
     child.expect("最后一道问答题的答案已保存：你在自评时结束了，按要点覆盖（找到 0/2 个）评为“重来”。")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 130
+    _ended(child, 130)
     assert _rows(tmp_path) == [("fx-mask", '"为了让注意力更快"', 0, 1)]
 
 
 def test_a_finished_open_answer_does_not_claim_it_was_rated_for_you(tmp_path: Path) -> None:
     child = _spawn(tmp_path, "--question", "fx-mask", "--no-pause", bank=BASICS)
-    child.expect("submit with Esc then Enter")
-    child.send("no peeking at future tokens, as in generation")
-    child.send(ESC)
-    child.send("\r")
+    _open_answer(child, "no peeking at future tokens, as in generation")
     child.expect("How well did you know it")
     child.send("\r")  # the pointer starts on Good (2 of 2)
     child.expect("Summary")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert "rated Good by its key points" not in child.before and "by its key points" not in child.before
+    assert "by its key points" not in _ended(child, 0)
     assert _rows(tmp_path) == [("fx-mask", '"no peeking at future tokens, as in generation"', 1, 3)]
 
 
@@ -264,10 +270,7 @@ def test_give_up_in_the_code_loop_asks_first_and_ctrl_c_at_its_repeat_is_not_sto
 
 def test_easy_for_an_answer_with_no_key_point_is_asked_about_and_no_goes_back_to_the_rating(tmp_path: Path) -> None:
     child = _spawn(tmp_path, "--question", "fx-mask", "--no-pause", bank=BASICS)
-    child.expect("submit with Esc then Enter")
-    child.send("To make attention faster.")
-    child.send(ESC)
-    child.send("\r")
+    _open_answer(child, "To make attention faster.")
     child.expect(r"Key points \(0 of 2 found in your answer\)")
     child.expect("How well did you know it")
     child.send(DOWN * 3 + "\r")  # from Again (what 0 of 2 suggests) down to Easy
@@ -277,9 +280,7 @@ def test_easy_for_an_answer_with_no_key_point_is_asked_about_and_no_goes_back_to
     child.expect("How well did you know it")
     child.send(DOWN + "\r")  # Hard: one step above the suggestion, taken as given
     child.expect("You rated it: Hard")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
+    _ended(child, 0)
     assert _rows(tmp_path) == [("fx-mask", '"To make attention faster."', 1, 2)]
 
 
