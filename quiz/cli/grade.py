@@ -16,7 +16,8 @@ from quiz.cli.options import existing_banks, lang_option
 @click.command()
 @click.argument("submissions", type=click.Path(path_type=Path))
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path, file_okay=False),
-              help="Folder for results.csv, totals.csv, results.json (created; re-running resumes).")
+              help="Folder for gradebook.csv, feedback/NAME.md, results.csv, totals.csv, results.json "
+                   "(created; re-running resumes).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Submissions checked at once (default: the number of cores).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
@@ -38,7 +39,14 @@ from quiz.cli.options import existing_banks, lang_option
 def grade(submissions: Path, out: Path, jobs: int | None, timeout: float | None, submission_timeout: float,
           exercises: tuple[str, ...], banks: tuple[str, ...], seed: int | None, filename: str,
           isolation: str, similarity: bool) -> None:
-    """Check a folder of submissions (one NAME.py or NAME/ per student) and write the grades to CSV and JSON."""
+    """Check a folder of submissions (one NAME.py or NAME/ per student) and write the grades to CSV and JSON.
+
+    A submission is a NAME.py file, or a NAME/ folder holding the --file (solution.py) or a single
+    .py file, with any helper modules it imports. Other entries (notes.txt, README.md, .DS_Store,
+    hidden files) are not students: they are listed as ignored and do not change the exit status.
+    Exit status: 0 when every submission got a grade (a file that cannot be loaded scores 0), 1
+    when some could not be graded (a bad submission or a checker error), 2 for a usage error.
+    """
     from quiz.grade import grade_class
     from quiz.grade.records import Settings
     from quiz.grade.summary import render_summary
@@ -58,7 +66,7 @@ def grade(submissions: Path, out: Path, jobs: int | None, timeout: float | None,
     if run.interrupted and len(run.records) < run.total:  # the figures below are of part of the class
         click.echo(t("grade.interrupted_partial", done=len(run.records), total=run.total,
                      left=run.total - len(run.records)), err=True)
-    click.echo(render_summary(run.summary, out), nl=False)
+    click.echo(render_summary(run.summary, out, run.ignored), nl=False)
     weak = sorted({record.isolation for record in run.records if record.isolation not in ("", "strict")})
     if weak:  # the instructor-facing warning: these grades were computed below the full boundary
         click.echo(t("grade.isolation_warning", levels=", ".join(weak)), err=True)

@@ -1,6 +1,7 @@
 """attnquiz grade: check a whole class's submissions, several at once, and resume after a stop.
 
-A submission folder holds one ``NAME.py`` file or one ``NAME/`` folder per student. Each
+A submission folder holds one ``NAME.py`` file or one ``NAME/`` folder per student (any other
+entry, such as notes.txt or README.md, is listed as ignored and changes nothing). Each
 submission is checked by its own ``attnquiz check --format json`` process (which runs the
 solution in the checker's sandbox), started in a new session with a wall-clock deadline;
 past the deadline the whole process tree is killed. So a submission that crashes, hangs,
@@ -35,7 +36,7 @@ from quiz.grade.outputs import Outputs
 from quiz.grade.records import Record, Settings
 from quiz.grade.runner import Runner, preflight
 from quiz.grade.snapshot import current_digest
-from quiz.grade.submissions import Submission, find_submissions
+from quiz.grade.submissions import Submission, scan_folder
 from quiz.grade.summary import ClassSummary, summarize, with_class_max
 from quiz.i18n import t
 
@@ -52,6 +53,7 @@ class GradeRun:
     closest: Any = None  # with --similarity: the most similar pair (quiz.grade.similarity.Pair), if any share code
     untrusted: int = 0  # journal lines that did not verify (edited outside the grader): checked again
     total: int = 0  # submissions in the folder (an interrupted run has records for fewer)
+    ignored: tuple[str, ...] = ()  # entries of the folder that are not submissions (notes.txt, README.md)
 
     @property
     def exit_status(self) -> ExitStatus:
@@ -81,7 +83,8 @@ def grade_class(
     similarity: bool = False,
 ) -> GradeRun:
     """Check every submission in `folder`, writing results to `out` as they come; resumable."""
-    submissions = find_submissions(folder, filename=filename, exclude=out)
+    scanned = scan_folder(folder, filename=filename, exclude=out)
+    submissions = scanned.submissions
     if similarity:
         from quiz.grade.similarity import check_available
 
@@ -146,7 +149,7 @@ def grade_class(
     records = with_class_max([final[source] for source in order if source in final])
     summary = summarize(records)
     report = {"attnquiz": __version__, "settings": key, "summary": asdict(summary),
-              "students": [r.to_json() for r in records]}
+              "students": [r.to_json() for r in records], "ignored": scanned.ignored}
     try:
         outputs.rewrite(records, report)
         outputs.write_gradebook(records, settings)
@@ -157,4 +160,5 @@ def grade_class(
             closest = write_similarity(out, submissions, settings, outputs.replace)
     except OSError as exc:
         raise AttnquizError(t("grade.write_failed", path=out, reason=exc.strerror or str(exc))) from None
-    return GradeRun(records, summary, graded, resumed, interrupted, closest, untrusted, len(submissions))
+    return GradeRun(records, summary, graded, resumed, interrupted, closest, untrusted, len(submissions),
+                    tuple(scanned.ignored))

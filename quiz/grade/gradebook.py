@@ -62,9 +62,14 @@ def gradebook_rows(records: Sequence[Any]) -> tuple[list[str], list[dict[str, An
 
 
 def feedback_files(records: Sequence[Any], settings: Any) -> dict[str, str]:
-    """feedback/NAME.md for every student: file name -> Markdown."""
+    """feedback/NAME.md for every student: file name -> Markdown (one not graded: 0 of the class's total)."""
+    from dataclasses import replace
+
+    total = sum(exercise_points(records).values())
     files = {}
     for record in records:
+        if record.status != "checked" and not record.max_score:
+            record = replace(record, max_score=total)
         command = reproduce_command(record.seed, settings.exercises, [Path(b).name for b in settings.banks],
                                     settings.timeout,
                                     record.file or "solution.py")

@@ -1,4 +1,8 @@
-"""Finding the submissions in a class folder: one NAME.py or NAME/ per student."""
+"""Finding the submissions in a class folder: one NAME.py or NAME/ per student.
+
+A submission is a ``NAME.py`` file or a ``NAME/`` folder (hidden ones, ``__pycache__`` and
+``__MACOSX`` aside). Any other entry (notes.txt, README.md, .DS_Store, a .zip) is not a student:
+it is listed as ignored, never graded, and does not change the run's exit status."""
 
 from __future__ import annotations
 
@@ -25,21 +29,45 @@ class Submission:
     problem: str = ""
 
 
-def find_submissions(folder: Path, *, filename: str = "solution.py", exclude: Path | None = None) -> list[Submission]:
-    """Every student's submission in `folder`, sorted by name; bad entries carry a `problem`."""
+@dataclass(frozen=True)
+class ClassFolder:
+    """What a class folder holds: the submissions, and the entries that are not one."""
+
+    submissions: list[Submission]
+    ignored: list[str]  # names as found ("notes.txt", ".DS_Store", "__pycache__/"), sorted
+
+
+def scan_folder(folder: Path, *, filename: str = "solution.py", exclude: Path | None = None) -> ClassFolder:
+    """Every student's submission in `folder`, sorted by name (bad ones carry a `problem`), and the
+    entries that are not submissions; a folder with no submission at all is a usage error."""
     if not folder.is_dir():
         raise AttnquizError(t("grade.not_a_folder", path=folder))
     root = folder.resolve()
-    found = []
+    found: list[Submission] = []
+    ignored: list[str] = []
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
-        if entry.name.startswith(".") or entry.name in _SKIPPED_NAMES:
-            continue
         if exclude is not None and not entry.is_symlink() and entry.resolve() == exclude.resolve():
             continue  # the --out folder inside the submissions folder
-        found.append(_submission(entry, root, filename))
+        if _is_submission(entry):
+            found.append(_submission(entry, root, filename))
+        else:
+            ignored.append(entry.name + "/" if entry.is_dir() else entry.name)
     if not found:
-        raise AttnquizError(t("grade.empty", path=folder))
-    return _flag_duplicates(found)
+        raise AttnquizError(t("grade.empty", path=folder) if not ignored else
+                            t("grade.empty_ignored", path=folder, names=", ".join(ignored)))
+    return ClassFolder(_flag_duplicates(found), ignored)
+
+
+def find_submissions(folder: Path, *, filename: str = "solution.py", exclude: Path | None = None) -> list[Submission]:
+    """Every student's submission in `folder` (scan_folder's), sorted by name."""
+    return scan_folder(folder, filename=filename, exclude=exclude).submissions
+
+
+def _is_submission(entry: Path) -> bool:
+    """A NAME.py file or a NAME/ folder (a symlink counts by its name, or as a folder if it points to one)."""
+    if entry.name.startswith(".") or entry.name in _SKIPPED_NAMES:
+        return False
+    return entry.suffix == ".py" or entry.is_dir()
 
 
 def _submission(entry: Path, root: Path, filename: str) -> Submission:
@@ -58,10 +86,8 @@ def _submission(entry: Path, root: Path, filename: str) -> Submission:
         if not path.resolve().is_relative_to(root):
             return Submission(student, source, problem=t("grade.link_outside"))
     elif entry.is_file():
-        if entry.suffix != ".py":
-            return Submission(student, source, problem=t("grade.not_python"))
         path = entry
-    else:
+    else:  # a NAME.py that is a socket, a device...
         return Submission(student, source, problem=t("grade.not_python"))
     problem = _unreadable(path)
     return Submission(student, source, path if not problem else None, problem)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -16,12 +17,13 @@ from quiz.i18n import t
 @dataclass
 class ClassSummary:
     students: int
-    checked: int
+    checked: int  # checked with a report (status "checked")
     not_graded: dict[str, int]  # status -> count, for every status other than "checked"
     mean_percent: float | None
     median_percent: float | None
     histogram: list[tuple[str, int]]  # ("0-9", n), ..., ("90-100", n), of graded students' percent
     mistakes: dict[str, list[tuple[str, int]]]  # exercise -> [(mistake, students)], most common first
+    graded: int = 0  # given a grade: checked, or scored 0 (could not be loaded, stopped at the deadline)
 
 
 def summarize(records: list[Record], top: int = 3) -> ClassSummary:
@@ -45,6 +47,7 @@ def summarize(records: list[Record], top: int = 3) -> ClassSummary:
         median_percent=round(statistics.median(percents), 1) if percents else None,
         histogram=list(zip(labels, bins)),
         mistakes={ex: counter.most_common(top) for ex, counter in sorted(per_exercise.items())},
+        graded=len(percents),
     )
 
 
@@ -54,11 +57,16 @@ def with_class_max(records: list[Record]) -> list[Record]:
     return [replace(r, max_score=top) if r.status in SCORED and not r.max_score else r for r in records]
 
 
-def render_summary(summary: ClassSummary, out: Path) -> str:
-    """The summary as the plain text the command prints."""
-    lines = [t("grade.summary_head", students=summary.students, checked=summary.checked)]
+def render_summary(summary: ClassSummary, out: Path, ignored: Sequence[str] = ()) -> str:
+    """The summary as the plain text the command prints (`ignored`: the folder's entries that are not
+    submissions)."""
+    lines = [t("grade.summary_head", students=summary.students, graded=summary.graded,
+               not_graded=summary.students - summary.graded)]
     for status, count in summary.not_graded.items():
-        lines.append("  " + t("grade.summary_status", status=t(f"grade.status.{status}"), count=count))
+        key = "grade.summary_zero" if status in SCORED else "grade.summary_not_graded"
+        lines.append("  " + t(key, status=t(f"grade.status.{status}"), count=count))
+    if ignored:
+        lines.append(t("grade.ignored", count=len(ignored), names=", ".join(ignored)))
     if summary.mean_percent is not None:
         lines.append(t("grade.summary_mean", mean=summary.mean_percent, median=summary.median_percent))
         width = max(count for _, count in summary.histogram) or 1

@@ -17,7 +17,7 @@ import pytest
 from quiz.errors import AttnquizError, ExitStatus
 from quiz.grade.outputs import JOURNAL, REPORT_JSON, TESTS_CSV, TOTALS_CSV, Outputs
 from quiz.grade.records import GradedTest, Record, Settings
-from quiz.grade.submissions import find_submissions
+from quiz.grade.submissions import find_submissions, scan_folder
 from quiz.grade.summary import render_summary, summarize
 from tests.conftest import ATTNQUIZ, REPO, subprocess_env
 
@@ -66,12 +66,11 @@ def test_the_file_inside_a_folder_can_be_named(tmp_path: Path) -> None:
     ("files", "problem"),
     [
         ({"alice.py": b"\x7fELF\x02\x01\x01\0\0\0"}, "a binary file, not Python source"),
-        ({"alice.txt": "hello"}, "not a .py file or a folder"),
         ({"alice/README.md": "hi"}, "no solution.py (and no other .py file) in the folder"),
         ({"alice/a.py": GOOD, "alice/b.py": GOOD},
          "no solution.py in the folder, and several .py files (a.py, b.py); name the solution solution.py"),
     ],
-    ids=["binary", "not-python", "folder-without-python", "folder-with-several"],
+    ids=["binary", "folder-without-python", "folder-with-several"],
 )
 def test_a_bad_submission_is_named_with_what_to_fix(tmp_path: Path, files: dict[str, str | bytes],
                                                      problem: str) -> None:
@@ -79,6 +78,24 @@ def test_a_bad_submission_is_named_with_what_to_fix(tmp_path: Path, files: dict[
     result = found(folder)
     assert result["alice"][1:] == (None, problem)
     assert result["zed"] == ("zed.py", "zed.py", "")
+
+
+def test_entries_that_are_not_submissions_are_listed_as_ignored(tmp_path: Path) -> None:
+    folder = make(tmp_path / "subs", {"alice.py": GOOD, "bob/solution.py": GOOD, "notes.txt": "todo",
+                                      "README.md": "# class", ".DS_Store": b"\0\0", "alice.ipynb": "{}",
+                                      "__pycache__/x.pyc": b"\0", "grades/results.csv": "x"})
+    scanned = scan_folder(folder, exclude=folder / "grades")
+    assert [s.student for s in scanned.submissions] == ["alice", "bob"]
+    assert scanned.ignored == [".DS_Store", "README.md", "__pycache__/", "alice.ipynb", "notes.txt"]
+
+
+def test_a_folder_of_only_ignored_entries_says_so(tmp_path: Path) -> None:
+    folder = make(tmp_path / "subs", {"notes.txt": "todo", "README.md": "# class"})
+    with pytest.raises(AttnquizError) as caught:
+        scan_folder(folder)
+    assert caught.value.format_message() == (
+        f"no submissions in {folder} (only README.md, notes.txt, which are not submissions): "
+        "expected one NAME.py file or NAME/ folder per student")
 
 
 def test_symlinks_pointing_outside_the_folder_are_refused(tmp_path: Path) -> None:
@@ -123,8 +140,11 @@ def test_no_submissions_is_a_usage_error(tmp_path: Path, setup: str) -> None:
         find_submissions(folder)
     message = caught.value.format_message()
     assert "\n" not in message
-    if setup in ("empty", "only-hidden"):
+    if setup == "empty":
         assert message == f"no submissions in {folder}: expected one NAME.py file or NAME/ folder per student"
+    elif setup == "only-hidden":
+        assert message == (f"no submissions in {folder} (only .git/, which are not submissions): "
+                           "expected one NAME.py file or NAME/ folder per student")
     else:
         assert message.startswith(f"{folder} is not a folder")
 
@@ -244,11 +264,14 @@ def test_summary_distribution_and_most_common_mistakes() -> None:
                                        "0-9": 2, "50-59": 1}
     # counted once per student, most common first
     assert summary.mistakes == {"sdpa": [("no 1/sqrt(d)", 2), ("mask inverted", 1)], "softmax": [("wrong axis", 1)]}
-    text = render_summary(summary, Path("grades"))
-    assert text.splitlines()[:4] == [
-        "5 submissions, 3 checked.",
-        "  not graded (bad submission): 1",
-        "  stopped at the deadline: 1",
+    assert summary.graded == 4
+    text = render_summary(summary, Path("grades"), ["README.md", "notes.txt"])
+    assert text.splitlines()[:5] == [
+        "5 submissions: 4 graded, 1 not graded.",
+        "  not graded, bad submission: 1",
+        "  scored 0, stopped at the deadline: 1",
+        "Ignored 2 entries of the folder, not submissions (a submission is a NAME.py file or a NAME/ folder): "
+        "README.md, notes.txt",
         "Score: mean 37.5%, median 25.0%",
     ]
     assert "     0-9%     2  ##############################" in text
@@ -333,22 +356,39 @@ def test_grading_a_class_writes_every_result_and_a_summary(classroom: Path, tmp_
     assert "erin.py: not graded: a binary file, not Python source" in result.stderr.splitlines()
 
 
+def test_files_that_are_not_submissions_are_ignored_and_do_not_fail_the_run(tmp_path: Path) -> None:
+    folder = make(tmp_path / "class", {"alice.py": SMALL, "bob/solution.py": SMALL, "notes.txt": "grade by Friday",
+                                       "README.md": "# class", ".DS_Store": b"\0\0"})
+    out = tmp_path / "grades"
+    result = grade_cli(folder, "--out", out, *QUICK)
+    assert result.returncode == ExitStatus.OK, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:2] == ["Checked 2 now, 0 kept from the last run (unchanged).", "2 submissions: 2 graded, 0 not graded."]
+    assert ("Ignored 3 entries of the folder, not submissions (a submission is a NAME.py file or a NAME/ folder): "
+            ".DS_Store, README.md, notes.txt") in lines
+    assert "not graded" not in result.stderr
+    assert sorted(p.name for p in (out / "feedback").iterdir()) == ["alice.md", "bob.md"]
+    assert [row["student"] for row in read_csv(out / "gradebook.csv")] == ["points-per-question", "alice", "bob"]
+    assert json.loads((out / REPORT_JSON).read_text(encoding="utf-8"))["ignored"] == [".DS_Store", "README.md",
+                                                                                      "notes.txt"]
+
+
 @pytest.mark.slow
 def test_rerunning_resumes_and_regrades_only_changed_files(classroom: Path, tmp_path: Path) -> None:
     out = tmp_path / "grades"
     grade_cli(classroom, "--out", out, *QUICK)
     again = grade_cli(classroom, "--out", out, *QUICK)
-    assert again.stdout.splitlines()[0] == "Checked 0 now, 3 unchanged since the last run."
+    assert again.stdout.splitlines()[0] == "Checked 0 now, 3 kept from the last run (unchanged)."
     assert "[1/7] alice: 20/20 (unchanged, kept from the last run)" in again.stderr.splitlines()
     (classroom / "bob" / "solution.py").write_text(SOLUTION.read_text(encoding="utf-8"), encoding="utf-8")
     fixed = grade_cli(classroom, "--out", out, *QUICK)
-    assert fixed.stdout.splitlines()[0] == "Checked 1 now, 2 unchanged since the last run."
+    assert fixed.stdout.splitlines()[0] == "Checked 1 now, 2 kept from the last run (unchanged)."
     totals = {row["student"]: row["score"] for row in read_csv(out / TOTALS_CSV) if row["status"] != "rejected"}
     assert totals == {"alice": "20", "bob": "20", "carol": "0"}
     assert sum(r["student"] == "bob" for r in read_csv(out / TESTS_CSV)) == 11  # the old rows are gone
     assert len((out / JOURNAL).read_text(encoding="utf-8").splitlines()) == 4  # ... but kept in the journal
     other = grade_cli(classroom, "--out", out, "--exercise", "softmax", "--seed", "1")
-    assert other.stdout.splitlines()[0] == "Checked 3 now, 0 unchanged since the last run."
+    assert other.stdout.splitlines()[0] == "Checked 3 now, 0 kept from the last run (unchanged)."
 
 
 HANGS = """
@@ -425,7 +465,7 @@ def test_ctrl_c_stops_at_once_keeps_what_was_written_and_resumes(tmp_path: Path)
     assert [row["student"] for row in read_csv(out / TOTALS_CSV)] == ["alice"]
     assert not tagged(tag)
     again = grade_cli(folder, "--out", out, "--timeout", "60", "--submission-timeout", "2", *QUICK)
-    assert again.stdout.splitlines()[:1] == ["Checked 1 now, 1 unchanged since the last run."], again.stderr
+    assert again.stdout.splitlines()[:1] == ["Checked 1 now, 1 kept from the last run (unchanged)."], again.stderr
     assert [row["student"] for row in read_csv(out / TOTALS_CSV)] == ["alice", "mallory"]
 
 
@@ -470,7 +510,7 @@ def test_a_write_failure_mid_run_stops_with_one_line_and_keeps_what_was_written(
     kept = [row["student"] for row in read_csv(out / TOTALS_CSV)]
     assert kept and kept == ["a", "b", "c", "d"][:len(kept)]
     again = grade_cli(folder, "--out", out, "--jobs", "1", *QUICK)
-    assert again.stdout.splitlines()[0] == f"Checked {4 - len(kept)} now, {len(kept)} unchanged since the last run."
+    assert again.stdout.splitlines()[0] == f"Checked {4 - len(kept)} now, {len(kept)} kept from the last run (unchanged)."
     assert [row["student"] for row in read_csv(out / TOTALS_CSV)] == ["a", "b", "c", "d"]
 
 

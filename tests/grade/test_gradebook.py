@@ -116,8 +116,9 @@ def test_every_result_records_its_seed_and_the_feedback_repeats_it(graded: tuple
 def test_feedback_for_a_submission_that_was_not_graded(graded: tuple[Path, Path]) -> None:
     _, out = graded
     carol = (out / "feedback" / "carol.md").read_text(encoding="utf-8")
-    assert "**Not graded (could not be loaded): 0/20.**" in carol and "^^^^" in carol
+    assert "**Score 0/20: could not be loaded.**" in carol and "^^^^" in carol
     fred = (out / "feedback" / "fred.md").read_text(encoding="utf-8")
+    assert "**Score 0/20: bad submission.**" in fred  # out of the class's total, not 0/0
     assert "no solution.py" in fred and "there is no seed to repeat" in fred
 
 

@@ -74,7 +74,7 @@ def test_a_tampered_or_forged_journal_line_is_not_trusted(tmp_path: Path) -> Non
     again = grade(folder, out)
     assert again.returncode == 0, again.stderr
     assert "2 journal lines in results.jsonl did not verify" in again.stderr
-    assert "Checked 2 now, 1 unchanged since the last run." in again.stdout, again.stdout
+    assert "Checked 2 now, 1 kept from the last run (unchanged)." in again.stdout, again.stdout
     after = students(out)
     assert after["bob"]["score"] == before["bob"]["score"] < after["bob"]["max_score"]  # checked again
     assert after["carol"]["score"] == before["bob"]["score"]  # checked, not taken from the forged line
