@@ -33,20 +33,24 @@ def autograder() -> None:
 @click.option("--visibility", type=click.Choice(["hidden", "after_due_date", "after_published", "visible"]),
               default="after_due_date", show_default=True,
               help="When students see the tests of the banks' own exercises (built-in ones are always visible).")
+@click.option("--isolation", type=click.Choice(["auto", "strict"]), default="auto", show_default=True,
+              help="strict: refuse to grade (score 0, with the reason) where the server cannot run bubblewrap's full "
+                   "sandbox; auto: grade at the strongest level there (each result's extra_data.isolation says which).")
 @_file
 @_wheel
 @click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path), help="The zip to write.")
 @lang_option
 def gradescope(banks: tuple[str, ...], exercises: tuple[str, ...], timeout: float | None, visibility: str,
-               solution_file: str, wheel: Path | None, out: Path) -> None:
+               isolation: str, solution_file: str, wheel: Path | None, out: Path) -> None:
     """Build the autograder zip a Gradescope programming assignment takes."""
     from quiz.grade.gradescope import build_gradescope_zip
     from quiz.i18n import t
 
     built = build_gradescope_zip(out, banks=banks, exercises=exercises, timeout=timeout, visibility=visibility,
-                                 solution_file=solution_file, wheel=wheel)
+                                 solution_file=solution_file, wheel=wheel, isolation=isolation)
     click.echo(t("autograde.built_zip", path=built.path, exercises=built.exercises, max_score=f"{built.max_score:g}",
                  hidden=built.hidden, visibility=visibility))
+    click.echo(t(f"autograde.built_isolation.{isolation}"))
 
 
 @autograder.command()

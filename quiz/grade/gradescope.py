@@ -17,8 +17,16 @@ runner: a wall-clock deadline, the whole process tree killed past it); its repor
 results.json: one test per checker test, points per test, diagnoses in Markdown
 (``output_format`` md), tests of built-in exercises visible (anyone can run them with
 ``attnquiz check``), tests of a course bank's own exercises hidden until the chosen visibility,
-and a leaderboard with the measured KV-cache speedup and the score. ``AUTOGRADER_ROOT`` moves
-the layout. The zip is written aside and renamed into place, so it is never half written.
+and a leaderboard with the measured KV-cache speedup and the score (while some tests are hidden,
+the summary and the leaderboard give the visible tests' score only, as Gradescope hides the
+total). ``AUTOGRADER_ROOT`` moves the layout. The zip is written aside and renamed into place,
+so it is never half written.
+
+``--isolation`` (autograder.json's ``isolation``): ``auto`` grades at the strongest sandbox level
+the server offers and reports it (``extra_data.isolation``); ``strict`` refuses to grade below
+bubblewrap's full boundary: each submission then gets a results.json with score 0, every test at
+0 and the reason (``extra_data.reason``), rather than a grade computed at a weaker level.
+setup.sh ends by printing the level the image offers.
 """
 
 from __future__ import annotations
@@ -43,12 +51,14 @@ from quiz.grade.feedback import by_exercise, isolation_warning, points, reproduc
 from quiz.i18n import current_language, t
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+ISOLATIONS = ("auto", "strict")  # --isolation: strict refuses to grade below bubblewrap's full boundary
 CONFIG = "autograder.json"
 CONSTRAINTS = "constraints.txt"
 BANKS = "banks"
 TEMPLATES = Path(__file__).resolve().with_name("templates")
 SPEEDUP_BOARD = "KV-cache speedup"
 SCORE_BOARD = "Score"
+VISIBLE_SCORE_BOARD = "Score (visible tests)"  # when some tests are hidden: their points are not shown either
 SUBMISSION_TIMEOUT = 30 * 60.0  # far above a full check; Gradescope's own limit is set per assignment
 
 
@@ -88,6 +98,7 @@ class AutograderConfig:
     language: str = "en"
     submission_timeout: float = SUBMISSION_TIMEOUT
     attnquiz_version: str = __version__
+    isolation: str = "auto"  # auto: the strongest level the server offers; strict: refuse below it
 
     @property
     def max_score(self) -> float:
@@ -140,10 +151,13 @@ def results_json(record: Any, config: AutograderConfig) -> dict[str, Any]:
                                "mistake": row.mistake_id or None},
             })
     score = sum(test["score"] for test in tests)
+    shown = [test for test in tests if test["visibility"] == "visible"]
+    hidden = Hidden(len(tests) - len(shown), sum(test["max_score"] for test in tests if test not in shown),
+                    sum(test["score"] for test in shown), sum(test["max_score"] for test in shown))
     return {
         "score": score,
         "execution_time": max(1, round(record.seconds)),
-        "output": _summary_markdown(record, config, score, sum(test["max_score"] for test in tests)),
+        "output": _summary_markdown(record, config, score, sum(test["max_score"] for test in tests), hidden),
         "output_format": "md",
         "test_output_format": "md",
         "test_name_format": "text",
@@ -154,9 +168,20 @@ def results_json(record: Any, config: AutograderConfig) -> dict[str, Any]:
         "tests": tests,
         "leaderboard": [
             {"name": SPEEDUP_BOARD, "value": round(_speedup(record), 2), "order": "desc"},
+            {"name": VISIBLE_SCORE_BOARD, "value": hidden.visible_score, "order": "desc"} if hidden.tests else
             {"name": SCORE_BOARD, "value": score, "order": "desc"},
         ],
     }
+
+
+@dataclass(frozen=True)
+class Hidden:
+    """The tests students do not see yet (Gradescope then hides the total score too), and the visible score."""
+
+    tests: int
+    points: float
+    visible_score: float
+    visible_max: float
 
 
 def _unchecked(exercise: PlannedExercise, test: PlannedTest, record: Any) -> Any:
@@ -173,11 +198,15 @@ def _speedup(record: Any) -> float:
     return max(found, default=0.0)
 
 
-def _summary_markdown(record: Any, config: AutograderConfig, score: float, max_score: float) -> str:
+def _summary_markdown(record: Any, config: AutograderConfig, score: float, max_score: float, hidden: Hidden) -> str:
     from quiz.grade.feedback import code_block, md_escape
 
     lines = []
-    if record.status == "checked":
+    if record.status == "checked" and hidden.tests:  # the total would reveal how the hidden tests went
+        lines.append(t("autograde.gs_score_visible", score=points(hidden.visible_score),
+                       max_score=points(hidden.visible_max), hidden=hidden.tests, points=points(hidden.points),
+                       when=t(f"autograde.when.{config.visibility}")))
+    elif record.status == "checked":
         lines.append(t("autograde.gs_score", score=points(score), max_score=points(max_score)))
     else:
         lines.append(t("autograde.gs_not_checked", status=t(f"grade.status.{record.status}"),
@@ -237,7 +266,7 @@ def grade_submission(root: Path, config: AutograderConfig) -> Any:
     source = root / "source"
     settings = Settings(exercises=config.exercises, timeout=config.timeout,
                         banks=tuple(str(source / bank) for bank in config.banks),
-                        submission_timeout=config.submission_timeout)
+                        submission_timeout=config.submission_timeout, isolation=config.isolation)
     sub = Submission("submission", "submission/", solution)  # a folder: helper modules next to the solution count
     record = Runner(settings, settings.key()).check(sub)  # returns once the check's every process is gone
     assert record is not None, "a runner that was never stopped returns a record"
@@ -259,16 +288,88 @@ def run_autograder(root: Path) -> int:
         print(t("autograde.bad_config", reason=str(exc)), file=sys.stderr)
         return 1
     bind_language(config.language)
-    record = grade_submission(root, config)
-    results = results_json(record, config)
+    refused = strict_refusal() if config.isolation == "strict" else None
+    record = grade_submission(root, config) if refused is None else None
+    if record is not None and config.isolation == "strict" and record.status == "not_loadable" \
+            and not record.isolation:  # no report at all: the check itself refused to run below strict
+        refused = (record.message, "")
+    if refused is not None:
+        reason, level = refused
+        results = refused_results(config, reason, level)
+        print(t("autograde.gs_refused_log", reason=reason, level=level or "?"))
+    else:
+        results = results_json(record, config)
     results["execution_time"] = max(1, round(time.monotonic() - started))
     _write_json(results_file, results)
-    print(t("autograde.gs_done", status=record.status, score=points(results["score"]),
+    status = "refused" if record is None or refused is not None else record.status
+    print(t("autograde.gs_done", status=t(f"autograde.gs_status.{status}"), score=points(results["score"]),
             max_score=points(sum(test["max_score"] for test in results["tests"])), path=results_file))
+    if record is None or refused is not None:
+        return 0
     warning = isolation_warning(record.isolation)
     if warning:
         print(warning, file=sys.stderr)
     return 0
+
+
+def strict_refusal() -> tuple[str, str] | None:
+    """None when bubblewrap's full boundary works here; else (why not, the strongest level that does)."""
+    from quiz.check.isolation import Level, host, refusal
+
+    found = host()
+    if found.works(Level.STRICT):
+        return None
+    return refusal(found.problems[Level.STRICT]), found.best().value
+
+
+def refused_results(config: AutograderConfig, reason: str, level: str) -> dict[str, Any]:
+    """results.json for a submission not graded because the server cannot run the strict sandbox
+    (`--isolation strict`): 0 of the full total, every planned test at 0, the reason for the instructor."""
+    from quiz.grade.feedback import md_escape
+
+    tests = []
+    for number, exercise in enumerate(config.plan, start=1):
+        for sub, test in enumerate(exercise.tests, start=1):
+            tests.append({"name": f"{exercise.id}: {test.label or test.id}", "name_format": "text",
+                          "number": f"{number}.{sub}", "score": 0.0, "max_score": test.points, "status": "failed",
+                          "output": t("autograde.refused_test"), "output_format": "md", "tags": [exercise.id],
+                          "visibility": config.visibility if exercise.course else "visible",
+                          "extra_data": {"exercise": exercise.id, "test": test.id, "status": "refused"}})
+    return {
+        "score": 0.0,
+        "execution_time": 1,
+        "output": t("autograde.gs_refused", max_score=points(config.max_score)) + "\n\n" + md_escape(reason),
+        "output_format": "md",
+        "test_output_format": "md",
+        "test_name_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "extra_data": {"attnquiz": __version__, "status": "refused", "isolation": level,
+                       "isolation_required": "strict", "reason": reason},
+        "tests": tests,
+        "leaderboard": [],
+    }
+
+
+def setup_report(root: Path) -> str:
+    """What setup.sh prints last: the sandbox level this machine offers, and what the zip's --isolation makes of it."""
+    from quiz.check.isolation import Level, host
+
+    found = host()
+    level = found.best().value
+    from quiz.i18n import bind_language
+
+    try:
+        settings = json.loads((root / "source" / CONFIG).read_text(encoding="utf-8"))
+        wanted, language = settings.get("isolation", "auto"), settings.get("language", "en")
+    except (OSError, ValueError, AttributeError):
+        wanted, language = "auto", "en"
+    bind_language(language)
+    lines = [t("autograde.setup_level", level=level)]
+    if not found.works(Level.STRICT):
+        key = "autograde.setup_strict_refuses" if wanted == "strict" else "autograde.setup_below_strict"
+        lines.append(t(key, reason=found.problems[Level.STRICT], level=level))
+    return "\n".join(lines)
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -294,15 +395,16 @@ class BuiltZip:
 def build_gradescope_zip(out: Path, *, banks: Sequence[str] = (), exercises: Sequence[str] = (),
                          timeout: float | None = None, visibility: str = "after_due_date",
                          solution_file: str = "solution.py", wheel: Path | None = None,
-                         submission_timeout: float = SUBMISSION_TIMEOUT) -> BuiltZip:
+                         submission_timeout: float = SUBMISSION_TIMEOUT, isolation: str = "auto") -> BuiltZip:
     """Write the autograder zip to `out` (atomically); a bad bank, reference or output is one clear error."""
     assert visibility in VISIBILITIES, visibility
+    assert isolation in ISOLATIONS, isolation
     _check_writable(out)
     course = load_course(banks, exercises)
     config = AutograderConfig(plan=course.plan, exercises=tuple(exercises),
                               banks=tuple(bank.target for bank in course.banks), timeout=timeout,
                               visibility=visibility, solution_file=solution_file, language=current_language(),
-                              submission_timeout=submission_timeout)
+                              submission_timeout=submission_timeout, isolation=isolation)
     with tempfile.TemporaryDirectory(prefix="attnquiz-autograder-") as tmp:
         wheel_file = wheel if wheel is not None else build_wheel(Path(tmp))
         check_wheel(wheel_file)

@@ -99,7 +99,7 @@ def build(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           env=subprocess_env(), cwd=tmp_path, timeout=600)
 
 
-def run_autograder(root: Path, files: dict[str, str]) -> dict:
+def run_autograder(root: Path, files: dict[str, str], **env: str) -> dict:
     """One submission, as Gradescope runs it: fresh submission/ and results/, then run_autograder."""
     for folder in ("submission", "results"):
         shutil.rmtree(root / folder, ignore_errors=True)
@@ -107,7 +107,7 @@ def run_autograder(root: Path, files: dict[str, str]) -> dict:
     for name, content in files.items():
         (root / "submission" / name).write_text(content, encoding="utf-8")
     done = subprocess.run([str(root / "run_autograder")], cwd=root, capture_output=True, text=True, timeout=600,
-                          env=subprocess_env(AUTOGRADER_ROOT=str(root)))
+                          env=subprocess_env(AUTOGRADER_ROOT=str(root), **env))
     assert done.returncode == 0, done.stdout + done.stderr
     results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
     jsonschema.validate(results, RESULTS_SCHEMA)
@@ -128,6 +128,7 @@ def test_the_zip_installs_and_grades_in_a_fresh_autograder_layout(tmp_path: Path
                            env=subprocess_env(AUTOGRADER_ROOT=str(root)), timeout=900)
     assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
     assert setup.stdout.strip().endswith(f"attnquiz, version {__version__}")
+    assert "Sandbox isolation available in this image: " in setup.stdout  # what extra_data.isolation will say
     pins = (root / "source" / "constraints.txt").read_text(encoding="utf-8")
     freeze = subprocess.run([str(root / "venv" / "bin" / "python"), "-m", "pip", "freeze"], capture_output=True,
                             text=True, check=True).stdout
@@ -142,8 +143,12 @@ def test_the_zip_installs_and_grades_in_a_fresh_autograder_layout(tmp_path: Path
     seed = good["extra_data"]["seed"]
     assert f"attnquiz check --seed {seed} --exercise softmax --exercise rms_norm --exercise alibi_bias " \
            f"--bank course.yaml solution.py" in good["output"]
-    assert [entry["name"] for entry in good["leaderboard"]] == ["KV-cache speedup", "Score"]
-    assert good["leaderboard"][1]["value"] == 18
+    # the bank's tests are hidden until published: neither the summary nor the leaderboard reveals their points
+    assert good["output"].startswith("**Score on the visible tests 10/10.** 5 more tests (8 points) will be shown "
+                                     "when the grades are published.")
+    assert "18" not in good["output"].split("\n")[0]
+    assert [entry["name"] for entry in good["leaderboard"]] == ["KV-cache speedup", "Score (visible tests)"]
+    assert good["leaderboard"][1]["value"] == 10
 
     wrong = run_autograder(root, WRONG)
     failed = [test for test in wrong["tests"] if test["status"] == "failed"]
@@ -158,6 +163,40 @@ def test_the_zip_installs_and_grades_in_a_fresh_autograder_layout(tmp_path: Path
     broken = run_autograder(root, UNLOADABLE)
     assert broken["score"] == 0 and sum(test["max_score"] for test in broken["tests"]) == 18
     assert "SyntaxError: invalid syntax" in broken["output"] and "^" in broken["output"]
+
+    # Where bubblewrap cannot run (here: not on PATH), --isolation auto grades at the weaker level and says
+    # which; a zip built with --isolation strict refuses instead: score 0, every test at 0, the reason.
+    no_bwrap = tmp_path / "bin-without-bwrap"
+    no_bwrap.mkdir()
+    for tool in ("bash", "env", "mkdir"):
+        (no_bwrap / tool).symlink_to(shutil.which(tool))
+    weaker = run_autograder(root, GOOD, PATH=str(no_bwrap))
+    assert weaker["score"] == 18 and weaker["extra_data"]["isolation"] in ("uid", "process")
+    assert f"Isolation: {weaker['extra_data']['isolation']}" in weaker["output"]
+    with zipfile.ZipFile(zip_path) as archive:
+        wheel = tmp_path / f"attnquiz-{__version__}-py3-none-any.whl"
+        wheel.write_bytes(archive.read(wheel.name))
+    strict_zip = tmp_path / "strict.zip"
+    built = build(tmp_path, *BUILD_ARGS, "--isolation", "strict", "--wheel", str(wheel), "-o", str(strict_zip))
+    assert built.returncode == 0 and "Isolation strict: " in built.stdout, built.stderr
+    strict_root = tmp_path / "strict-autograder"
+    unpack(strict_zip, strict_root)
+    assert (strict_root / "source" / "setup.sh").read_bytes() == (root / "source" / "setup.sh").read_bytes()
+    (strict_root / "venv").symlink_to(root / "venv")  # the same setup.sh and wheel: the environment it makes
+    refused = run_autograder(strict_root, GOOD, PATH=str(no_bwrap))
+    assert refused["score"] == 0 and sum(test["max_score"] for test in refused["tests"]) == 18
+    assert {test["score"] for test in refused["tests"]} == {0} and len(refused["tests"]) == len(good["tests"])
+    assert refused["extra_data"]["status"] == "refused" and refused["extra_data"]["isolation_required"] == "strict"
+    assert refused["extra_data"]["isolation"] == weaker["extra_data"]["isolation"]  # the real level, reported
+    assert "bubblewrap (bwrap) is not installed" in refused["extra_data"]["reason"] in refused["output"]
+    assert refused["output"].startswith("**Not graded: this autograder requires the full sandbox (strict isolation)")
+    from quiz.check.isolation import Level, host
+
+    graded = run_autograder(strict_root, GOOD)  # with bubblewrap on PATH: graded at strict, or refused
+    if host().works(Level.STRICT):
+        assert graded["score"] == 18 and graded["extra_data"]["isolation"] == "strict"
+    else:
+        assert graded["extra_data"]["status"] == "refused" and graded["score"] == 0
 
 
 def test_the_zip_holds_the_scripts_the_wheel_its_pins_and_the_course(tmp_path: Path) -> None:
@@ -175,6 +214,7 @@ def test_the_zip_holds_the_scripts_the_wheel_its_pins_and_the_course(tmp_path: P
                      "banks/1-course/course_reference.py"}
     assert modes["setup.sh"] == modes["run_autograder"] == 0o755
     assert config["banks"] == ["banks/1-course/course.yaml"] and config["visibility"] == "after_due_date"
+    assert config["isolation"] == "auto" and "Isolation auto: " in done.stdout
     assert [(e["id"], e["course"]) for e in config["plan"]] == [("softmax", False), ("rms_norm", True),
                                                                ("alibi_bias", True)]
     assert "apt_install bubblewrap" in setup and '--constraint "$SOURCE/constraints.txt"' in setup

@@ -46,4 +46,7 @@ if ! "${PIP[@]}" install --constraint "$SOURCE/constraints.txt" "$WHEEL"; then
     echo "setup.sh: warning: the pinned versions do not install here; using attnquiz's own version ranges" >&2
     "${PIP[@]}" install "$WHEEL"
 fi
+# the sandbox level this image offers (extra_data.isolation of each result says what each check got)
+"$ROOT/venv/bin/python" -c 'import sys; from pathlib import Path; from quiz.grade.gradescope import setup_report
+print(setup_report(Path(sys.argv[1])))' "$ROOT" || echo "setup.sh: warning: could not probe the sandbox" >&2
 "$ROOT/venv/bin/attnquiz" --version
