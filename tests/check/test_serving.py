@@ -7,6 +7,8 @@ so that a wrong reference cannot make a right solution fail.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -216,6 +218,90 @@ def test_speculative_sampling_emits_the_target_distribution():
     wrong = np.where(n > 0, tokens[:, 0], spec.sample(np.broadcast_to(p, (b, vocab)), gen.random(b)))
     counts3 = np.bincount(wrong, minlength=vocab)
     assert chi2_sf(float(((counts3 - expected) ** 2 / expected).sum()), vocab - 1) < 1e-6
+
+
+def _log_lower_gamma(a: float, x: float) -> float:
+    """log P(a, x), the regularised lower incomplete gamma function, from its power series."""
+    term, total, n = 1.0, 1.0, 0
+    while term > 1e-17 * total:
+        n += 1
+        term *= x / (a + n)
+        total += term
+    return -x + a * np.log(x) - math.lgamma(a + 1) + np.log(total)
+
+
+def ncx2_cdf(x: float, dof: int, lam: float) -> float:
+    """P(X <= x) for a noncentral chi-square variable: a Poisson(lam / 2) mixture of central ones."""
+    logs = np.array([-lam / 2 + j * np.log(lam / 2) - math.lgamma(j + 1) + _log_lower_gamma(dof / 2 + j, x / 2)
+                     for j in range(int(lam) + 200)]) if lam > 0 else np.array([_log_lower_gamma(dof / 2, x / 2)])
+    return float(np.exp(logs.max()) * np.exp(logs - logs.max()).sum())
+
+
+def test_ncx2_cdf_matches_sampling():
+    draws = np.random.default_rng(4).noncentral_chisquare(5, 20.0, 400_000)
+    assert ncx2_cdf(25.0, 5, 20.0) == pytest.approx((draws <= 25.0).mean(), abs=3e-3)
+    assert ncx2_cdf(11.070497693516351, 5, 0.0) == pytest.approx(0.95, rel=1e-9)
+
+
+def _distribution_test_design():
+    """The distribution test's draft q and target p, drawn as the test draws them."""
+    gen = np.random.default_rng(spec.STAT_SEED)
+    vocab = 6
+    return spec.softmax(gen.standard_normal(vocab) * 2), spec.softmax(gen.standard_normal(vocab) * 2)
+
+
+def _emitted(q, p, accept, fallback):
+    """The first emitted token's distribution: x ~ q kept with probability accept(x), else one from fallback."""
+    kept = q * accept  # (V,)
+    return kept + (1 - kept.sum()) * fallback / fallback.sum(), kept.sum()
+
+
+def _mistakes_emit(q, p):
+    """mistake -> (what its first emitted token follows, the chance the first draft token is kept), by hand."""
+    ratio, residual, argmax = np.minimum(1, p / q), np.maximum(p - q, 0), np.eye(len(p))[p.argmax()]
+    return {
+        "argmax_acceptance/argmax": _emitted(q, p, argmax, argmax),
+        "argmax_acceptance/residual": _emitted(q, p, argmax, residual),
+        "no_residual": _emitted(q, p, ratio, p),
+        "ratio_inverted": _emitted(q, p, np.minimum(1, q / p), residual),
+    }
+
+
+def test_mistakes_emit_what_the_power_analysis_assumes():
+    """The distributions the power analysis uses are what the catalogued variants really emit."""
+    q1, p1 = _distribution_test_design()
+    gen = np.random.default_rng(5)
+    b, k, vocab = 100_000, 3, len(p1)
+    q, logits = np.broadcast_to(q1, (b, k, vocab)).copy(), np.broadcast_to(np.log(p1), (b, k + 1, vocab)).copy()
+    tokens = spec.sample(q.reshape(-1, vocab), gen.random(b * k)).reshape(b, k)
+    args = (tokens, q, logits, gen.random((b, k)), gen.random(b))
+    outputs = {"argmax_acceptance/argmax": spec.verify_argmax_acceptance(*args)[0],
+               "argmax_acceptance/residual": spec.verify_argmax_acceptance(*args)[1],
+               "no_residual": spec.verify_no_residual(*args), "ratio_inverted": spec.verify_ratio_inverted(*args)}
+    for name, (emits, kept) in _mistakes_emit(q1, p1).items():
+        n, nxt = outputs[name]
+        first = np.where(n > 0, tokens[:, 0], nxt)
+        assert np.abs(np.bincount(first, minlength=vocab) / b - emits).max() < 0.006, name
+        assert (n > 0).mean() == pytest.approx(kept, abs=0.006), name
+    n, nxt = spec.speculative_verify(*args)
+    assert np.abs(np.bincount(np.where(n > 0, tokens[:, 0], nxt), minlength=vocab) / b - p1).max() < 0.006
+
+
+def test_distribution_sample_size_has_the_documented_power():
+    """With spec.SAMPLES verifications, the chi-square test of the first emitted token alone misses each
+    known mistake with at most the probability the module's comment states (noncentral chi-square)."""
+    q1, p1 = _distribution_test_design()
+    dof = len(p1) - 1
+    low, high = 0.0, 200.0
+    for _ in range(200):  # the statistic above which the test fails
+        middle = (low + high) / 2
+        low, high = (middle, high) if chi2_sf(middle, dof) > spec.P_VALUE else (low, middle)
+    bounds = {"argmax_acceptance/argmax": 1e-22, "argmax_acceptance/residual": 1e-22, "no_residual": 3e-9,
+              "ratio_inverted": 1e-300}
+    for name, (emits, _) in _mistakes_emit(q1, p1).items():
+        noncentrality = spec.SAMPLES * float(((emits - p1) ** 2 / p1).sum())
+        assert ncx2_cdf(high, dof, noncentrality) <= bounds[name], name
+    assert spec.SAMPLES * p1.min() >= 5  # every expected count large enough for the chi-square approximation
 
 
 def test_crop_keeps_prefix_and_accepted():
