@@ -3,7 +3,7 @@
 Single and multiple choice are exact (multiple choice also reports which right
 choices were picked, which were missed and which wrong ones were picked, with a
 partial score). Short answers match the accepted answers of the current language
-after normalisation (quiz.practice.normalize). Numeric answers are a number or a small
+after normalisation, a typo forgiven (quiz.practice.normalize). Numeric answers are a number or a small
 arithmetic expression (``2*32*8*128*2``, ``2^17``, ``1.5e3``), optionally followed by
 the unit, and are right within the question's tolerance; Chinese numerals of scale are
 understood (``6711万``, ``1.5亿``, ``2亿5000万``). Open answers are marked by which key
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from quiz.bank import models
 from quiz.practice import units
-from quiz.practice.normalize import blank_out, find_keyword, matches_any, words
+from quiz.practice.normalize import blank_out, find_keyword, match_answer, words
 
 _MAX_EXPONENT = 64
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -49,6 +49,8 @@ class Grade:
     value: float | None = None
     points: tuple[PointMatch, ...] = ()
     """For an open answer: how each key point was (or was not) matched."""
+    typo_of: str | None = None
+    """For a short answer accepted with a typo: the accepted answer it was taken for."""
 
 
 @dataclass(frozen=True)
@@ -83,8 +85,10 @@ def grade_truefalse(question: models.TrueFalseQuestion, value: bool) -> Grade:
 
 
 def grade_short(question: models.ShortQuestion, text: str, lang: str) -> Grade:
-    right = matches_any(text, list(models.localize(question.answers, lang)))
-    return Grade(correct=right, score=float(right))
+    """Right when `text` matches an accepted answer of `lang`, also with a typo (quiz.practice.normalize)."""
+    found = match_answer(text, list(models.localize(question.answers, lang)))
+    return Grade(correct=found is not None, score=float(found is not None),
+                 typo_of=found.accepted if found is not None and found.typo else None)
 
 
 def grade_numeric(question: models.NumericQuestion, text: str, lang: str) -> Grade:

@@ -7,6 +7,16 @@ A decimal point between digits is kept (``0.5`` is not ``05``); a thousands comm
 between digits is dropped (``1,024`` = ``1024``). Symbols such as ``^ + × =`` are kept:
 they carry meaning in formulas.
 
+Short answers (``match_answer``) also fold notation: a power sign after a letter is optional
+(``O(n^2)`` = ``o(n2)`` = ``O(n²)`` = ``n**2``; ``2^10`` keeps its sign, it is not ``210``), and
+forgive typos, measured with RapidFuzz's optimal string alignment distance (a swap of two
+neighbouring letters is one typo): one in an answer of under TYPO_LONG letters, two in a longer
+one, and only inside a word of at least TYPO_MIN_WORD letters, never its first letter, never in a
+digit or symbol (``prefil`` and ``perfill`` are ``prefill``; ``prefix``, ``q_proj`` for ``o_proj``,
+``top-p`` for ``top-k``, ``O(n^3)`` are not). Text with Chinese characters must match exactly
+(after Traditional-to-Simplified folding): one character changed is another word (``编码`` is
+not ``解码``).
+
 ``find_keyword`` decides whether (and where) an open answer mentions a keyword. Latin
 keywords must start at a word start (``kv`` does not match inside ``bkv``); a keyword of
 four letters or more may be a stem (``future`` matches ``futures``, ``saturat`` matches
@@ -25,6 +35,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d{3}\b)")
@@ -38,6 +49,12 @@ _WORD_START = r"(?<![a-z0-9\u00c0-\u024f])"  # not inside a Latin word (CJK may 
 _WORD_END = r"(?![a-z0-9\u00c0-\u024f])"
 
 
+_POWER_AFTER_LETTER = re.compile(r"(?<=[^\W\d_])\^")
+_LETTER = re.compile(r"[^\W\d_]")
+TYPO_MIN_WORD = 5
+"""A word needs this many letters before a typo in it is forgiven (o_proj is not q_proj, top-k is not top-p)."""
+TYPO_LONG = 10
+"""An answer of this many letters (without spaces) forgives two typos; a shorter one, one."""
 _BLANK = "\x01"  # stands where an excluded phrase was: neither a letter nor CJK, so no match spans it
 _STEM_MIN = 4  # Latin keywords at least this long may match the start of a longer word
 
@@ -77,15 +94,70 @@ def words(text: str) -> str:
     return " ".join(folded.split()).replace(_KEEP_POINT, ".").replace(_KEEP_UNDERSCORE, "_")
 
 
+def _answer_words(text: str) -> list[str]:
+    """The words of a short answer as compared: `words` split at spaces and underscores, and a power
+    sign after a letter dropped (n^2 is n2; 2^10 keeps it)."""
+    return [word for word in re.split(r"[ _]", _POWER_AFTER_LETTER.sub("", words(text.replace("**", "^")))) if word]
+
+
 def normalize(text: str) -> str:
-    """The form two answers are compared in: no case, width, spaces or punctuation differences."""
-    return words(text).replace(" ", "").replace("_", "")
+    """The form two answers are compared in: no case, width, spaces or punctuation differences,
+    and a power after a letter written with or without ^."""
+    return "".join(_answer_words(text))
+
+
+@dataclass(frozen=True)
+class Match:
+    """Which accepted answer a short answer matched, and whether only with a typo."""
+
+    accepted: str
+    typo: bool = False
+
+
+def match_answer(answer: str, accepted: list[str]) -> Match | None:
+    """The accepted answer `answer` equals after normalisation, else the closest it is a typo of
+    (see the module docstring), else None (an empty answer never matches)."""
+    given = normalize(answer)
+    if not given:
+        return None
+    for option in accepted:
+        if given == normalize(option):
+            return Match(option)
+    typos = [(distance, option) for option in accepted if (distance := _typos(given, option)) is not None]
+    return Match(min(typos, key=lambda found: found[0])[1], typo=True) if typos else None
 
 
 def matches_any(answer: str, accepted: list[str]) -> bool:
-    """Whether `answer` equals one of `accepted` after normalisation (an empty answer never does)."""
-    given = normalize(answer)
-    return bool(given) and any(given == normalize(option) for option in accepted)
+    """Whether `answer` matches one of `accepted` (`match_answer`)."""
+    return match_answer(answer, accepted) is not None
+
+
+def _typos(given: str, option: str) -> int | None:
+    """How many typos make `given` (normalised) the accepted answer `option`, when they are forgiven."""
+    from rapidfuzz.distance import OSA, Levenshtein
+
+    parts = _answer_words(option)
+    target = "".join(parts)
+    if has_cjk(given) or has_cjk(target) or _LETTER.sub("", given) != _LETTER.sub("", target):
+        return None  # Chinese, or a digit or symbol differs: only an exact match counts
+    allowed = 1 if len(target) < TYPO_LONG else 2
+    distance = OSA.distance(given, target, score_cutoff=allowed)
+    if not 0 < distance <= allowed:
+        return None
+    starts = [0]
+    for part in parts:
+        starts.append(starts[-1] + len(part))
+    def forgiven(at: int, first_letter_ok: bool) -> bool:  # a typo at the accepted answer's letter `at`
+        word = next(i for i in range(len(parts)) if at < starts[i + 1])
+        return len(parts[word]) >= TYPO_MIN_WORD and (first_letter_ok or at != starts[word])
+
+    for edit in Levenshtein.editops(given, target):
+        if edit.tag == "delete":  # a letter too many, typed after the accepted answer's letter dest_pos - 1
+            if edit.dest_pos == 0 or not forgiven(edit.dest_pos - 1, first_letter_ok=True):
+                return None
+        elif not forgiven(edit.dest_pos, first_letter_ok=False):  # a letter missing or changed
+            return None
+    return distance
 
 
 def has_cjk(text: str) -> bool:

@@ -188,6 +188,8 @@ class Short(QuestionType):
     def show(self, console: Console, result: Result, lang: str, plain: bool, with_reference: bool) -> None:
         q, value = result.item.question, result.answer.value
         render.hanging(console, "", t("feedback.your_answer", answer=str(value).strip() or t("feedback.no_answer")))
+        if result.grade.typo_of is not None:
+            render.hanging(console, "", t("feedback.typo", accepted=result.grade.typo_of), "yellow")
         render.hanging(console, "", t("feedback.accepted", answers=" | ".join(models.localize(q.answers, lang))))
 
 

@@ -365,3 +365,26 @@ def test_a_code_question_met_again_offers_the_file_worked_in_last_time(tmp_path:
     assert child.exitstatus == 0
     assert not (later_dir / "attnquiz_softmax.py").exists()
     assert _rows(tmp_path / "home") == [("fx-softmax-code", "true", 1, 4)]
+
+
+@pytest.mark.parametrize(("typed", "lang", "verdict", "said"), [
+    ("prefil", "en", "✓ Right", "Accepted with a typo: prefill"),
+    ("perfill", "zh", "✓ 回答正确", "有拼写错误，但算对：prefill"),
+    ("prefix", "en", "✗ Wrong", None),
+], ids=["letter-missing-en", "letters-swapped-zh", "another-term-en"])
+def test_a_short_answer_with_a_typo_is_right_and_says_so_another_term_is_wrong(
+        tmp_path: Path, typed: str, lang: str, verdict: str, said: str | None) -> None:
+    """The shipped question kv-prefill-name, in a terminal: the typo is forgiven and named; prefix is not prefill."""
+    env = subprocess_env(ATTNQUIZ_HOME=str(tmp_path), TERM="xterm-256color", PROMPT_TOOLKIT_NO_CPR="1", NO_COLOR="1")
+    child = pexpect.spawn(sys.executable, ["-m", "quiz", "start", "--question", "kv-prefill-name", "--no-pause",
+                                           "--no-relearn", "--lang", lang],
+                          env=env, encoding="utf-8", timeout=30, dimensions=(24, 80))
+    child.expect("do not know|不会就直接回车")
+    child.send(typed + "\r")
+    child.expect(verdict)
+    shown = ANSI.sub("", _ended(child, 0))
+    if said is None:
+        assert "typo" not in shown and "Accepted answers: prefill | prefill phase" in shown
+    else:
+        assert said in shown
+    assert _rows(tmp_path) == [("kv-prefill-name", f'"{typed}"', int(said is not None), 4 if said else 1)]
