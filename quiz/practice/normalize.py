@@ -147,6 +147,7 @@ def _typos(given: str, option: str) -> int | None:
     starts = [0]
     for part in parts:
         starts.append(starts[-1] + len(part))
+
     def forgiven(at: int, first_letter_ok: bool) -> bool:  # a typo at the accepted answer's letter `at`
         word = next(i for i in range(len(parts)) if at < starts[i + 1])
         return len(parts[word]) >= TYPO_MIN_WORD and (first_letter_ok or at != starts[word])
