@@ -167,8 +167,11 @@ def test_window_1(ctx: Context) -> None:
 
 @TESTS.case("memory")
 def test_memory(ctx: Context) -> None:
+    """After 4W positions the buffer still has W slots, its size checked after every call: two single steps,
+    a chunk of 3W - 3 positions (longer than the buffer: it wraps twice), then W + 1 single steps, a whole turn
+    of the buffer and one more (12 calls rather than 4W = 32; each call costs a round trip)."""
     window = 8
-    _run(ctx, [1] * (4 * window), window)  # after 4W positions the buffer still has W slots
+    _run(ctx, [1, 1, 3 * window - 3] + [1] * (window + 1), window)
 
 ERRORS: dict[str, str] = {}
 ORACLE = sliding_window_attention
