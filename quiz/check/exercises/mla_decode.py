@@ -225,8 +225,8 @@ SLACK = 1e-3  # ...plus this many seconds
 
 
 def _float32_weights(ctx: Context, d_model: int, h: int, d_c: int, d_n: int, d_r: int, d_v: int) -> list[np.ndarray]:
-    """_weights in float32, drawn as float32 (half the time of drawing float64 and converting)."""
-    return [ctx.rng.standard_normal(shape, dtype=np.float32) * np.float32(shape[0] ** -0.5)
+    """Float32 weights of _weights' variance (1 / d_in), uniform: drawing them costs a fifth of normal ones."""
+    return [(ctx.rng.random(shape, dtype=np.float32) - np.float32(0.5)) * np.float32((12 / shape[0]) ** 0.5)
             for shape in _shapes(d_model, h, d_c, d_n, d_r, d_v)]
 
 
