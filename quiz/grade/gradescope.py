@@ -441,9 +441,34 @@ def _check_writable(out: Path) -> None:
 _EXECUTABLE = {"setup.sh", "run_autograder"}
 
 
+def _temporary(target: Path) -> Path:
+    """Where `target` is written before it is renamed into place; a leftover of a build that was killed
+    (its process gone) is removed first, so a stopped build leaves nothing behind for long."""
+    prefix, suffix = f".{target.name}.", ".tmp"
+    try:
+        leftovers = [p for p in target.parent.iterdir() if p.name.startswith(prefix) and p.name.endswith(suffix)]
+    except OSError:
+        leftovers = []
+    for old in leftovers:
+        pid = old.name[len(prefix):-len(suffix)]
+        if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
+            old.unlink(missing_ok=True)
+    return target.with_name(f"{prefix}{os.getpid()}{suffix}")
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's
+    return True
+
+
 def write_zip_atomically(out: Path, members: dict[str, str | bytes | Path]) -> None:
     """Write every member to a temporary file next to `out`, then rename it over `out`."""
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    tmp = _temporary(out)
     try:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for name, content in members.items():
@@ -470,7 +495,7 @@ def write_files_atomically(files: dict[Path, str | bytes | Path]) -> None:
     try:
         for target, content in files.items():
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            tmp = _temporary(target)
             staged.append((tmp, target))
             data = content.read_bytes() if isinstance(content, Path) else (
                 content.encode("utf-8") if isinstance(content, str) else content)

@@ -257,6 +257,33 @@ def test_a_missing_reference_file_is_named_and_an_old_zip_is_kept(tmp_path: Path
     assert old.read_bytes() == b"the zip of last week"  # never half written, never lost
 
 
+def test_a_build_killed_while_writing_leaves_the_old_zip_and_the_next_build_cleans_up(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    big = tmp_path / "big" / f"attnquiz-{__version__}-py3-none-any.whl"  # only its name is checked: slow to write
+    big.parent.mkdir()
+    big.write_bytes(os.urandom(16 << 20))
+    old = tmp_path / "autograder.zip"
+    old.write_bytes(b"the zip of last week")
+    proc = subprocess.Popen([*ATTNQUIZ, "autograder", "gradescope", "--wheel", str(big), "-o", str(old)],
+                            cwd=tmp_path, env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(tmp_path.glob(".autograder.zip.*.tmp")) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the build finished before it could be killed while writing"
+    leftover = list(tmp_path.glob(".autograder.zip.*.tmp"))
+    assert len(leftover) == 1  # killed mid-write: the half-written zip is aside, under a temporary name
+    assert old.read_bytes() == b"the zip of last week"
+    done = build(tmp_path, "--wheel", str(fake_wheel(tmp_path)), "-o", str(old))
+    assert done.returncode == 0, done.stderr
+    assert zipfile.ZipFile(old).testzip() is None and not list(tmp_path.glob(".autograder.zip.*.tmp"))
+
+
 def test_an_unwritable_place_is_one_line(tmp_path: Path) -> None:
     done = build(tmp_path, "--wheel", str(fake_wheel(tmp_path)), "-o", "/proc/autograder.zip")  # even root cannot
     assert done.returncode == 2 and done.stderr.startswith("Error: cannot write /proc/autograder.zip: ")
