@@ -28,7 +28,7 @@ from typing import Any
 from quiz import __version__
 from quiz.errors import AttnquizError
 from quiz.grade.feedback import points
-from quiz.i18n import t
+from quiz.i18n import current_language, t
 
 RUNNER_ID = "attnquiz"  # the step id; the reporter reads ATTNQUIZ_RESULTS
 REPORTER = "classroom-resources/autograding-grading-reporter@v1"
@@ -161,7 +161,7 @@ def write_classroom_workflow(out: Path, *, banks: Sequence[str] = (), exercises:
     if min_score is not None and not 0 <= min_score <= max_score:
         raise AttnquizError(t("autograde.cr_min_score", min_score=points(min_score), max_score=points(max_score)))
     needed = max_score if min_score is None else min_score
-    args: list[str] = []
+    args: list[str] = ["--lang", current_language()]  # the students' messages in the language it was written in
     for name in exercises:
         args += ["--exercise", name]
     for bank in course.banks:

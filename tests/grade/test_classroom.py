@@ -66,10 +66,18 @@ def test_the_workflow_has_classrooms_shape(tmp_path: Path) -> None:
     assert report["with"]["runners"] == check["id"] == "attnquiz"
     assert report["env"] == {"ATTNQUIZ_RESULTS": "${{steps.attnquiz.outputs.result}}"}
     assert "apt-get install -y --no-install-recommends bubblewrap" in check["run"]
-    assert "attnquiz check --format classroom --min-score 15 --exercise softmax --exercise causal_mask -- " \
+    assert "attnquiz check --format classroom --min-score 15 --lang en --exercise softmax --exercise causal_mask -- " \
            "solution.py" in check["run"]
     assert (tmp_path / ".github" / "attnquiz" / f"attnquiz-{__version__}-py3-none-any.whl").is_file()
     assert (tmp_path / ".github" / "attnquiz" / "constraints.txt").read_text(encoding="utf-8").count("==") > 5
+
+
+def test_a_workflow_written_in_chinese_reports_in_chinese(tmp_path: Path) -> None:
+    done = write_workflow(tmp_path, *QUICK, "--lang", "zh", "--wheel", str(fake_wheel(tmp_path)))
+    assert done.returncode == 0 and "已写入" in done.stdout, done.stderr
+    flow = yaml.safe_load((tmp_path / ".github" / "workflows" / "classroom.yml").read_text(encoding="utf-8"))
+    (job,) = flow["jobs"].values()
+    assert "attnquiz check --format classroom --min-score 20 --lang zh --exercise softmax" in job["steps"][2]["run"]
 
 
 @pytest.mark.parametrize(
