@@ -7,7 +7,9 @@ their limits (WARM_BLAS), so BLAS's own work buffers are in the baseline and nev
 a solution. At LENGTH one L x L score matrix in the input dtype is larger than
 HEADROOM, while a tiled solution needs a few megabytes. The limit is set from the trusted
 child, not from the solution's own child, so memory a solution reserves while loading and
-frees inside the call does not buy it room.
+frees inside the call does not buy it room. With reference figures shared by a class run
+(``quiz.check.figures``) the baseline is the one they carry: a trusted child of the same level,
+measured the same way when they were, and no trusted child is started here.
 """
 
 from __future__ import annotations
@@ -33,8 +35,11 @@ CHECKED_ROWS = 512  # of the LENGTH output rows, when they are right (see _rows)
 def memory_test(ctx: Context) -> dict[str, Any]:
     from quiz.check.sandbox import CallError, Limits, Sandbox, SandboxFailure, SolutionLoadError
 
-    ctx.trusted()  # started (if the speed test has not), its clean address space read first
-    baseline = ctx.trusted.clean_address_space
+    if ctx.figures is not None:  # shared by a class run: a clean trusted child's, measured once (quiz.check.figures)
+        baseline = ctx.figures.clean_address_space
+    else:
+        ctx.trusted()  # started (if the speed test has not), its clean address space read first
+        baseline = ctx.trusted.clean_address_space
     found = MemoryResult(length=LENGTH, head_dim=HEAD_DIM, matrix_bytes=LENGTH * LENGTH * np.dtype(DTYPE).itemsize,
                          allowed_bytes=HEADROOM)
     q, k, v = (ctx.normal((1, LENGTH, HEAD_DIM), DTYPE) for _ in range(3))  # (1, L, d)

@@ -22,6 +22,7 @@ from quiz.check.report_model import (
     LoadError,
     MemoryFigures,
     Point,
+    ReferenceFiguresUse,
     SpeedFigures,
     StoppedAt,
     VerdictReport,
@@ -91,6 +92,8 @@ def _details(verdict: Verdict, exercise: ExerciseSpec) -> list[str]:
         lines.append(diagnosis_text(exercise, verdict.diagnosis))
     if verdict.speed is not None:
         lines.append(speed_text(verdict.speed))
+        if verdict.speed.shared_at is not None:
+            lines.append(t("check.speed_shared", at=verdict.speed.shared_at))
         lines += speed_chart(verdict.speed)
     if verdict.memory is not None and verdict.status is Status.PASSED:
         lines.append(t("check.memory_line", length=verdict.memory.length, matrix=verdict.memory.matrix_bytes >> 20,
@@ -218,7 +221,8 @@ def _verdict_report(verdict: Verdict, spec: ExerciseSpec) -> VerdictReport:
             naive_step_us=_edges(speed.naive_step_us),
             series={"user": [Point(position=x, us=y) for x, y in speed.user_series],
                     "cache": [Point(position=x, us=y) for x, y in speed.cache_series],
-                    "naive": [Point(position=x, us=y) for x, y in speed.naive_series]}),
+                    "naive": [Point(position=x, us=y) for x, y in speed.naive_series]},
+            reference_measured_at=speed.shared_at, round_trip_ratio=speed.round_trip_ratio),
         memory=None if memory is None else MemoryFigures(
             length=memory.length, head_dim=memory.head_dim, matrix_bytes=memory.matrix_bytes,
             allowed_bytes=memory.allowed_bytes),
@@ -262,6 +266,9 @@ def to_report(result: CheckResult) -> CheckReport:
         interrupted=result.interrupted,
         stopped=None if result.stopped is None else StoppedAt(
             exercise=result.stopped.exercise, test=result.stopped.test, seconds=round(result.stopped.seconds, 3)),
+        reference_figures=None if result.reference is None else ReferenceFiguresUse(
+            measured_at=result.reference.measured_at, used=result.reference.used, reason=result.reference.reason,
+            sha256=result.reference.sha256),
     )
 
 

@@ -94,6 +94,13 @@ class SpeedFigures(_Strict):
     cache_step_us: Edges
     naive_step_us: Edges
     series: dict[Literal["user", "cache", "naive"], list[Point]] = Field(description="time per step per chunk (median over the runs), on the clock of `clock`")
+    reference_measured_at: str | None = Field(
+        default=None, description="null: the reference cache's and the recomputing runs were timed in this check; "
+                                  "else they are figures shared by a class run (`attnquiz grade`), measured then "
+                                  "(ISO 8601, UTC) in a trusted child of the same isolation level")
+    round_trip_ratio: float | None = Field(
+        default=None, description="with shared figures: this check's empty round trip over the one measured with "
+                                  "the figures (a sign of the machine's load changing since)")
 
 
 class MemoryFigures(_Strict):
@@ -101,6 +108,19 @@ class MemoryFigures(_Strict):
     head_dim: int
     matrix_bytes: int
     allowed_bytes: int
+
+
+class ReferenceFiguresUse(_Strict):
+    """Reference figures shared by a class run, given to this check (`attnquiz grade`)."""
+
+    measured_at: str = Field(description="when they were measured (ISO 8601, UTC)")
+    used: bool = Field(description="they matched this check (references, NumPy, Python, attnquiz, isolation level, "
+                                   "limits): the speed and memory tests were judged against them and no trusted "
+                                   "child was started")
+    reason: str = Field(description="why they did not match (the check then measured the reference itself); "
+                                    "empty when used")
+    sha256: str = Field(description="SHA-256 of the figures' JSON: which measurement of the run they were "
+                                    "(results.json of `attnquiz grade` lists each one's)")
 
 
 class VerdictReport(_Strict):
@@ -169,6 +189,9 @@ class CheckReport(_Strict):
                                                         "that finished, and passed is false")
     stopped: StoppedAt | None = Field(default=None, description="when interrupted, the test that was running (null: "
                                                                "between tests)")
+    reference_figures: ReferenceFiguresUse | None = Field(
+        default=None, description="null: the check measured the trusted reference itself (as a learner's check "
+                                  "always does); else the shared figures it was given and whether it used them")
 
     def dump(self) -> str:
         """The JSON text: UTF-8 as is, two-space indent, no NaN."""

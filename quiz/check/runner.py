@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from quiz.check import CALL_TIMEOUT, ISOLATION
-from quiz.check.verdicts import CheckResult, LoadProblem, Status, Stopped, Verdict
+from quiz.check.verdicts import CheckResult, LoadProblem, ReferenceUse, Status, Stopped, Verdict
 from quiz.i18n import current_language, t
 
 if TYPE_CHECKING:
     from quiz.check.catalog import Tolerance
+    from quiz.check.figures import ReferenceFigures
     from quiz.check.registry import Registry
     from quiz.check.sandbox import Sandbox
     from quiz.check.unit import Exercise
@@ -40,6 +41,8 @@ class CheckOptions:
     exercises: tuple[str, ...] = ()  # exercise ids to run; empty: all of them (with banks: the ones they name)
     require_all: bool = False  # passing needs every exercise attempted, not only the attempted ones passed
     helpers: bool = True  # send the helper modules the solution imports from its folder (quiz.check.helpers)
+    figures: ReferenceFigures | None = None  # the trusted reference's figures, shared by a class run (quiz.check.figures):
+    # used when they match this check (then no trusted child starts), else ignored
 
 
 def open_sandbox(stack: ExitStack, source: Path, level: Any, protected: tuple[Path, ...] = (),
@@ -105,14 +108,19 @@ def run_check(path: str | Path, options: CheckOptions = CheckOptions(), registry
             result.seconds = time.perf_counter() - started
             return result
         trusted = TrustedChild(stack, trusted_text, level, options.timeout)
-
+        figures = None
+        if options.figures is not None:
+            reason = options.figures.mismatch(trusted_text, level.value, sandbox.bounded_by)
+            figures = options.figures if reason is None else None
+            result.reference = ReferenceUse(options.figures.shown_at, reason is None, reason or "",
+                                            options.figures.digest())
         exercise, since = None, time.perf_counter()
         try:
             for exercise in chosen:
                 tolerance = {**registry.tolerance, **exercise.tolerance}
                 since = time.perf_counter()
                 for verdict in run_exercise(exercise, sandbox, seed, Path(path), options.timeout, trusted, tolerance,
-                                            registry.protected()):
+                                            registry.protected(), figures):
                     result.tests.append(verdict)
                     since = time.perf_counter()
         except KeyboardInterrupt:  # keep the tests that finished; the caller shows them, then stops
@@ -146,7 +154,7 @@ def preload() -> None:
     from quiz.check import memory, report, speed, unit  # noqa: F401
 
 
-def _rng_for(seed: int, exercise: str, test: str) -> Any:
+def rng_for(seed: int, exercise: str, test: str) -> Any:
     """Each test's own generator: the same seed gives the same inputs, whichever exercises run."""
     import numpy as np
 
@@ -155,10 +163,11 @@ def _rng_for(seed: int, exercise: str, test: str) -> Any:
 
 def run_exercise(exercise: Exercise, sandbox: Sandbox, seed: int, source: Path, timeout: float,
                  trusted: Callable[[], Sandbox], tolerance: Mapping[str, Tolerance],
-                 protected: tuple[Path, ...] = ()) -> Iterator[Verdict]:
+                 protected: tuple[Path, ...] = (), figures: ReferenceFigures | None = None) -> Iterator[Verdict]:
     """Run every test of one exercise, in the spec's order, yielding each verdict as it is found (so a Ctrl-C keeps
     the ones before it). After a crash or timeout the child is restarted and the remaining tests run; a second one
-    in the same exercise (at most RESTARTS restarts for the rest of it) skips what is left."""
+    in the same exercise (at most RESTARTS restarts for the rest of it) skips what is left. `figures`: shared
+    reference figures that match this check (the speed and memory tests use them instead of `trusted`)."""
     from quiz.check.sandbox import CallError, SandboxFailure, SolutionLoadError
     from quiz.check.unit import SOFT_MISTAKES, Context, OutOfTime, Wrong
 
@@ -192,8 +201,8 @@ def run_exercise(exercise: Exercise, sandbox: Sandbox, seed: int, source: Path, 
                 yield verdicts[-1]
                 continue
             informational = True  # only a dtype or precision problem so far: the figures are still worth showing
-        ctx = Context(exercise, sandbox, _rng_for(seed, spec.id, test.id), tolerance, source, timeout, trusted,
-                      protected, informational)
+        ctx = Context(exercise, sandbox, rng_for(seed, spec.id, test.id), tolerance, source, timeout, trusted,
+                      protected, informational, figures)
         start = time.perf_counter()
         try:
             extra = exercise.tests[test.id](ctx) or {}  # the speed and memory tests return their figures

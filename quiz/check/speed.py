@@ -27,6 +27,11 @@ falls, so it cannot pad its early steps to flatten its curve: padding shows in t
 cache with a constant overhead per step passes, and the overhead is said with its figure; so does a
 cache whose time per step grows far slower than recomputing's (it copies the cache every step, as
 ``np.concatenate`` does), and the report says that it grows, and how much slower than recomputing.
+
+In a class run the trusted side (the warm-up, the recomputing run, the reference cache's runs) is
+measured once, by ``reference_runs`` (``quiz.check.figures``), and a check given those figures
+(``Context.figures``) times the solution's runs alone, in requests of the figures' chunk, and judges
+them against the figures' runs by the same rule, starting no trusted child.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ import math
 import statistics
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -101,7 +106,7 @@ class _CpuClock:
 
 
 @dataclass
-class _Run:
+class Run:
     """One generation of STEPS tokens: per chunk its first position, its size and its times; every output."""
 
     starts: list[int] = field(default_factory=list)
@@ -154,14 +159,14 @@ class _Limit:
     cpu: float | None = None
 
     @staticmethod
-    def of(naive: _Run | None, timeout: float) -> _Limit:
+    def of(naive: Run | None, timeout: float) -> _Limit:
         if naive is None:
             return _Limit(timeout)
         if naive.cpu is None:
             return _Limit(SLOWER * naive.total(False))
         return _Limit(SLOWER * WALL_SLACK * naive.total(False), SLOWER * naive.total(True))
 
-    def check(self, run: _Run, steps: int) -> None:
+    def check(self, run: Run, steps: int) -> None:
         if self.cpu is not None and run.cpu is not None and run.total(True) > self.cpu:
             raise _TooSlow(steps, run.total(True), self.cpu / SLOWER)
         if run.total(False) > self.wall:
@@ -173,11 +178,11 @@ def _stored(box: Any, weights: list[np.ndarray]) -> list[Any]:
     return [box.put(w) for w in weights]
 
 
-def _decode_run(box: Any, x: np.ndarray, weights: list[np.ndarray], chunk: int, limit: _Limit | None) -> _Run:
+def _decode_run(box: Any, x: np.ndarray, weights: list[np.ndarray], chunk: int, limit: _Limit | None) -> Run:
     """Decode x a token at a time, `chunk` steps per request; stop (_TooSlow) past `limit`."""
     cache = box.call("KVCache")
     stored = _stored(box, weights)
-    clock, run = _CpuClock(box), _Run()
+    clock, run = _CpuClock(box), Run()
     for start in range(0, x.shape[1], chunk):
         part = x[:, start:start + chunk]  # (1, chunk, D): the harness feeds it one position at a time
         run.time(clock, start, part.shape[1], lambda: box.steps("decode_step", part, cache, *stored, N_HEADS))
@@ -186,9 +191,9 @@ def _decode_run(box: Any, x: np.ndarray, weights: list[np.ndarray], chunk: int, 
     return run
 
 
-def _naive_run(box: Any, x: np.ndarray, weights: list[np.ndarray], chunk: int) -> _Run:
+def _naive_run(box: Any, x: np.ndarray, weights: list[np.ndarray], chunk: int) -> Run:
     stored = _stored(box, [x, *weights])
-    clock, run = _CpuClock(box), _Run()
+    clock, run = _CpuClock(box), Run()
 
     def chunk_of(start: int, stop: int) -> list:
         got = box.call("recompute_steps", stored[0], start, stop, *stored[1:], N_HEADS)  # (1, stop - start, D)
@@ -262,7 +267,7 @@ def _empty_round_trip(box: Any, cache: Any) -> float:
     return statistics.median(times)
 
 
-def _agree(runs: list[_Run], cpu: bool) -> bool:
+def _agree(runs: list[Run], cpu: bool) -> bool:
     totals = [run.total(cpu) for run in runs]
     return max(totals) <= AGREE * min(totals)
 
@@ -275,34 +280,40 @@ def speed_test(ctx: Context) -> dict[str, Any]:
     timed ROUNDS times, interleaved, and up to MAX_ROUNDS times while their totals disagree. The
     totals at the second, random length are those of each run's first positions: the solution is fed
     one token at a time and cannot tell where that length falls (every request has the same size).
+
+    With reference figures shared by a class run (``ctx.figures``: measured once, in a trusted child,
+    by ``reference_runs``; ``quiz.check.figures``) no trusted child is started: the solution's runs
+    alone are timed, in requests of the figures' chunk, ROUNDS times and up to MAX_ROUNDS while they
+    disagree, every output still checked, and judged against the figures' recomputing and reference
+    cache runs by the same rule.
     """
-    user, trusted = ctx.sandbox, ctx.trusted()
+    shared = ctx.figures
+    user = ctx.sandbox
     you, reference = t("check.speed_you"), t("check.speed_reference")
     deadline = time.monotonic() + BUDGET
     x, weights = _inputs(ctx, STEPS)
     expected = _expected(x, weights)
-    # Warm-up (checked too): imports, BLAS buffers and code paths of both children, and one recomputation
-    # at the full length, so that the allocator holds the baseline's largest buffers from then on, as in
-    # a process that has been decoding for a while (else early recomputing steps pay for fresh pages).
-    trusted.call("recompute_steps", trusted.put(x), STEPS - 1, STEPS, *_stored(trusted, weights), N_HEADS)
-    probe = _decode_run(trusted, x[:, :2 * WARMUP_STEPS], weights, WARMUP_STEPS, _Limit.of(None, ctx.timeout))
-    _check_outputs(ctx, expected[:, :2 * WARMUP_STEPS], probe.outputs, reference)
+    trusted = None if shared is not None else ctx.trusted()
+    step = 0.0 if trusted is None else _warm_up(ctx, trusted, x, weights, expected)
     try:
         warm = _decode_run(user, x[:, :WARMUP_STEPS], weights, WARMUP_STEPS, _Limit.of(None, ctx.timeout))
     except _TooSlow as slow:
         raise OutOfTime(t("check.speed_timeout", steps=slow.steps, seconds=slow.seconds)) from None
     _check_outputs(ctx, expected[:, :WARMUP_STEPS], warm.outputs, you)
     overhead = _empty_round_trip(user, user.call("KVCache"))
-    step = probe.wall[-1] / WARMUP_STEPS  # the reference cache's time per step, past its first request
-    chunk = max(MIN_CHUNK, min(MAX_CHUNK, math.ceil((1 - OVERHEAD_SHARE) / OVERHEAD_SHARE * overhead / step)))
+    chunk = shared.chunk if shared is not None else _chunk(overhead, step)
     short = chunk * int(ctx.rng.integers(math.ceil(STEPS / 2 / chunk), 3 * STEPS // 4 // chunk + 1))
-    naive = _naive_run(trusted, x, weights, chunk)  # first: it bounds the time your runs may take
-    _check_outputs(ctx, expected, naive.outputs, reference)
+    if trusted is None:
+        naive, cached = shared.naive_run(), shared.cache_runs()
+    else:
+        naive, cached = _naive_run(trusted, x, weights, chunk), []  # first: it bounds the time your runs may take
+        _check_outputs(ctx, expected, naive.outputs, reference)
     limit = _Limit.of(naive, ctx.timeout)
-    runs: dict[str, list[_Run]] = {"user": [], "cache": []}
-    cpu = naive.cpu is not None
+    runs: dict[str, list[Run]] = {"user": [], "cache": cached}
+    timed = ("user",) if trusted is None else ("cache", "user")  # the kinds measured here
+    cpu = naive.cpu is not None and all(run.cpu is not None for run in cached)
     for number in range(MAX_ROUNDS):
-        if number >= ROUNDS and all(_agree(found, cpu) for found in runs.values()):
+        if number >= ROUNDS and all(_agree(runs[kind], cpu) for kind in timed):
             break
         if time.monotonic() > deadline:
             if number >= ROUNDS:
@@ -311,7 +322,7 @@ def speed_test(ctx: Context) -> dict[str, Any]:
         if number:
             x, weights = _inputs(ctx, STEPS)  # fresh inputs for every round, the same for both runs of it
             expected = _expected(x, weights)
-        for kind in ("cache", "user") if number % 2 == 0 else ("user", "cache"):
+        for kind in timed if number % 2 == 0 else timed[::-1]:
             if kind == "cache":
                 run = _decode_run(trusted, x, weights, chunk, None)
             else:
@@ -324,12 +335,63 @@ def speed_test(ctx: Context) -> dict[str, Any]:
             cpu = cpu and run.cpu is not None
             runs[kind].append(run)
     result = _result(runs, naive, short, chunk, overhead, cpu)
+    if shared is not None:
+        result = replace(result, shared_at=shared.shown_at,
+                         round_trip_ratio=overhead / (shared.overhead_us * 1e-6))
     if not result.passed:
         raise Wrong(_slow_message(result), diagnosis="recomputes_prefix", speed=result)
     return {"speed": result}
 
 
-def _result(runs: dict[str, list[_Run]], naive: _Run, short: int, chunk: int, overhead: float,
+def _warm_up(ctx: Context, trusted: Any, x: np.ndarray, weights: list[np.ndarray], expected: np.ndarray) -> float:
+    """Warm the trusted child up (checked too): imports, BLAS buffers and code paths, and one recomputation at
+    the full length, so that the allocator holds the baseline's largest buffers from then on, as in a process
+    that has been decoding for a while (else early recomputing steps pay for fresh pages). Returns the
+    reference cache's time per step past its first request (wall clock)."""
+    trusted.call("recompute_steps", trusted.put(x), STEPS - 1, STEPS, *_stored(trusted, weights), N_HEADS)
+    probe = _decode_run(trusted, x[:, :2 * WARMUP_STEPS], weights, WARMUP_STEPS, _Limit.of(None, ctx.timeout))
+    _check_outputs(ctx, expected[:, :2 * WARMUP_STEPS], probe.outputs, t("check.speed_reference"))
+    return probe.wall[-1] / WARMUP_STEPS
+
+
+def _chunk(overhead: float, step: float) -> int:
+    """Steps per request: an empty round trip (`overhead` seconds) under OVERHEAD_SHARE of a request of steps
+    of `step` seconds, within MIN_CHUNK..MAX_CHUNK."""
+    return max(MIN_CHUNK, min(MAX_CHUNK, math.ceil((1 - OVERHEAD_SHARE) / OVERHEAD_SHARE * overhead / step)))
+
+
+def reference_runs(ctx: Context) -> tuple[int, float, Run, list[Run]]:
+    """The trusted references' side of the speed test, alone, for figures shared by a class run
+    (``quiz.check.figures``): (chunk, the trusted child's empty round trip in seconds, the recomputing run,
+    MAX_ROUNDS runs of the reference cache), measured in ``ctx.trusted()`` as ``speed_test`` measures them,
+    every output checked.
+
+    The same warm-up; the chunk from the trusted child's own empty round trip (a sandbox of the same
+    level and harness as a solution's, so about the same round trip); the recomputing run once, first;
+    then the reference cache's runs back to back, each from fresh inputs: MAX_ROUNDS of them (they
+    are cheap, and measured once for a whole class)."""
+    trusted = ctx.trusted()
+    reference = t("check.speed_reference")
+    deadline = time.monotonic() + BUDGET
+    x, weights = _inputs(ctx, STEPS)
+    expected = _expected(x, weights)
+    step = _warm_up(ctx, trusted, x, weights, expected)
+    overhead = _empty_round_trip(trusted, trusted.call("KVCache"))
+    chunk = _chunk(overhead, step)
+    naive = _naive_run(trusted, x, weights, chunk)
+    _check_outputs(ctx, expected, naive.outputs, reference)
+    cached: list[Run] = []
+    for number in range(MAX_ROUNDS):
+        if time.monotonic() > deadline:
+            raise OutOfTime(t("check.speed_budget", seconds=BUDGET, rounds=number))
+        x, weights = _inputs(ctx, STEPS)
+        run = _decode_run(trusted, x, weights, chunk, None)
+        _check_outputs(ctx, _expected(x, weights), run.outputs, reference)
+        cached.append(run)
+    return chunk, overhead, naive, cached
+
+
+def _result(runs: dict[str, list[Run]], naive: Run, short: int, chunk: int, overhead: float,
             cpu: bool) -> SpeedResult:
     everything = {**runs, "naive": [naive]}
 

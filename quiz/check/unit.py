@@ -149,6 +149,7 @@ class Context:
     trusted: Any = None  # runner.TrustedChild: call it for a sandbox with references.py loaded (started on demand)
     protected: tuple[Path, ...] = ()  # files a sandbox of the solution's own must refuse too (bank references)
     informational: bool = False  # a gated test run only to report its figures: judge values, not the dtype
+    figures: Any = None  # quiz.check.figures.ReferenceFigures that match this check: the trusted side, measured once
 
     def normal(self, shape: Sequence[int], dtype: type = np.float64, scale: float = 1.0) -> np.ndarray:
         return (self.rng.standard_normal(tuple(shape)) * scale).astype(dtype)

@@ -74,6 +74,8 @@ class SpeedResult:
     naive_step_us: tuple[float, float]
     recomputes: bool  # time per step grows with the prefix the way recomputing it does
     grows: bool = False  # time per step grows clearly more than the reference cache's (speed.grows), if slower
+    shared_at: str | None = None  # the references' runs came from figures shared by a class run, measured then (ISO)
+    round_trip_ratio: float | None = None  # with shared figures: this check's empty round trip / the figures' one
 
     @property
     def user_speedup(self) -> float:
@@ -137,6 +139,16 @@ class Stopped:
     seconds: float  # how long it had been running
 
 
+@dataclass(frozen=True)
+class ReferenceUse:
+    """Reference figures a check was given (shared by a class run: quiz.check.figures), and whether it used them."""
+
+    measured_at: str  # when they were measured (ISO, UTC)
+    used: bool  # they matched: the speed and memory tests were judged against them, no trusted child started
+    reason: str = ""  # why they did not match (then the check measured the reference itself)
+    sha256: str = ""  # of the figures' JSON (ReferenceFigures.digest): which measurement they were
+
+
 @dataclass
 class CheckResult:
     solution: str
@@ -151,6 +163,7 @@ class CheckResult:
     isolation: str = "process"  # the sandbox's isolation level: strict, uid or process (quiz/check/isolation.py)
     limits: str = "rlimits"  # what bounded the solution's processes: "cgroup" (all together) or "rlimits" (each)
     require_all: bool = False  # passing needs every exercise attempted (--require-all, grading formats)
+    reference: ReferenceUse | None = None  # shared reference figures given to the check; None: it measured its own
 
     @property
     def score(self) -> float:

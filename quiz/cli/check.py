@@ -15,6 +15,7 @@ from quiz.errors import AttnquizError, ExitStatus
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from quiz.check.figures import ReferenceFigures
     from quiz.check.registry import Registry
     from quiz.check.runner import CheckOptions
     from quiz.check.verdicts import CheckResult
@@ -22,6 +23,22 @@ if TYPE_CHECKING:
 bank_option = click.option("--bank", "banks", multiple=True, metavar="PATH", type=click.Path(),
                            callback=existing_banks,
                            help="A bank whose code questions name or define the exercises (repeatable).")
+
+
+def _figures(_ctx: click.Context, _param: click.Parameter, value: str | None) -> ReferenceFigures | None:
+    """--reference-figures: validated JSON (quiz.check.figures); whether they match this check is run_check's call."""
+    if value is None:
+        return None
+    from pydantic import ValidationError
+
+    from quiz.check.figures import ReferenceFigures
+
+    try:
+        return ReferenceFigures.model_validate_json(value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(the whole value)"
+        raise click.BadParameter(f"not reference figures: {where}: {first['msg']}") from None
 
 
 @click.command()
@@ -47,18 +64,20 @@ bank_option = click.option("--bank", "banks", multiple=True, metavar="PATH", typ
               help="Save each exercise's result in your progress (default; see `attnquiz exercises`).")
 @click.option("--single-file", is_flag=True,
               help="Do not load the helper modules the file imports from its folder (they are loaded by default).")
+@click.option("--reference-figures", "figures", metavar="JSON", hidden=True, callback=_figures,
+              help="The trusted reference's figures measured once for a class run (attnquiz grade passes them).")
 @bank_option
 @lang_option
 def check(solution: Path, names: tuple[str, ...], seed: int | None, timeout: float, output_format: str,
           isolation: str, min_score: float | None, watch: bool, require_all: bool, record: bool, single_file: bool,
-          banks: tuple[str, ...]) -> None:
+          figures: ReferenceFigures | None, banks: tuple[str, ...]) -> None:
     """Check your NumPy attention and KV-cache code in a sandbox against hidden reference tests."""
     from quiz.check.registry import for_banks
     from quiz.check.runner import CheckOptions
 
     options = CheckOptions(seed=seed, timeout=timeout, exercises=names, isolation=isolation,
                            require_all=require_all or output_format in ("gradescope", "classroom"),
-                           helpers=not single_file)
+                           helpers=not single_file, figures=figures)
     registry = for_banks(banks)  # built once: the built-in exercises and the banks'
     registry.select(names or registry.named)  # a usage error stops here, not on every save
     if watch:

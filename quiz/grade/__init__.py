@@ -17,7 +17,9 @@ Results are written as each submission finishes, into the ``--out`` folder:
   and at the end of a run (written to a temporary file and renamed over the old one).
 - ``results.json``: written at the end: the settings, the summary, every student's record.
 
-Nothing here imports the checker: the documented JSON of ``attnquiz check`` is the interface.
+The documented JSON of ``attnquiz check`` is the interface with each check. The one part of the
+checker imported here is ``quiz.check.figures`` (through ``calibration.py``): the trusted
+reference's figures are measured in this process and passed to every check on its command line.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from typing import Any
 
 from quiz import __version__
 from quiz.errors import AttnquizError, ExitStatus
+from quiz.grade.calibration import Calibration
 from quiz.grade.outputs import Outputs
 from quiz.grade.records import Record, Settings
 from quiz.grade.runner import Runner, preflight
@@ -90,7 +93,11 @@ def grade_class(
 
         check_available()
     outputs = Outputs(out)
-    preflight(settings)
+    calibration = None
+    if Calibration.needed(settings):  # the trusted reference's figures, measured here once for every check
+        calibration = Calibration(settings)
+        calibration.measure()
+    preflight(settings, None if calibration is None else calibration.current())  # and the checks take them
     previous = outputs.previous()
     untrusted = outputs.untrusted
     key = settings.key()
@@ -116,7 +123,7 @@ def grade_class(
     for source in order:
         if source in final and on_record:
             on_record(final[source], final[source].status != "rejected")
-    runner = Runner(settings, key)
+    runner = Runner(settings, key, calibration)
     interrupted = False
     graded = 0
     pool = ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1), thread_name_prefix="grade")
@@ -135,6 +142,8 @@ def grade_class(
             graded += 1
             if on_record:
                 on_record(record, False)
+            if calibration is not None:
+                calibration.seen(record)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -149,6 +158,7 @@ def grade_class(
     records = with_class_max([final[source] for source in order if source in final])
     summary = summarize(records)
     report = {"attnquiz": __version__, "settings": key, "summary": asdict(summary),
+              "reference_figures": [] if calibration is None else calibration.history,
               "students": [r.to_json() for r in records], "ignored": scanned.ignored}
     try:
         outputs.rewrite(records, report)

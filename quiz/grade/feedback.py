@@ -128,6 +128,8 @@ def feedback_markdown(record: Record, *, command: str) -> str:
     lines += ["", f"## {t('autograde.fb_repeat')}", ""]
     if record.seed is not None:
         lines += [t("autograde.fb_repeat_how", seed=record.seed), "", code_block(command, "sh")]
+        if (record.reference_figures or {}).get("used"):
+            lines += ["", t("autograde.fb_shared_reference", at=record.reference_figures["measured_at"])]
     else:
         lines.append(t("autograde.fb_no_seed"))
     warning = isolation_warning(record.isolation)

@@ -105,6 +105,8 @@ class Record:
     limits: str = ""  # what bounded the solution's processes (cgroup, rlimits), from its report
     detail: str = ""  # for a file that did not load: the source line with a caret, when known
     file: str = ""  # the file checked, as the student names it ("solution.py", "alice.py")
+    reference_figures: dict[str, Any] | None = None  # shared reference figures the check was given (quiz.grade.
+    # calibration): measured_at, used, reason, sha256, round_trip_ratio; None: it measured the reference itself
 
     @property
     def complete(self) -> bool:
@@ -145,7 +147,7 @@ def record_from_check(
     load_error = report.get("load_error") if isinstance(report, dict) else None
     if isinstance(report, dict):
         base.update(seed=report["seed"] if type(report.get("seed")) is int else None, isolation=isolation_of(report),
-                    limits=limits_of(report))
+                    limits=limits_of(report), reference_figures=reference_of(report))
     if returncode == ExitStatus.USAGE:
         message = load_error["message"] if isinstance(load_error, dict) else _last_line(stderr)
         detail = str(load_error.get("detail") or "") if isinstance(load_error, dict) else ""
@@ -195,6 +197,20 @@ def parse_check_report(doc: dict[str, Any]) -> tuple[list[GradedTest], float, fl
                        traceback="\n".join(test.traceback.rstrip().splitlines()[-TRACEBACK_LINES:]))
             for exercise in report.exercises for test in exercise.tests]
     return rows, report.score, report.max_score
+
+
+def reference_of(doc: dict[str, Any]) -> dict[str, Any] | None:
+    """The shared reference figures a check report says it was given, with the speed test's round-trip ratio
+    (its empty round trip over the figures'), if it says."""
+    found = doc.get("reference_figures")
+    if not isinstance(found, dict):
+        return None
+    speeds = [test.get("speed") for exercise in doc.get("exercises") or [] if isinstance(exercise, dict)
+              for test in exercise.get("tests") or [] if isinstance(test, dict)]
+    ratio = next((speed.get("round_trip_ratio") for speed in speeds if isinstance(speed, dict)), None)
+    return {"measured_at": str(found.get("measured_at", "")), "used": found.get("used") is True,
+            "reason": str(found.get("reason", "")), "sha256": str(found.get("sha256", "")),
+            "round_trip_ratio": ratio if isinstance(ratio, (int, float)) and not isinstance(ratio, bool) else None}
 
 
 def limits_of(doc: dict[str, Any]) -> str:

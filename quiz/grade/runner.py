@@ -10,7 +10,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quiz import processes
 from quiz.errors import AttnquizError, ExitStatus
@@ -19,14 +19,19 @@ from quiz.grade.records import Record, Settings, _last_line, _shown, record_from
 from quiz.grade.submissions import Submission
 from quiz.i18n import current_language, t
 
+if TYPE_CHECKING:
+    from quiz.grade.calibration import Calibration
+
 # Running one check process, and killing its whole tree
 
 
-def check_argv(path: Path, settings: Settings, single_file: bool = False) -> list[str]:
+def check_argv(path: Path, settings: Settings, single_file: bool = False, figures: str | None = None) -> list[str]:
     """The command that checks one submission (the same Python, so the same attnquiz, in this run's language).
 
     `single_file`: a NAME.py entry in the class folder, whose neighbours are other students'
-    files; a NAME/ folder's solution gets the helper modules it imports from that folder."""
+    files; a NAME/ folder's solution gets the helper modules it imports from that folder.
+    `figures`: the trusted reference's figures for this run (quiz.grade.calibration), as JSON: from
+    grade's memory to the check's command line, never through a file."""
     argv = [sys.executable, "-m", "quiz", "check", "--no-record", "--format", "json", "--lang", current_language(),
             "--isolation", settings.isolation]
     if single_file:
@@ -39,6 +44,8 @@ def check_argv(path: Path, settings: Settings, single_file: bool = False) -> lis
         argv += ["--timeout", _shown(settings.timeout)]
     if settings.seed is not None:
         argv += ["--seed", str(settings.seed)]
+    if figures is not None:
+        argv += ["--reference-figures", figures]
     return argv + ["--", str(path)]
 
 
@@ -52,9 +59,9 @@ def _child_env() -> dict[str, str]:
 PREFLIGHT_SECONDS = 60.0  # the least time the options check gets, whatever --submission-timeout says
 
 
-def preflight(settings: Settings) -> None:
+def preflight(settings: Settings, figures: str | None = None) -> None:
     """Check the options once on an empty solution, so a bad --exercise or --bank stops the run
-    before it marks every student as unloadable."""
+    before it marks every student as unloadable (with `figures`: that the check takes them too)."""
     import tempfile
 
     # An empty solution runs no test: its check costs start-up only, which a loaded machine can make
@@ -64,7 +71,7 @@ def preflight(settings: Settings) -> None:
         empty = Path(tmp) / "solution.py"
         empty.write_text("", encoding="utf-8")
         try:
-            proc = subprocess.run(check_argv(empty, settings), stdin=subprocess.DEVNULL, capture_output=True,
+            proc = subprocess.run(check_argv(empty, settings, figures=figures), stdin=subprocess.DEVNULL, capture_output=True,
                                   text=True, encoding="utf-8", errors="replace", env=_child_env(),
                                   timeout=deadline)
         except subprocess.TimeoutExpired:
@@ -106,9 +113,10 @@ def _drain(proc: subprocess.Popen[str]) -> tuple[str, str]:
 class Runner:
     """Starts check processes, remembers the running ones, and can stop them all at once."""
 
-    def __init__(self, settings: Settings, key: dict[str, Any]) -> None:
+    def __init__(self, settings: Settings, key: dict[str, Any], calibration: Calibration | None = None) -> None:
         self.settings = settings
         self.key = key  # computed once: every record of a run carries the same one
+        self.calibration = calibration  # the trusted reference's figures each check is given, if measured
         self._lock = threading.Lock()
         self._running: set[subprocess.Popen[str]] = set()
         self.stopped = False
@@ -142,7 +150,8 @@ class Runner:
         with self._lock:
             if self.stopped:
                 return None
-            argv = check_argv(Path(copy.solution), self.settings, single_file=not sub.source.endswith("/"))
+            argv = check_argv(Path(copy.solution), self.settings, single_file=not sub.source.endswith("/"),
+                              figures=self.calibration.current() if self.calibration is not None else None)
             try:
                 proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, cwd=copy.folder,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

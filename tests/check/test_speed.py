@@ -135,8 +135,8 @@ def test_the_speed_figure_is_reported_even_when_only_the_dtype_is_wrong(tmp_path
     assert "for information" in timed.message
 
 
-def _run(wall: list[float], cpu: list[float] | None) -> speed._Run:
-    return speed._Run(starts=[32 * i for i in range(len(wall))], sizes=[32] * len(wall), wall=wall, cpu=cpu)
+def _run(wall: list[float], cpu: list[float] | None) -> speed.Run:
+    return speed.Run(starts=[32 * i for i in range(len(wall))], sizes=[32] * len(wall), wall=wall, cpu=cpu)
 
 
 def test_a_run_of_yours_stops_at_twice_the_recomputing_runs_cpu_time_and_wall_time_gets_slack() -> None:
