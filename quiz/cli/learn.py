@@ -80,7 +80,8 @@ def show_hint(registry: Registry, exercise: str, level: int | None = None, more:
     if chosen < len(spec.hints):
         click.echo(t(more, command=command("hint", exercise, banks=banks)))
     elif exercise in builtin():  # the last level: what is left is the worked solution
-        click.echo(wrap(t("hint.last", count=len(spec.hints), command=command("solution", exercise, banks=banks)),
+        key = "hint.last_passed" if read is not None and read.status == "passed" else "hint.last"
+        click.echo(wrap(t(key, count=len(spec.hints), command=command("solution", exercise, banks=banks)),
                         run.width, 0))
     else:
         click.echo(wrap(t("hint.last_hidden", count=len(spec.hints)), run.width, 0))

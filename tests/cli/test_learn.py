@@ -103,6 +103,9 @@ def test_a_solution_after_a_pass_is_shown_without_asking(tmp_path: Path) -> None
     assert checked.exit_code == 0, checked.output
     progress = _progress()["softmax"]
     assert progress.status == "passed" and progress.best_score == progress.max_score == 10 and progress.checks == 1
+    last = _run("hint", "softmax", "--level", "3", "--lang", "zh")
+    assert "".join(last.output.split()).endswith(
+        "这是最后一级提示（共3级）。你的检查已经通过这道练习：`attnquizsolutionsoftmax`显示参考解答。")
     shown = _run("solution", "softmax")
     assert shown.exit_code == 0 and "Show the worked solution anyway" not in shown.output
     assert "def softmax(x, axis=-1):" in shown.output and not _progress()["softmax"].gave_up
