@@ -188,7 +188,7 @@ def test_one_token(ctx: Context) -> None:
 # the noncentral chi-square): a right sampler fails with probability P_VALUE per emitted token (at most 2e-4
 # for the two; with STAT_SEED the reference gets p = 0.90 and 0.61), and one test of the first token misses
 # no_residual (the weakest: noncentrality 0.057 per sample) with probability 3e-9, argmax acceptance 1e-22,
-# the inverted ratio < 1e-300. 2,000 verifications cost a tenth of the 20,000 this test used to send.
+# the inverted ratio < 1e-300. A solution's verification loops over the rows: its time grows with SAMPLES.
 SAMPLES = 2000
 STAT_SEED = 20230518  # fixed: the same draws in every run, so a right solution always passes
 P_VALUE = 1e-4
