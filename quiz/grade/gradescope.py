@@ -292,11 +292,12 @@ def run_autograder(root: Path) -> int:
     record = grade_submission(root, config) if refused is None else None
     if record is not None and config.isolation == "strict" and record.status == "not_loadable" \
             and not record.isolation:  # no report at all: the check itself refused to run below strict
-        refused = (record.message, "")
+        refused = (record.message.removeprefix(t("error.prefix", message="")), "")
     if refused is not None:
         reason, level = refused
         results = refused_results(config, reason, level)
-        print(t("autograde.gs_refused_log", reason=reason, level=level or "?"))
+        print(t("autograde.gs_refused_log", reason=reason, level=level) if level else
+              t("autograde.gs_refused_log_check", reason=reason))
     else:
         results = results_json(record, config)
     results["execution_time"] = max(1, round(time.monotonic() - started))

@@ -195,6 +195,22 @@ def test_the_zip_installs_and_grades_in_a_fresh_autograder_layout(tmp_path: Path
     graded = run_autograder(strict_root, GOOD)  # with bubblewrap on PATH: graded at strict, or refused
     if host().works(Level.STRICT):
         assert graded["score"] == 18 and graded["extra_data"]["isolation"] == "strict"
+        # bubblewrap that works once (the autograder's own probe) and then fails (the check's): still refused,
+        # never reported as the student's file not loading
+        flaky = tmp_path / "bin-flaky-bwrap"
+        flaky.mkdir()
+        calls = tmp_path / "bwrap-calls"
+        (flaky / "bwrap").write_text(f"""#!/bin/bash
+n=$(cat {calls} 2>/dev/null || echo 0); echo $((n + 1)) > {calls}
+[ "$n" -eq 0 ] && exec {shutil.which("bwrap")} "$@"
+echo "bwrap: setting up uid map: Permission denied" >&2; exit 1
+""", encoding="utf-8")
+        (flaky / "bwrap").chmod(0o755)
+        late = run_autograder(strict_root, GOOD, PATH=f"{flaky}{os.pathsep}{os.environ['PATH']}")
+        assert int(calls.read_text(encoding="utf-8")) >= 2  # the probe, then the check's
+        assert late["extra_data"]["status"] == "refused" and late["score"] == 0
+        assert late["extra_data"]["reason"].startswith(
+            "strict isolation is not available here: bwrap: setting up uid map: Permission denied")
     else:
         assert graded["extra_data"]["status"] == "refused" and graded["score"] == 0
 
