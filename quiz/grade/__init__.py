@@ -93,11 +93,6 @@ def grade_class(
 
         check_available()
     outputs = Outputs(out)
-    calibration = None
-    if Calibration.needed(settings):  # the trusted reference's figures, measured here once for every check
-        calibration = Calibration(settings)
-        calibration.measure()
-    preflight(settings, None if calibration is None else calibration.current())  # and the checks take them
     previous = outputs.previous()
     untrusted = outputs.untrusted
     key = settings.key()
@@ -115,6 +110,11 @@ def grade_class(
             final[sub.source] = previous[sub.student]
         else:
             todo.append((sub, sha))
+    calibration = None
+    if todo and Calibration.needed(settings):  # the trusted reference's figures, measured here once for every check
+        calibration = Calibration(settings)
+        calibration.measure()
+    preflight(settings, None if calibration is None else calibration.current())  # and the checks take them
     resumed = sum(r.status != "rejected" for r in final.values())
     order = [s.source for s in submissions]
     outputs.rewrite(final[source] for source in order if source in final)

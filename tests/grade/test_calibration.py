@@ -88,6 +88,11 @@ def test_a_run_without_the_timed_exercises_measures_nothing_and_a_check_reproduc
     assert student["reference_figures"]["used"]
     speed = next(row for row in student["tests"] if row["test"] == "speed")
     assert (speed["status"], speed["mistake_id"]) == ("failed", "recomputes_prefix")
+    resumed = grade(folder, tmp_path / "timed", "--exercise", "decode_step", "--seed", "3")
+    assert resumed.returncode == 0, resumed.stderr
+    kept = json.loads((tmp_path / "timed" / REPORT_JSON).read_text(encoding="utf-8"))
+    assert kept["reference_figures"] == []  # nothing to check: nothing measured
+    assert kept["students"][0]["reference_figures"] == student["reference_figures"]  # the kept result says its own
     # the same verdict from `attnquiz check --seed N`, which measures the reference itself
     again = subprocess.run([*ATTNQUIZ, "check", "--no-record", "--format", "json", "--seed", str(student["seed"]),
                             "--exercise", "decode_step", str(folder / "ana.py")],
