@@ -152,7 +152,7 @@ def solve(inputs: Inputs, console: Console, item: Item, check: CodeCheck, plain:
         action = ""
         if not path.exists():
             start = [("write", t("code.write_starter", path=path)), ("skip", t("code.skip"))]
-            if earlier is not None:  # the file worked in last time comes first, as rustlings/exercism keep it
+            if earlier is not None and earlier[0].is_file():  # the file worked in last time first, as rustlings keep it
                 start.insert(0, ("earlier", t("code.check_earlier", path=earlier[0])))
             action = start[inputs.select([label for _, label in start], t("code.action"))][0]
             if action == "skip":
