@@ -59,8 +59,14 @@ class RunFigures(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    wall: list[Seconds] = Field(min_length=1)
+    wall: list[Annotated[float, Field(gt=0, allow_inf_nan=False)]] = Field(min_length=1)
     cpu: list[Seconds] | None = Field(description="the child's CPU time per chunk; null: not readable")
+
+    @model_validator(mode="after")
+    def _some_cpu(self) -> RunFigures:
+        if self.cpu is not None and sum(self.cpu) <= 0:
+            raise ValueError("a run that took no CPU time")
+        return self
 
     @classmethod
     def of(cls, run: Run) -> RunFigures:

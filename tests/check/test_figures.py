@@ -72,8 +72,10 @@ def test_figures_describe_what_they_were_measured_on(figures: ReferenceFigures) 
         ({"shared": True}, "shared"),  # an unknown key
         ({"measured_at": "2026-01-01T10:00:00"}, "time zone"),
         ({"references_sha256": "x" * 64}, "references_sha256"),
+        ({"cache": [{"wall": [0.0] * 8, "cpu": None}] * 3}, "greater than 0"),  # a run that took no time
+        ({"cache": [{"wall": [1e-3] * 8, "cpu": [0.0] * 8}] * 3}, "no CPU time"),
     ],
-    ids=["chunk-count", "nan", "chunk-zero", "unknown-key", "naive-time", "bad-digest"],
+    ids=["chunk-count", "nan", "chunk-zero", "unknown-key", "naive-time", "bad-digest", "no-time", "no-cpu"],
 )
 def test_figures_that_do_not_hold_together_are_refused(figures: ReferenceFigures, change: dict,
                                                        problem: str) -> None:
