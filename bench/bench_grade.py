@@ -20,6 +20,7 @@ Every figure is measured in this one run; quote ratios, not absolute times.
 A cost breakdown of one check comes first (start-up, an empty check, a full check).
 
     python bench/bench_grade.py [--students 200] [--timeout 1] [--jobs 1 2] [--classes complete core mixed] [--no-profile]
+                                [--launchers forkserver subprocess]
 """
 
 from __future__ import annotations
@@ -109,14 +110,15 @@ WORKED = {"complete": ("attention.py", "serving.py"), "core": ("attention.py",)}
 
 
 def grade(folder: Path, out: Path, jobs: int, timeout: float | None,
-          exercises: tuple[str, ...] = EXERCISES) -> tuple[float, int, float]:
+          exercises: tuple[str, ...] = EXERCISES, launcher: str = "forkserver") -> tuple[float, int, float]:
     argv = [sys.executable, "-m", "quiz", "grade", str(folder), "--out", str(out), "--jobs", str(jobs),
             "--seed", "1"]
     if timeout is not None:
         argv += ["--timeout", str(timeout)]
     for name in exercises:
         argv += ["--exercise", name]
-    env = {**os.environ, "ATTNQUIZ_HOME": str(out.parent / "home")}  # the grader's journal key stays out of yours
+    env = {**os.environ, "ATTNQUIZ_HOME": str(out.parent / "home"),  # the grader's journal key stays out of yours
+           "ATTNQUIZ_GRADE_LAUNCHER": launcher}
     start, before = time.perf_counter(), machine_cpu()
     proc = subprocess.run(argv, capture_output=True, text=True, env=env, check=False)
     seconds, cpu = time.perf_counter() - start, machine_cpu() - before
@@ -128,17 +130,27 @@ def grade(folder: Path, out: Path, jobs: int, timeout: float | None,
 
 
 def run_class(name: str, folder: Path, tmp: Path, jobs_list: list[int], timeout: float | None,
-              exercises: tuple[str, ...]) -> dict[int, float]:
-    rates = {}
+              exercises: tuple[str, ...], launchers: list[str]) -> dict[int, float]:
+    """Submissions per second by --jobs value, with the first of `launchers` (the others are compared with it)."""
+    rates: dict[tuple[str, int], float] = {}
     for jobs in jobs_list:
-        seconds, graded, cpu = grade(folder, tmp / f"out-{name}-{jobs}", jobs, timeout, exercises)
-        rates[jobs] = graded / seconds
-        print(f"  --jobs {jobs}: {graded} graded in {seconds:.1f} s = {rates[jobs]:.2f} submissions/s "
-              f"({cpu / max(graded, 1):.2f} s of machine CPU per submission)")
+        for launcher in launchers:
+            seconds, graded, cpu = grade(folder, tmp / f"out-{name}-{jobs}-{launcher}", jobs, timeout, exercises,
+                                         launcher)
+            rates[launcher, jobs] = graded / seconds
+            shown = f" [{launcher}]" if len(launchers) > 1 else ""
+            print(f"  --jobs {jobs}{shown}: {graded} graded in {seconds:.1f} s = {rates[launcher, jobs]:.2f} "
+                  f"submissions/s ({cpu / max(graded, 1):.2f} s of machine CPU per submission)")
+    main_launcher, *others = launchers
     first, *rest = jobs_list
     for jobs in rest:
-        print(f"  speedup --jobs {jobs} vs --jobs {first}: {rates[jobs] / rates[first]:.2f}x")
-    return rates
+        print(f"  speedup --jobs {jobs} vs --jobs {first}: "
+              f"{rates[main_launcher, jobs] / rates[main_launcher, first]:.2f}x")
+    for other in others:
+        for jobs in jobs_list:
+            print(f"  {main_launcher} vs {other}, --jobs {jobs}: "
+                  f"{rates[main_launcher, jobs] / rates[other, jobs]:.2f}x")
+    return {jobs: rates[main_launcher, jobs] for jobs in jobs_list}
 
 
 def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -189,6 +201,8 @@ def main() -> None:
     parser.add_argument("--classes", nargs="+", choices=["complete", "core", "mixed"],
                         default=["complete", "core", "mixed"])
     parser.add_argument("--no-profile", action="store_true", help="skip the cost breakdown of one check")
+    parser.add_argument("--launchers", nargs="+", choices=["forkserver", "subprocess"], default=["forkserver"],
+                        help="how grade starts its checks (ATTNQUIZ_GRADE_LAUNCHER); the first one is judged")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (CPU figures are the machine's)")
     with tempfile.TemporaryDirectory(prefix="attnquiz-bench-") as tmp:
@@ -201,7 +215,7 @@ def main() -> None:
                 kinds = make_complete_class(folder, args.students, WORKED[name])
                 print(f"{name} class of {args.students} ({' + '.join(WORKED[name])}), checked on every built-in "
                       "exercise, default --timeout:")
-                rates = run_class(name, folder, Path(tmp), args.jobs, None, ())
+                rates = run_class(name, folder, Path(tmp), args.jobs, None, (), args.launchers)
                 if 2 in rates:
                     verdict = "meets" if rates[2] >= GOAL else "misses"
                     print(f"  goal: {GOAL} solutions/s with 2 jobs: {verdict} it ({rates[2]:.2f})")
@@ -210,7 +224,7 @@ def main() -> None:
                 print(f"mixed class of {args.students} (" + ", ".join(f"{n} {kind}" for kind, n in
                                                              sorted(kinds.items())) +
                       f"), exercises {', '.join(EXERCISES)}, --timeout {args.timeout:g}:")
-                run_class(name, folder, Path(tmp), args.jobs, args.timeout, EXERCISES)
+                run_class(name, folder, Path(tmp), args.jobs, args.timeout, EXERCISES, args.launchers)
 
 
 if __name__ == "__main__":

@@ -115,6 +115,17 @@ def kill_tree(root: int, mark: bytes | None = None, uid: int | None = None) -> s
     return stopped
 
 
+def sweep_session(session: int) -> None:
+    """Kill what is left in a finished session (its leader, reaped: never that pid itself), and wait until
+    it is gone (grade: nothing a check started outlives it, so results are written after every sandbox)."""
+    left = {pid for pid, (_, group, sid) in read_proc().items()
+            if session in (group, sid) and pid not in (session, os.getpid())}
+    for sig in (signal.SIGSTOP, signal.SIGKILL):
+        for pid in left:
+            send(pid, sig)
+    wait_gone(left, 5.0)
+
+
 def send(pid: int, sig: int) -> None:
     """A signal to one process, ignoring one that is gone (or not ours)."""
     try:

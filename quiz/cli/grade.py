@@ -57,7 +57,8 @@ def grade(submissions: Path, out: Path, jobs: int | None, timeout: float | None,
     display = _Display()
     try:
         run = grade_class(submissions, out, settings, jobs=jobs, filename=filename,
-                          on_start=display.start, on_record=display.record, similarity=similarity)
+                          on_start=display.start, on_record=display.record, similarity=similarity,
+                          on_warning=display.warn)
     finally:
         display.close()
     if run.untrusted:
@@ -117,6 +118,9 @@ class _Display:
             self._print(t("grade.line", done=self.done, total=self.total, student=record.student, result=result))
         if self.progress is not None:
             self.progress.update(self.task, advance=1, student=record.student)
+
+    def warn(self, line: str) -> None:
+        self._print(line)
 
     def _print(self, line: str) -> None:
         if self.progress is not None:

@@ -4,8 +4,10 @@ A submission folder holds one ``NAME.py`` file or one ``NAME/`` folder per stude
 entry, such as notes.txt or README.md, is listed as ignored and changes nothing). Each
 submission is checked by its own ``attnquiz check --format json`` process (which runs the
 solution in the checker's sandbox), started in a new session with a wall-clock deadline;
-past the deadline the whole process tree is killed. So a submission that crashes, hangs,
-eats memory or floods its output costs at most its own deadline and never stops the batch.
+past the deadline the whole process tree is killed (the processes are forked by a fork server
+that has imported the checker once: quiz.grade.launch, quiz.grade.forkserver). So a submission
+that crashes, hangs, eats memory or floods its output costs at most its own deadline and never
+stops the batch.
 
 Results are written as each submission finishes, into the ``--out`` folder:
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
@@ -37,9 +40,9 @@ from quiz.errors import AttnquizError, ExitStatus
 from quiz.grade.calibration import Calibration
 from quiz.grade.outputs import Outputs
 from quiz.grade.records import Record, Settings
-from quiz.grade.runner import Runner, preflight
+from quiz.grade.runner import Runner, launcher_for_run
 from quiz.grade.snapshot import current_digest
-from quiz.grade.submissions import Submission, scan_folder
+from quiz.grade.submissions import ClassFolder, Submission, scan_folder
 from quiz.grade.summary import ClassSummary, summarize, with_class_max
 from quiz.i18n import t
 
@@ -84,18 +87,30 @@ def grade_class(
     on_start: Callable[[int], None] | None = None,
     on_record: Progress | None = None,
     similarity: bool = False,
+    on_warning: Callable[[str], None] | None = None,
 ) -> GradeRun:
     """Check every submission in `folder`, writing results to `out` as they come; resumable."""
     scanned = scan_folder(folder, filename=filename, exclude=out)
-    submissions = scanned.submissions
     if similarity:
         from quiz.grade.similarity import check_available
 
         check_available()
     outputs = Outputs(out)
+    warn = on_warning or (lambda line: print(line, file=sys.stderr))
+    runner = Runner(settings, settings.key(), launcher=launcher_for_run(warn), warn=warn)  # before any worker thread
+    try:  # the launcher's own processes (the fork server) end with the run, whatever ends it
+        return _grade(scanned, out, outputs, settings, runner, jobs, on_start, on_record, similarity)
+    finally:
+        runner.stop()
+        runner.close()
+
+
+def _grade(scanned: ClassFolder, out: Path, outputs: Outputs, settings: Settings, runner: Runner, jobs: int | None,
+           on_start: Callable[[int], None] | None, on_record: Progress | None, similarity: bool) -> GradeRun:
+    submissions = scanned.submissions
     previous = outputs.previous()
     untrusted = outputs.untrusted
-    key = settings.key()
+    key = runner.key
     final: dict[str, Record] = {}  # by source ("alice.py", "alice/"): unique in the folder
     todo: list[tuple[Submission, str]] = []
     for sub in submissions:
@@ -114,7 +129,8 @@ def grade_class(
     if todo and Calibration.needed(settings):  # the trusted reference's figures, measured here once for every check
         calibration = Calibration(settings)
         calibration.measure()
-    preflight(settings, None if calibration is None else calibration.current())  # and the checks take them
+    runner.calibration = calibration
+    runner.preflight()  # with the figures: the checks take them too
     resumed = sum(r.status != "rejected" for r in final.values())
     order = [s.source for s in submissions]
     outputs.rewrite(final[source] for source in order if source in final)
@@ -123,13 +139,12 @@ def grade_class(
     for source in order:
         if source in final and on_record:
             on_record(final[source], final[source].status != "rejected")
-    runner = Runner(settings, key, calibration)
     interrupted = False
     graded = 0
     pool = ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1), thread_name_prefix="grade")
     try:
         # each worker thread runs in a copy of this context, so its messages are in this run's language
-        futures = [pool.submit(contextvars.copy_context().run, runner.check, sub, sha) for sub, sha in todo]
+        futures = [pool.submit(contextvars.copy_context().run, runner.check, sub) for sub, _ in todo]
         for future in as_completed(futures):
             record = future.result()
             if record is None:

@@ -1,20 +1,20 @@
-"""Running one check process per submission, with a deadline, and killing its whole tree."""
+"""Running one check process per submission, with a deadline, and killing its whole tree (how the process
+is started: quiz.grade.launch)."""
 
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from quiz import processes
 from quiz.errors import AttnquizError, ExitStatus
-from quiz.grade import snapshot
+from quiz.grade import launch, snapshot
 from quiz.grade.records import Record, Settings, _last_line, _shown, record_from_check
 from quiz.grade.submissions import Submission
 from quiz.i18n import current_language, t
@@ -32,7 +32,7 @@ def check_argv(path: Path, settings: Settings, single_file: bool = False, figure
     files; a NAME/ folder's solution gets the helper modules it imports from that folder.
     `figures`: the trusted reference's figures for this run (quiz.grade.calibration), as JSON: from
     grade's memory to the check's command line, never through a file."""
-    argv = [sys.executable, "-m", "quiz", "check", "--no-record", "--format", "json", "--lang", current_language(),
+    argv = [*launch.interpreter("quiz"), "check", "--no-record", "--format", "json", "--lang", current_language(),
             "--isolation", settings.isolation]
     if single_file:
         argv.append("--single-file")
@@ -59,73 +59,27 @@ def _child_env() -> dict[str, str]:
 PREFLIGHT_SECONDS = 60.0  # the least time the options check gets, whatever --submission-timeout says
 
 
-def preflight(settings: Settings, figures: str | None = None) -> None:
-    """Check the options once on an empty solution, so a bad --exercise or --bank stops the run
-    before it marks every student as unloadable (with `figures`: that the check takes them too)."""
-    import tempfile
-
-    # An empty solution runs no test: its check costs start-up only, which a loaded machine can make
-    # longer than a short --submission-timeout meant for students' code.
-    deadline = max(settings.submission_timeout, PREFLIGHT_SECONDS)
-    with tempfile.TemporaryDirectory(prefix="attnquiz-grade-") as tmp:
-        empty = Path(tmp) / "solution.py"
-        empty.write_text("", encoding="utf-8")
-        try:
-            proc = subprocess.run(check_argv(empty, settings, figures=figures), stdin=subprocess.DEVNULL, capture_output=True,
-                                  text=True, encoding="utf-8", errors="replace", env=_child_env(),
-                                  timeout=deadline)
-        except subprocess.TimeoutExpired:
-            raise AttnquizError(t("grade.preflight", detail=t("grade.deadline", seconds=_shown(deadline)))) from None
-    if proc.returncode not in (ExitStatus.OK, ExitStatus.FAILURE):
-        detail = _last_line(proc.stderr).removeprefix(t("error.prefix", message="")) or t("grade.no_output")
-        raise AttnquizError(t("grade.preflight", detail=detail))
-
-
-def kill_tree(proc: subprocess.Popen[Any]) -> None:
-    """Kill a check process started in its own session, and everything it started (quiz.processes),
-    and wait until they are gone."""
-    processes.wait_gone(processes.kill_tree(proc.pid), 5.0)
-
-
-def sweep_session(session: int) -> None:
-    """Kill what is left in a finished check's session (its pid, reaped: never that pid itself), and wait
-    until it is gone: nothing a check started outlives it, so results are written after every sandbox."""
-    left = {pid for pid, (_, group, sid) in processes.read_proc().items()
-            if session in (group, sid) and pid not in (session, os.getpid())}
-    for sig in (signal.SIGSTOP, signal.SIGKILL):
-        for pid in left:
-            processes.send(pid, sig)
-    processes.wait_gone(left, 5.0)
-
-
-def _drain(proc: subprocess.Popen[str]) -> tuple[str, str]:
-    """What a killed process left in its pipes; give up if an escaped grandchild holds them open."""
-    try:
-        return proc.communicate(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.wait()
-        for pipe in (proc.stdout, proc.stderr):
-            if pipe is not None:
-                pipe.close()
-        return "", ""
-
-
 class Runner:
-    """Starts check processes, remembers the running ones, and can stop them all at once."""
+    """Starts check processes (through a launcher: quiz.grade.launch), remembers the running ones, and can
+    stop them all at once."""
 
-    def __init__(self, settings: Settings, key: dict[str, Any], calibration: Calibration | None = None) -> None:
+    def __init__(self, settings: Settings, key: dict[str, Any], calibration: Calibration | None = None,
+                 launcher: launch.Launcher | None = None, warn: Callable[[str], None] | None = None) -> None:
         self.settings = settings
         self.key = key  # computed once: every record of a run carries the same one
         self.calibration = calibration  # the trusted reference's figures each check is given, if measured
+        self.launcher: launch.Launcher = launcher or launch.SubprocessLauncher()
+        self.warn = warn or (lambda line: print(line, file=sys.stderr))
         self._lock = threading.Lock()
-        self._running: set[subprocess.Popen[str]] = set()
+        self._running: set[launch.Launched] = set()
+        self._retired: list[launch.Launcher] = []  # launchers that failed during the run
         self.stopped = False
 
-    def check(self, sub: Submission, sha256: str = "") -> Record | None:
+    def check(self, sub: Submission) -> Record | None:
         """Check one submission's private copy (quiz.grade.snapshot); None when the run was stopped first.
 
-        The record carries the digest of the text actually checked (`sha256`, taken before, is only
-        what resuming compared); a copy that changed while it was checked is an error with no digest."""
+        The record carries the digest of the text actually checked; a copy that changed while it was
+        checked is an error with no digest."""
         assert sub.path is not None, f"{sub.student} cannot be checked: {sub.problem}"
         start = time.perf_counter()
         try:
@@ -147,39 +101,107 @@ class Runner:
             processes.remove_tree(copy.folder)
 
     def _run(self, sub: Submission, copy: snapshot.Snapshot, start: float) -> Record | None:
-        with self._lock:
-            if self.stopped:
-                return None
-            argv = check_argv(Path(copy.solution), self.settings, single_file=not sub.source.endswith("/"),
-                              figures=self.calibration.current() if self.calibration is not None else None)
-            try:
-                proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, cwd=copy.folder,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                        encoding="utf-8", errors="replace", env=_child_env(),
-                                        start_new_session=True)
-            except OSError as exc:
-                return record_from_check(sub, copy.digest, self.settings, self.key, -1, "", str(exc), 0.0)
-            self._running.add(proc)
+        argv = check_argv(Path(copy.solution), self.settings, single_file=not sub.source.endswith("/"),
+                          figures=self._figures())
         try:
-            out, err = proc.communicate(timeout=self.settings.submission_timeout)
-            returncode: int | None = proc.returncode
-            sweep_session(proc.pid)
-        except subprocess.TimeoutExpired:
-            kill_tree(proc)
-            out, err = _drain(proc)
-            returncode = None
-        finally:
-            with self._lock:
-                self._running.discard(proc)
-        if self.stopped:
+            done = self._launch(argv, copy.folder, self.settings.submission_timeout)
+        except OSError as exc:
+            return record_from_check(sub, copy.digest, self.settings, self.key, -1, "", str(exc), 0.0)
+        if done is None:
             return None
+        returncode, out, err = done
         return record_from_check(sub, copy.digest, self.settings, self.key, returncode, out, err,
                                  time.perf_counter() - start)
+
+    def _figures(self) -> str | None:
+        return self.calibration.current() if self.calibration is not None else None
+
+    def preflight(self) -> None:
+        """Check the options once on an empty solution, so a bad --exercise or --bank stops the run
+        before it marks every student as unloadable (with the run's figures: that the check takes them too)."""
+        # An empty solution runs no test: its check costs start-up only, which a loaded machine can make
+        # longer than a short --submission-timeout meant for students' code.
+        deadline = max(self.settings.submission_timeout, PREFLIGHT_SECONDS)
+        with tempfile.TemporaryDirectory(prefix="attnquiz-grade-") as tmp:
+            (Path(tmp) / "solution.py").write_text("", encoding="utf-8")
+            try:
+                done = self._launch(check_argv(Path("solution.py"), self.settings, single_file=True,
+                                               figures=self._figures()), Path(tmp), deadline)
+            except OSError as exc:
+                raise AttnquizError(t("grade.preflight", detail=str(exc))) from None
+        if done is None:
+            return
+        returncode, _, err = done
+        if returncode is None:
+            raise AttnquizError(t("grade.preflight", detail=t("grade.deadline", seconds=_shown(deadline))))
+        if returncode not in (ExitStatus.OK, ExitStatus.FAILURE):
+            detail = _last_line(err).removeprefix(t("error.prefix", message="")) or t("grade.no_output")
+            raise AttnquizError(t("grade.preflight", detail=detail))
+
+    def _launch(self, argv: list[str], cwd: Path, deadline: float) -> tuple[int | None, str, str] | None:
+        """Run one check to its end or its deadline (exit status None: killed); None if the run was stopped.
+        OSError if it cannot start. A check the fork server lost is run again without it."""
+        while True:
+            with self._lock:
+                if self.stopped:
+                    return None
+                launcher = self.launcher
+                try:
+                    proc = launcher.start(argv, cwd, _child_env())
+                except launch.ServerLost as lost:
+                    self._fall_back(launcher, str(lost))
+                    continue
+                self._running.add(proc)
+            try:
+                returncode: int | None = None
+                if proc.wait(deadline) and not proc.lost:
+                    returncode = proc.returncode
+                    processes.sweep_session(proc.pid)
+                else:
+                    proc.kill()
+                out, err = proc.output()
+            except BaseException:  # Ctrl-C in the thread waiting (the options check runs in the main one)
+                proc.kill()
+                raise
+            finally:
+                with self._lock:
+                    self._running.discard(proc)
+            if self.stopped:
+                return None
+            if not proc.lost:
+                return returncode, out, err
+            with self._lock:
+                self._fall_back(launcher, t("grade.launcher_died"))
+
+    def _fall_back(self, failed: launch.Launcher, reason: str) -> None:
+        """The rest of the run starts each check as its own process; said once (called holding the lock).
+        The failed launcher is closed by close(), at the end of the run."""
+        if self.launcher is not failed:
+            return
+        self.launcher = launch.SubprocessLauncher()
+        self._retired.append(failed)
+        self.warn(t("grade.launcher_fallback", reason=reason))
 
     def stop(self) -> None:
         with self._lock:
             self.stopped = True
             running = list(self._running)
         for proc in running:
-            kill_tree(proc)
+            proc.kill()
 
+    def close(self) -> None:
+        """After the last check: stop the launchers' own processes (the fork server)."""
+        for launcher in [*self._retired, self.launcher]:
+            launcher.close()
+
+
+def launcher_for_run(warn: Callable[[str], None]) -> launch.Launcher:
+    """The launcher of a grade run: a fork server (started now, before any worker thread), else one process
+    per check (ATTNQUIZ_GRADE_LAUNCHER=subprocess, or a server that did not start: said in one line)."""
+    if os.environ.get("ATTNQUIZ_GRADE_LAUNCHER", "forkserver") == "subprocess":
+        return launch.SubprocessLauncher()
+    try:
+        return launch.ForkServerLauncher(launch.ForkServer.start(_child_env()))
+    except launch.ServerLost as lost:
+        warn(t("grade.launcher_fallback", reason=str(lost)))
+        return launch.SubprocessLauncher()
