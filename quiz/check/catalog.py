@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from quiz.paths import data_path
 
@@ -58,6 +58,9 @@ class ExerciseSpec(_Strict):
     kind: Literal["function", "class"] = "function"
     difficulty: int | None = Field(default=None, ge=1, le=3)  # 1 to 3 as for questions (`attnquiz exercises`)
     topic: str | None = None  # the quiz topic id it trains (`attnquiz exercises`); a bank's: its question's topic
+    builds_on: tuple[str, ...] = ()
+    """Earlier exercises whose functions a solution of this one usually calls; when one of them fails in the same
+    check, the report names it as the one to fix first."""
     title: Localized
     signature: str
     doc: Localized
@@ -94,6 +97,16 @@ class ExerciseFile(_Strict):
     tolerance: dict[Literal["float32", "float64"], Tolerance]
     common_mistakes: tuple[MistakeSpec, ...] = ()  # recognised for every exercise, listed after its own
     exercises: tuple[ExerciseSpec, ...]
+
+    @model_validator(mode="after")
+    def _builds_on_earlier(self) -> ExerciseFile:
+        earlier: set[str] = set()
+        for spec in self.exercises:
+            wrong = [name for name in spec.builds_on if name not in earlier]
+            if wrong:
+                raise ValueError(f"{spec.id}: builds_on {wrong} must name exercises listed before it")
+            earlier.add(spec.id)
+        return self
 
     def with_common(self, spec: ExerciseSpec) -> ExerciseSpec:
         """The spec with the common mistakes after its own."""

@@ -7,12 +7,15 @@ which top-level modules the solution imports, takes each one that is a ``NAME.py
 their source texts to the sandbox with the solution's; the sandbox's child imports them from
 those texts (it never opens a file for them). Files the solution does not import are not
 sent, nor are standard-library names, protected files (the references) or anything past the
-caps below. An import nothing provides stays a ModuleNotFoundError the report shows.
+caps below. An import nothing provides stays a ModuleNotFoundError the report shows, and
+``not_in_sandbox`` tells one of a package the sandbox does not offer (scipy, torch) from one of
+a helper module that was not sent.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -99,3 +102,17 @@ def helper_modules(solution: Path, protected: Iterable[Path] = ()) -> list[Helpe
             helpers[dotted] = Helper(dotted, path, source, package)
             todo += sorted(imported_names(source) - seen)
     return list(helpers.values())
+
+
+def not_in_sandbox(exc_type: str, message: str, solution: Path) -> str | None:
+    """The package a ModuleNotFoundError names when the sandbox offers no such thing: a top-level name that is
+    neither NumPy, nor in the standard library, nor a helper module next to the solution (scipy, torch)."""
+    found = re.match(r"No module named '([A-Za-z_]\w*)", message) if exc_type == "ModuleNotFoundError" else None
+    if found is None:
+        return None
+    name = found.group(1)
+    folder = solution.resolve().parent
+    if name == "numpy" or name in sys.stdlib_module_names or (folder / f"{name}.py").is_file() or (
+            folder / name / "__init__.py").is_file():
+        return None
+    return name

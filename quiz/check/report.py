@@ -86,6 +86,11 @@ def diagnosis_text(exercise: ExerciseSpec, mistake_id: str) -> str:
     return t("check.likely_mistake", name=mistake.name(lang), hint=mistake.hint(lang))
 
 
+def fix_first_text(prerequisites: list[str]) -> str:
+    """The line that names the failed exercises an exercise builds on, and the one to fix first."""
+    return t("check.fix_first", earlier=t("check.list_sep").join(prerequisites), first=prerequisites[0])
+
+
 def _details(verdict: Verdict, exercise: ExerciseSpec) -> list[str]:
     lines = [verdict.message] if verdict.message else []
     if verdict.diagnosis:
@@ -144,6 +149,9 @@ def render_table(result: CheckResult, width: int = 100, color: bool = False) -> 
         table.add_column(no_wrap=True, min_width=status_width + 2)  # result, indented
         table.add_column(justify="right", no_wrap=True, min_width=5)  # points
         table.add_column(overflow="fold")  # the test, then what went wrong
+        first = result.failed_prerequisites(name)
+        if first:  # what it builds on failed: that is the one to fix first
+            table.add_row("", "", Text(fix_first_text(first), style="yellow"))
         for verdict in verdicts:
             status = Text("  " + status_text(verdict.status), style=_STYLES[verdict.status])
             table.add_row(status, f"{_points(verdict.points)}/{_points(verdict.max_points)}",
@@ -257,6 +265,7 @@ def to_report(result: CheckResult) -> CheckReport:
                 score=sum(v.points for v in result.for_exercise(name)),
                 max_score=sum(v.max_points for v in result.for_exercise(name)),
                 tests=[_verdict_report(v, specs[name]) for v in result.for_exercise(name)],
+                failed_prerequisites=result.failed_prerequisites(name),
             )
             for name in result.exercise_names()
         ],

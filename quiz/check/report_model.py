@@ -147,6 +147,9 @@ class ExerciseReport(_Strict):
     score: Points
     max_score: Points
     tests: list[VerdictReport] = Field(min_length=1)
+    failed_prerequisites: list[str] = Field(default_factory=list, description=(
+        "the exercises this one builds on (exercises.yaml builds_on) that failed in this check, in the order they ran: "
+        "fix the first of them first, its mistakes may be what fails here; empty when this one passed, or none did"))
 
 
 class StoppedAt(_Strict):

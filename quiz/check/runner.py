@@ -151,7 +151,7 @@ def preload() -> None:
     import rich.table  # noqa: F401
     import rich.text  # noqa: F401
 
-    from quiz.check import memory, report, speed, unit  # noqa: F401
+    from quiz.check import helpers, memory, report, speed, unit  # noqa: F401
 
 
 def rng_for(seed: int, exercise: str, test: str) -> Any:
@@ -168,7 +168,7 @@ def run_exercise(exercise: Exercise, sandbox: Sandbox, seed: int, source: Path, 
     the ones before it). After a crash or timeout the child is restarted and the remaining tests run; a second one
     in the same exercise (at most RESTARTS restarts for the rest of it) skips what is left. `figures`: shared
     reference figures that match this check (the speed and memory tests use them instead of `trusted`)."""
-    from quiz.check.sandbox import CallError, SandboxFailure, SolutionLoadError
+    from quiz.check.sandbox import CallError, SandboxFailure, SolutionLoadError, only_numpy
     from quiz.check.unit import SOFT_MISTAKES, Context, OutOfTime, Wrong
 
     spec = exercise.spec
@@ -225,7 +225,8 @@ def run_exercise(exercise: Exercise, sandbox: Sandbox, seed: int, source: Path, 
             if exc.not_implemented:
                 found = verdict(test.id, Status.NOT_IMPLEMENTED, t("check.not_implemented"))
             else:
-                found = verdict(test.id, Status.ERROR, t("check.raised", type=exc.exc_type, message=exc.message),
+                found = verdict(test.id, Status.ERROR, t("check.raised", type=exc.exc_type, message=exc.message)
+                                + only_numpy(exc.exc_type, exc.message, source),
                                 diagnosis=exercise.from_error(exc.message), detail=exc.traceback)
         except SandboxFailure as failure:
             status = Status.TIMEOUT if failure.kind == "timeout" else Status.ERROR

@@ -175,6 +175,14 @@ class LoadInfo:
     defined: frozenset[str]  # top-level names the solution defines (functions and classes)
 
 
+def only_numpy(exc_type: str, message: str, solution: Path) -> str:
+    """"; the sandbox offers only NumPy ..." when an exception says a package the sandbox lacks is missing, else ""."""
+    from quiz.check.helpers import not_in_sandbox
+
+    name = not_in_sandbox(exc_type, message, solution)
+    return "" if name is None else t("sandbox.only_numpy", name=name)
+
+
 class SolutionLoadError(Exception):
     """Syntax error, exception while loading, file missing, not UTF-8 or not Python."""
 
@@ -910,7 +918,7 @@ class Sandbox:
         if kind == "exit":
             return SolutionLoadError(t("sandbox.load.exit", path=path, code=error.get("code")))
         first = str(error.get("message", "")).strip().splitlines()
-        return SolutionLoadError(
-            t("sandbox.load.exception", path=path, exc_type=str(error.get("type")), message=first[0] if first else ""),
-            str(error.get("traceback", "")),
-        )
+        message = t("sandbox.load.exception", path=path, exc_type=str(error.get("type")),
+                    message=first[0] if first else "")
+        return SolutionLoadError(message + only_numpy(str(error.get("type")), first[0] if first else "", self.source),
+                                 str(error.get("traceback", "")))

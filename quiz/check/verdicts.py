@@ -204,6 +204,26 @@ class CheckResult:
     def for_exercise(self, exercise: str) -> list[Verdict]:
         return [verdict for verdict in self.tests if verdict.exercise == exercise]
 
+    def failed_prerequisites(self, exercise: str) -> list[str]:
+        """What to fix before `exercise`: the exercises it builds on (its spec's builds_on) that this check ran,
+        attempted and did not pass, and in turn those that failed ones build on, in the order they ran. Empty unless
+        `exercise` itself was attempted and did not pass; never a guess about an exercise this check did not run."""
+        if not _failed(self.for_exercise(exercise)):
+            return []
+        failed: set[str] = set()
+        todo = list(self.specs[exercise].builds_on) if exercise in self.specs else []
+        while todo:
+            name = todo.pop()
+            if name not in failed and name in self.specs and _failed(self.for_exercise(name)):
+                failed.add(name)
+                todo += self.specs[name].builds_on
+        return [name for name in self.exercise_names() if name in failed]
+
+
+def _failed(verdicts: list[Verdict]) -> bool:
+    status = exercise_status(verdicts)
+    return bool(verdicts) and status.attempted and status is not Status.PASSED
+
 
 def exercise_status(verdicts: list[Verdict]) -> Status:
     """One status for an exercise. Not attempted or not implemented only when every test is; otherwise

@@ -43,7 +43,10 @@ def classroom_result(record: Any, max_score: float, min_score: float | None = No
     for row in record.tests:
         status = "pass" if row.status == "passed" else ("error" if row.status in ("error", "timeout") else "fail")
         message = " ".join(filter(None, [row.message, t("check.likely_mistake", name=row.mistake, hint=row.hint)
-                                         if row.mistake else ""]))
+                                         if row.mistake else "",
+                                         t("check.fix_first", earlier=t("check.list_sep").join(row.failed_prerequisites),
+                                           first=row.failed_prerequisites[0])
+                                         if row.failed_prerequisites else ""]))
         tests.append({
             "name": f"{row.exercise}: {row.label or row.test}", "status": status, "score": row.score,
             "max_score": row.max_score, "message": message or t(f"check.status.{row.status}"),

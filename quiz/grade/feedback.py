@@ -68,6 +68,9 @@ def outcome_lines(row: GradedTest) -> list[str]:
     parts = []
     if row.message:
         parts.append(md_escape(row.message))
+    if row.failed_prerequisites:
+        parts.append(t("autograde.md_fix_first", first=row.failed_prerequisites[0],
+                       earlier=", ".join(f"`{name}`" for name in row.failed_prerequisites)))
     if row.mistake:
         parts.append(t("autograde.md_mistake", mistake=md_escape(row.mistake), hint=md_escape(row.hint)))
     if row.speedup is not None:

@@ -83,6 +83,7 @@ class GradedTest:
     hint: str = ""  # what to try, for the diagnosed mistake
     speedup: dict[str, float] | None = None  # the KV-cache speed test: {"user", "cache"} speedups
     traceback: str = ""  # the solution's own frames, when it raised (last lines)
+    failed_prerequisites: list[str] = field(default_factory=list)  # exercises this one builds on that failed too
 
 
 @dataclass
@@ -194,7 +195,8 @@ def parse_check_report(doc: dict[str, Any]) -> tuple[list[GradedTest], float, fl
                        exercise_title=exercise.title, hint=test.diagnosis.hint if test.diagnosis else "",
                        speedup=None if test.speed is None else {"user": test.speed.user_speedup,
                                                                 "cache": test.speed.cache_speedup},
-                       traceback="\n".join(test.traceback.rstrip().splitlines()[-TRACEBACK_LINES:]))
+                       traceback="\n".join(test.traceback.rstrip().splitlines()[-TRACEBACK_LINES:]),
+                       failed_prerequisites=list(exercise.failed_prerequisites) if test.status != "passed" else [])
             for exercise in report.exercises for test in exercise.tests]
     return rows, report.score, report.max_score
 

@@ -88,6 +88,16 @@ def test_a_missing_translation_is_rejected() -> None:
         ExerciseFile.model_validate(data)
 
 
+@pytest.mark.parametrize(("builds_on", "wrong"), [(["decode_step"], "decode_step"), (["sofmax"], "sofmax")],
+                         ids=["a-later-exercise", "an-unknown-one"])
+def test_builds_on_names_only_exercises_listed_before(builds_on: list[str], wrong: str) -> None:
+    assert catalog.exercise_file().exercises[3].builds_on == ("scaled_dot_product_attention",)  # the shipped one
+    data = _raw()
+    data["exercises"][3]["builds_on"] = builds_on  # multi_head_attention
+    with pytest.raises(pydantic.ValidationError, match=f"multi_head_attention: builds_on \\['{wrong}'\\] must name"):
+        ExerciseFile.model_validate(data)
+
+
 def test_docs_list_every_test_and_every_mistake() -> None:
     from tests.conftest import REPO
 

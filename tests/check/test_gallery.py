@@ -54,6 +54,8 @@ def assert_expected(result: CheckResult, entry: dict) -> None:
     for exercise, status in entry.get("status", {}).items():
         verdicts = result.for_exercise(exercise)
         assert exercise_status(verdicts) is Status(status), [(v.test, v.status, v.message) for v in verdicts]
+    for exercise in entry["exercises"]:  # what it builds on that failed: only where the entry says so
+        assert result.failed_prerequisites(exercise) == entry.get("fix_first", {}).get(exercise, []), exercise
     by_test = {}
     for verdict in result.tests:
         by_test.setdefault(verdict.test, verdict)

@@ -71,3 +71,38 @@ def test_speed_passes_unless_the_cache_recomputes_even_with_a_constant_overhead(
     slow = replace(SPEED, user_seconds=0.4)  # 10x the reference cache's time: a constant overhead
     assert SPEED.passed and slow.passed and slow.overhead_per_step_us == pytest.approx((0.4 - 0.04) / 256 * 1e6)
     assert not replace(SPEED, recomputes=True).passed
+
+
+def _built_on(*statuses: tuple[str, Status]) -> CheckResult:
+    from quiz.check.registry import builtin
+
+    specs = builtin().specs()
+    return CheckResult("s.py", 1, [_v(status, name) for name, status in statuses],
+                       specs={name: specs[name] for name, _ in statuses})
+
+
+@pytest.mark.parametrize(("statuses", "exercise", "expected"), [
+    ([("scaled_dot_product_attention", Status.FAILED), ("multi_head_attention", Status.FAILED)],
+     "multi_head_attention", ["scaled_dot_product_attention"]),
+    ([("scaled_dot_product_attention", Status.ERROR), ("multi_head_attention", Status.TIMEOUT)],
+     "multi_head_attention", ["scaled_dot_product_attention"]),
+    ([("softmax", Status.FAILED), ("scaled_dot_product_attention", Status.FAILED),
+      ("multi_head_attention", Status.FAILED)], "multi_head_attention", ["softmax", "scaled_dot_product_attention"]),
+    ([("softmax", Status.FAILED), ("scaled_dot_product_attention", Status.PASSED),
+      ("multi_head_attention", Status.FAILED)], "multi_head_attention", []),  # not through one that passed
+    ([("scaled_dot_product_attention", Status.FAILED), ("multi_head_attention", Status.PASSED)],
+     "multi_head_attention", []),  # it passed: nothing to blame
+    ([("scaled_dot_product_attention", Status.NOT_IMPLEMENTED), ("multi_head_attention", Status.FAILED)],
+     "multi_head_attention", []),  # not implemented is not failed
+    ([("softmax", Status.FAILED), ("multi_head_attention", Status.FAILED)],
+     "multi_head_attention", []),  # softmax only through scaled_dot_product_attention, which did not run
+    ([("scaled_dot_product_attention", Status.FAILED), ("grouped_query_attention", Status.FAILED)],
+     "grouped_query_attention", ["scaled_dot_product_attention"]),
+    ([("causal_mask", Status.FAILED), ("kv_cache", Status.ERROR), ("decode_step", Status.FAILED)],
+     "decode_step", ["causal_mask", "kv_cache"]),
+    ([("softmax", Status.FAILED), ("causal_mask", Status.FAILED)], "causal_mask", []),  # builds on nothing
+], ids=["failed", "error-and-timeout", "both-in-order", "through-a-passed-one", "it-passed", "not-implemented",
+        "not-run-in-between", "gqa", "decode-step", "independent"])
+def test_failed_prerequisites_only_what_it_builds_on_and_failed_in_this_check(
+        statuses: list[tuple[str, Status]], exercise: str, expected: list[str]) -> None:
+    assert _built_on(*statuses).failed_prerequisites(exercise) == expected

@@ -329,3 +329,91 @@ def test_json_of_a_copying_cache_says_it_grows() -> None:
              for name, report in reports.items()}
     assert speed["concat"]["grows"] is True and speed["concat"]["recomputes"] is False
     assert speed["worked"]["grows"] is False
+
+
+@pytest.mark.parametrize(("lang", "ending"), [
+    ("en", "No module named 'scipy'; the sandbox offers only NumPy and Python's standard library, not scipy: "
+           "write it with NumPy"),
+    ("zh", "No module named 'scipy'；沙箱中只有 NumPy 和 Python 标准库，没有 scipy：请用 NumPy 实现"),
+], ids=["en", "zh"])
+def test_a_package_the_sandbox_does_not_offer_is_said_so_when_loading(tmp_path: Path, lang: str, ending: str) -> None:
+    solution = tmp_path / "scipy_sol.py"
+    solution.write_text("from scipy.special import softmax  # the learner has scipy installed at home\n",
+                        encoding="utf-8")
+    done = _run("check", str(solution), "--exercise", "softmax", "--no-record", "--lang", lang)
+    assert done.returncode == ExitStatus.USAGE, done.stderr
+    first = done.stderr.splitlines()[0]
+    assert first.endswith(ending) and "ModuleNotFoundError" in first, first
+
+
+def test_a_package_imported_inside_a_function_is_said_so_in_each_test(tmp_path: Path) -> None:
+    solution = tmp_path / "torch_sol.py"
+    solution.write_text("def softmax(x, axis=-1):\n    import torch\n\n    return torch.softmax(x, axis)\n",
+                        encoding="utf-8")
+    done = _run("check", str(solution), "--exercise", "softmax", "--no-record", "--format", "json")
+    assert done.returncode == ExitStatus.FAILURE, done.stderr
+    tests = json.loads(done.stdout)["exercises"][0]["tests"]
+    assert {test["status"] for test in tests} == {"error"}
+    assert tests[0]["message"] == ("raised ModuleNotFoundError: No module named 'torch'; the sandbox offers only NumPy "
+                                   "and Python's standard library, not torch: write it with NumPy")
+
+
+def test_a_helper_module_left_out_is_not_blamed_on_the_sandbox(tmp_path: Path) -> None:
+    """A module next to the solution is a helper (sent unless --single-file): its absence is no missing package."""
+    (tmp_path / "utils.py").write_text("import numpy as np\n\n\ndef softmax(x, axis=-1):\n"
+                                       "    e = np.exp(x - x.max(axis=axis, keepdims=True))\n"
+                                       "    return e / e.sum(axis=axis, keepdims=True)\n", encoding="utf-8")
+    solution = tmp_path / "solution.py"
+    solution.write_text("from utils import softmax  # noqa: F401\n", encoding="utf-8")
+    assert _run("check", str(solution), "--exercise", "softmax", "--no-record").returncode == ExitStatus.OK
+    done = _run("check", str(solution), "--exercise", "softmax", "--no-record", "--single-file")
+    assert done.returncode == ExitStatus.USAGE
+    assert "No module named 'utils'" in done.stderr and "sandbox offers only" not in done.stderr
+
+
+CASCADE = GALLERY / "cascade_sdpa_mask_after_softmax.py"
+THREE = ("--exercise", "scaled_dot_product_attention", "--exercise", "multi_head_attention", "--exercise", "decode_step")
+
+
+@pytest.mark.parametrize(("lang", "note"), [
+    ("en", "builds on scaled_dot_product_attention, which failed in this check: fix scaled_dot_product_attention "
+           "first (its mistakes may be what fails here)"),
+    ("zh", "依赖 scaled_dot_product_attention，而它在本次检查中没有通过：先修好 scaled_dot_product_attention（这里的失败"
+           "可能就来自它）"),
+], ids=["en", "zh"])
+def test_failures_explained_by_an_exercise_they_build_on_say_fix_it_first(lang: str, note: str) -> None:
+    """F6: one bug in scaled_dot_product_attention; multi_head_attention and decode_step call it and fail too.
+    The table says under each of them which one to fix first; scaled_dot_product_attention itself gets its mistake."""
+    done = _run("check", str(CASCADE), *THREE, "--seed", "7", "--no-record", "--lang", lang)
+    assert done.returncode == ExitStatus.FAILURE, done.stderr
+    blocks = done.stdout.split("\n\n")
+    by_name = {block.split()[0]: "".join(block.split()) for block in blocks if block.split() and block.split()[0] in THREE}
+    note = "".join(note.split())  # the table wraps its lines
+    assert note not in by_name["scaled_dot_product_attention"]
+    assert "".join(("mask applied after the softmax" if lang == "en" else "在 softmax 之后才加掩码").split()) in by_name[
+        "scaled_dot_product_attention"]
+    for name in ("multi_head_attention", "decode_step"):  # under the exercise's name, before its first test
+        assert by_name[name].index(note) < by_name[name].index("passed" if lang == "en" else "通过"), by_name[name]
+    alone = _run("check", str(CASCADE), "--exercise", "multi_head_attention", "--seed", "7", "--no-record")
+    assert alone.returncode == ExitStatus.FAILURE and "fix scaled_dot_product_attention first" not in alone.stdout
+
+
+def test_gradescope_and_classroom_say_fix_it_first_too() -> None:
+    outputs = {}
+    for fmt in ("json", "gradescope", "classroom"):
+        done = _run("check", str(CASCADE), *THREE, "--seed", "7", "--no-record", "--format", fmt)
+        assert done.returncode == ExitStatus.FAILURE, done.stderr
+        outputs[fmt] = json.loads(done.stdout)
+    report = {e["name"]: e["failed_prerequisites"] for e in outputs["json"]["exercises"]}
+    assert report == {"scaled_dot_product_attention": [], "multi_head_attention": ["scaled_dot_product_attention"],
+                      "decode_step": ["scaled_dot_product_attention"]}
+    jsonschema.Draft202012Validator(SCHEMA).validate(outputs["json"])
+    graded = {test["name"]: test for test in outputs["gradescope"]["tests"]}
+    mha = graded["multi_head_attention: causal mask"]
+    assert mha["status"] == "failed" and ("**Fix `scaled_dot_product_attention` first:** this exercise builds on "
+                                          "`scaled_dot_product_attention`, which failed in this check") in mha["output"]
+    assert "first:**" not in graded["scaled_dot_product_attention: causal mask"]["output"]
+    assert "first:**" not in graded["multi_head_attention: random float64"]["output"]  # a passed test: no note
+    classroom = {test["name"]: test for test in outputs["classroom"]["tests"]}
+    assert classroom["decode_step: prefill of several tokens, then single steps"]["message"].endswith(
+        "fix scaled_dot_product_attention first (its mistakes may be what fails here)")

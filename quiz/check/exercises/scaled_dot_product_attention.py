@@ -143,6 +143,11 @@ def mask_after_softmax(q, k, v, mask=None):
     return (weights * mask) @ v
 
 
+def mask_fill_zero(q, k, v, mask=None):
+    """np.where(mask, scores, 0): a masked key keeps a score of 0, and exp(0 - max) gives it weight."""
+    return None if mask is None else variant_attention(q, k, v, mask, fill=0.0)
+
+
 def additive_mask(q, k, v, mask=None):
     """scores + (0 or -1e9): a row with no key is shifted as a whole, so it attends to every key unmasked."""
     if mask is None:
@@ -172,6 +177,7 @@ VARIANTS = {
     "mask_inverted": mask_inverted,
     "mask_ignored": mask_ignored,
     "mask_after_softmax": mask_after_softmax,
+    "mask_fill_zero": mask_fill_zero,
     "scale_after_softmax": scale_after_softmax,
     "no_key_rows_uniform": no_key_rows_uniform,
     "additive_mask": additive_mask,
