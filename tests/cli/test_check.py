@@ -378,7 +378,7 @@ THREE = ("--exercise", "scaled_dot_product_attention", "--exercise", "multi_head
 @pytest.mark.parametrize(("lang", "note"), [
     ("en", "builds on scaled_dot_product_attention, which failed in this check: fix scaled_dot_product_attention "
            "first (its mistakes may be what fails here)"),
-    ("zh", "依赖 scaled_dot_product_attention，而它在本次检查中没有通过：先修好 scaled_dot_product_attention（这里的失败"
+    ("zh", "依赖的 scaled_dot_product_attention 在本次检查中没有通过：先修好 scaled_dot_product_attention （这里的失败"
            "可能就来自它）"),
 ], ids=["en", "zh"])
 def test_failures_explained_by_an_exercise_they_build_on_say_fix_it_first(lang: str, note: str) -> None:
