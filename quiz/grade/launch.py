@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Protocol
 
 from quiz import processes
+from quiz.grade.records import _last_line
 
 SERVER_START_SECONDS = 120.0  # imports on a loaded machine; past this, grade checks without the server
 FORK_SECONDS = 30.0  # for the server to answer one request (it forks and replies: milliseconds)
@@ -204,7 +205,7 @@ class ForkServer:
                 proc.wait()
                 proc.stdin.close()
                 proc.stdout.close()
-                line = line or _last_line(folder / "server.log") or f"exit status {proc.returncode}"
+                line = line or _log_end(folder / "server.log") or f"exit status {proc.returncode}"
                 processes.remove_tree(folder)
         if not line.startswith("ready "):
             raise ServerLost(line)
@@ -326,10 +327,9 @@ def _first_line(fd: int, seconds: float) -> str:
     return data.decode(errors="replace").split("\n", 1)[0].strip()
 
 
-def _last_line(path: Path) -> str:
+def _log_end(path: Path) -> str:
+    """The last line of the server's log (quiz.grade.records._last_line), "" when it cannot be read."""
     try:
-        lines = [line.strip() for line in path.read_text(encoding="utf-8", errors="replace").splitlines()]
+        return _last_line(path.read_text(encoding="utf-8", errors="replace"), 300)
     except OSError:
         return ""
-    lines = [line for line in lines if line]
-    return lines[-1][:300] if lines else ""

@@ -229,9 +229,10 @@ def isolation_of(doc: dict[str, Any]) -> str:
     return found if found in ("strict", "uid", "process") else ""
 
 
-def _last_line(text: str) -> str:
+def _last_line(text: str, limit: int = 500) -> str:
+    """The last line of `text` that is not blank, stripped, at most `limit` characters."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1][:500] if lines else ""
+    return lines[-1][:limit] if lines else ""
 
 
 def _shown(seconds: float) -> str:
